@@ -1,1 +1,19 @@
+//! The domain crate of Portale dei Pagamenti, shared by every function.
+//!
+//! - [`domain`]: pure types and rules (notice numbers, fiscal codes, amounts, positions);
+//! - [`ports`]: the traits behind which storage, documents and mail sit;
+//! - [`aws`]: their DynamoDB, S3 and SES adapters;
+//! - [`service`]: the use cases the functions call;
+//! - [`http`]: the shared HTTP edge (errors as problem+json, request parsing);
+//! - [`app`]: configuration and wiring, done once per cold start.
+
+pub mod app;
+pub mod aws;
 pub mod domain;
+pub mod http;
+pub mod lambda;
+pub mod mail;
+pub mod ports;
+pub mod service;
+
+pub use app::App;

@@ -1,1 +1,1 @@
-fn main() {}
+shared::http_main!(operator_api::handle);

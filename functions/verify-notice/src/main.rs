@@ -1,1 +1,1 @@
-fn main() {}
+shared::http_main!(verify_notice::handle);

@@ -20,7 +20,9 @@ use super::fiscal_code::{EcFiscalCode, FiscalCode};
 use super::notice::{Iuv, NoticeNumber};
 use super::text::{Category, Email, FullName, Iban, Iupd, ServiceCode, Text140};
 
-pub const MAX_OPTIONS: usize = 100;
+/// Bounded by DynamoDB: a position and one pointer item per option are written in one
+/// transaction of at most 100 items.
+pub const MAX_OPTIONS: usize = 90;
 pub const MAX_TRANSFERS: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,1 +1,77 @@
+//! The local stack of Portale dei Pagamenti: everything `make run` and the
+//! integration tests need to run the real function handlers without AWS,
+//! Docker or the internet.
+//!
+//! - [`moto`]: start the moto AWS emulator on loopback;
+//! - [`provision`]: create the table, bucket and mail identity from the SAM template;
+//! - [`demo`]: load the demo dataset;
+//! - [`router`] and [`server`]: serve every route of the template with its function's handler.
 
+pub mod demo;
+pub mod moto;
+pub mod provision;
+pub mod router;
+pub mod server;
+
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use shared::app::{Clock, Settings};
+use shared::aws::Clients;
+use shared::domain::text::Email;
+use shared::domain::Entities;
+use shared::http::ApiKey;
+use shared::App;
+
+pub const REGION: &str = "eu-south-1";
+
+/// SDK clients for an emulator endpoint, with dummy credentials.
+pub async fn emulator_clients(endpoint: &str) -> Clients {
+    let conf = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(Credentials::new("test", "test", None, None, "devstack"))
+        .load()
+        .await;
+    Clients::from_conf(&conf, true)
+}
+
+pub fn template_path() -> std::path::PathBuf {
+    moto::repo_root().join("infra/template.yaml")
+}
+
+pub fn demo_entities() -> Entities {
+    let path = moto::repo_root().join("infra/config/entities.json");
+    let json = std::fs::read_to_string(&path).expect("infra/config/entities.json");
+    Entities::from_json(&json).expect("valid demo entities")
+}
+
+/// Names of the resources of one local environment.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub table: String,
+    pub bucket: String,
+    pub mail_from: Email,
+}
+
+/// Creates the resources and returns an [`App`] wired to them.
+pub async fn provisioned_app(
+    clients: &Clients,
+    names: &Names,
+    entities: Entities,
+    operator_api_key: &str,
+    clock: Clock,
+) -> Result<Arc<App>, provision::BoxError> {
+    let template = std::fs::read_to_string(template_path())?;
+    provision::create_table(clients, &template, &names.table).await?;
+    provision::create_bucket(clients, &names.bucket, REGION).await?;
+    provision::create_mail_identity(clients, &names.mail_from).await?;
+    let settings = Settings {
+        table_name: names.table.clone(),
+        bucket_name: names.bucket.clone(),
+        mail_from: names.mail_from.clone(),
+        operator_api_key: ApiKey::new(operator_api_key),
+    };
+    Ok(Arc::new(App::with_aws(clients, settings, entities, clock)))
+}

@@ -1,0 +1,135 @@
+//! What every handler is given: the ports, the configured ECs and settings.
+//! Built once per cold start.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::aws::{Clients, DynamoPositions, S3Documents, SesMailer};
+use crate::domain::clock::rome_date;
+use crate::domain::text::Email;
+use crate::domain::Entities;
+use crate::http::ApiKey;
+use crate::ports::{DocumentStore, Mailer, PositionStore};
+
+/// The time source. Fixed in tests that need a given day.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Clock(Option<DateTime<Utc>>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(None)
+    }
+    pub fn fixed(at: DateTime<Utc>) -> Self {
+        Self(Some(at))
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.unwrap_or_else(Utc::now)
+    }
+    /// Today in Italy.
+    pub fn today(&self) -> NaiveDate {
+        rome_date(self.now())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("variabile d'ambiente {0} mancante")]
+    Missing(&'static str),
+    #[error("variabile d'ambiente {0} non valida: {1}")]
+    Invalid(&'static str, String),
+}
+
+/// Settings read from the environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub table_name: String,
+    pub bucket_name: String,
+    pub mail_from: Email,
+    pub operator_api_key: Option<ApiKey>,
+}
+
+fn env(name: &'static str) -> Result<String, ConfigError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env("TABLE_NAME")?,
+            bucket_name: env("BUCKET_NAME")?,
+            mail_from: Email::parse(&env("MAIL_FROM")?)
+                .map_err(|e| ConfigError::Invalid("MAIL_FROM", e))?,
+            operator_api_key: std::env::var("OPERATOR_API_KEY")
+                .ok()
+                .and_then(|k| ApiKey::new(&k)),
+        })
+    }
+}
+
+/// Reads the configured ECs from `ENTITIES_JSON`, or from the file named by `ENTITIES_FILE`.
+pub fn entities_from_env() -> Result<Entities, ConfigError> {
+    let json = match std::env::var("ENTITIES_JSON")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(j) => j,
+        None => {
+            let path = env("ENTITIES_FILE")?;
+            std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::Invalid("ENTITIES_FILE", format!("{path}: {e}")))?
+        }
+    };
+    Entities::from_json(&json).map_err(|e| ConfigError::Invalid("ENTITIES_JSON", e.to_string()))
+}
+
+#[derive(Clone)]
+pub struct App {
+    pub positions: Arc<dyn PositionStore>,
+    pub documents: Arc<dyn DocumentStore>,
+    pub mailer: Arc<dyn Mailer>,
+    pub entities: Arc<Entities>,
+    pub settings: Settings,
+    pub clock: Clock,
+}
+
+impl App {
+    /// Wires the AWS adapters.
+    pub fn with_aws(
+        clients: &Clients,
+        settings: Settings,
+        entities: Entities,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            positions: Arc::new(DynamoPositions::new(
+                clients.dynamodb.clone(),
+                &settings.table_name,
+            )),
+            documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),
+            mailer: Arc::new(SesMailer::new(
+                clients.sesv2.clone(),
+                settings.mail_from.clone(),
+            )),
+            entities: Arc::new(entities),
+            settings,
+            clock,
+        }
+    }
+
+    /// Everything from the environment, as a Lambda's `main` does it.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let settings = Settings::from_env()?;
+        let entities = entities_from_env()?;
+        let clients = Clients::from_env().await;
+        Ok(Self::with_aws(
+            &clients,
+            settings,
+            entities,
+            Clock::system(),
+        ))
+    }
+}

@@ -1,0 +1,324 @@
+//! [`PositionStore`] on one DynamoDB table (single-table design, see docs/storage.md).
+//!
+//! | item            | pk                          | sk              | gsi1pk           | gsi1sk                 |
+//! |-----------------|-----------------------------|-----------------|------------------|------------------------|
+//! | position        | `POSITION#<ec>#<iupd>`      | `POSITION`      | `DEBTOR#<cf>`    | `POSITION#<ec>#<iupd>` |
+//! | IUV claim       | `IUV#<iuv>`                 | `EC#<ec>`       |                  |                        |
+//! | notice sequence | `SEQUENCE#<ec>#<seg>`       | `SEQUENCE`      |                  |                        |
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+
+use crate::domain::text::Iupd;
+use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
+use crate::ports::{PositionStore, StoreError, Versioned};
+
+pub const GSI_DEBTOR: &str = "gsi1";
+
+type Item = HashMap<String, AttributeValue>;
+
+pub fn position_pk(ec: &EcFiscalCode, iupd: &Iupd) -> String {
+    format!("POSITION#{ec}#{iupd}")
+}
+pub fn iuv_pk(iuv: &Iuv) -> String {
+    format!("IUV#{iuv}")
+}
+pub fn ec_sk(ec: &EcFiscalCode) -> String {
+    format!("EC#{ec}")
+}
+pub fn debtor_pk(cf: &FiscalCode) -> String {
+    format!("DEBTOR#{cf}")
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn unavailable<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Unavailable(DisplayErrorContext(e).to_string())
+}
+
+fn get_s<'a>(item: &'a Item, key: &str) -> Result<&'a str, StoreError> {
+    item.get(key)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| StoreError::Corrupt(format!("attribute {key} missing")))
+}
+
+fn get_n(item: &Item, key: &str) -> Result<u64, StoreError> {
+    item.get(key)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("attribute {key} missing")))
+}
+
+fn position_item(p: &Position, version: u64) -> Result<Item, StoreError> {
+    let doc = serde_json::to_string(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let pk = position_pk(&p.ec_fiscal_code, &p.iupd);
+    Ok(HashMap::from([
+        ("pk".into(), s(pk.clone())),
+        ("sk".into(), s("POSITION")),
+        ("gsi1pk".into(), s(debtor_pk(&p.debtor.fiscal_code))),
+        ("gsi1sk".into(), s(pk)),
+        ("kind".into(), s("position")),
+        ("doc".into(), s(doc)),
+        ("version".into(), n(version)),
+    ]))
+}
+
+fn read_position(item: &Item) -> Result<Versioned<Position>, StoreError> {
+    let value: Position = serde_json::from_str(get_s(item, "doc")?)
+        .map_err(|e| StoreError::Corrupt(format!("position: {e}")))?;
+    Ok(Versioned {
+        value,
+        version: get_n(item, "version")?,
+    })
+}
+
+#[derive(Clone)]
+pub struct DynamoPositions {
+    client: Client,
+    table: String,
+}
+
+impl DynamoPositions {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn get_by_pk(&self, pk: String) -> Result<Option<Versioned<Position>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s("POSITION"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item.as_ref().map(read_position).transpose()
+    }
+}
+
+#[async_trait]
+impl PositionStore for DynamoPositions {
+    async fn insert(&self, p: &Position) -> Result<(), StoreError> {
+        let mut items = vec![TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(position_item(p, 1)?))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )
+            .build()];
+        for o in &p.payment_options {
+            let claim = HashMap::from([
+                ("pk".into(), s(iuv_pk(&o.iuv()))),
+                ("sk".into(), s(ec_sk(&p.ec_fiscal_code))),
+                ("kind".into(), s("iuv")),
+                ("noticeNumber".into(), s(o.notice_number.as_str())),
+                (
+                    "positionPk".into(),
+                    s(position_pk(&p.ec_fiscal_code, &p.iupd)),
+                ),
+            ]);
+            items.push(
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&self.table)
+                            .set_item(Some(claim))
+                            .condition_expression("attribute_not_exists(pk)")
+                            .build()
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    )
+                    .build(),
+            );
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let service = e.as_service_error();
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) = service {
+                    let failed = c
+                        .cancellation_reasons()
+                        .iter()
+                        .position(|r| r.code() == Some("ConditionalCheckFailed"));
+                    match failed {
+                        Some(0) => return Err(StoreError::DuplicateIupd),
+                        Some(i) => {
+                            return Err(StoreError::DuplicateNotice(
+                                p.payment_options[i - 1].notice_number,
+                            ))
+                        }
+                        None => {}
+                    }
+                }
+                Err(unavailable(e))
+            }
+        }
+    }
+
+    async fn get(
+        &self,
+        ec: &EcFiscalCode,
+        iupd: &Iupd,
+    ) -> Result<Option<Versioned<Position>>, StoreError> {
+        self.get_by_pk(position_pk(ec, iupd)).await
+    }
+
+    async fn find_by_notice(
+        &self,
+        notice: &NoticeNumber,
+    ) -> Result<Vec<Versioned<Position>>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(iuv_pk(&notice.iuv())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut found = Vec::new();
+        for claim in out.items() {
+            if get_s(claim, "noticeNumber")? != notice.as_str() {
+                continue;
+            }
+            if let Some(p) = self
+                .get_by_pk(get_s(claim, "positionPk")?.to_owned())
+                .await?
+            {
+                found.push(p);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn find_by_iuv(
+        &self,
+        ec: &EcFiscalCode,
+        iuv: &Iuv,
+    ) -> Result<Option<Versioned<Position>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(iuv_pk(iuv)))
+            .key("sk", s(ec_sk(ec)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match out.item {
+            None => Ok(None),
+            Some(claim) => {
+                self.get_by_pk(get_s(&claim, "positionPk")?.to_owned())
+                    .await
+            }
+        }
+    }
+
+    async fn find_by_debtor(&self, debtor: &FiscalCode) -> Result<Vec<Position>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI_DEBTOR)
+                .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :pos)")
+                .expression_attribute_values(":pk", s(debtor_pk(debtor)))
+                .expression_attribute_values(":pos", s("POSITION#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items() {
+                found.push(read_position(item)?.value);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(found)
+    }
+
+    async fn replace(&self, p: &Position, expected_version: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(position_item(p, expected_version + 1)?))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(expected_version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::VersionConflict)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn reserve_sequence(
+        &self,
+        ec: &EcFiscalCode,
+        segregation: SegregationCode,
+        count: u64,
+    ) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SEQUENCE#{ec}#{segregation}")))
+            .key("sk", s("SEQUENCE"))
+            .update_expression("ADD #last :n SET #kind = :kind")
+            .expression_attribute_names("#last", "last")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":n", n(count))
+            .expression_attribute_values(":kind", s("sequence"))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let last = out
+            .attributes
+            .as_ref()
+            .map(|a| get_n(a, "last"))
+            .transpose()?
+            .ok_or_else(|| StoreError::Corrupt("sequence not returned".into()))?;
+        Ok(last + 1 - count)
+    }
+}

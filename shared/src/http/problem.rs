@@ -1,0 +1,208 @@
+//! The one mapping from errors to HTTP responses: RFC 9457 `application/problem+json`
+//! with Italian titles and details.
+
+use lambda_http::http::{header, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use crate::domain::FieldErrors;
+use crate::ports::StoreError;
+
+/// Every error a handler can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed (unparsable JSON, a malformed parameter).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Malformed path or query parameters, each named.
+    #[error("parametri non validi: {0}")]
+    InvalidParams(FieldErrors),
+    /// The document is well formed but some fields are invalid, each named.
+    #[error("dati non validi: {0}")]
+    Validation(FieldErrors),
+    #[error("credenziali mancanti o non valide")]
+    Unauthorized,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("metodo non consentito")]
+    MethodNotAllowed,
+    #[error("richiesta troppo grande (massimo {0} byte)")]
+    PayloadTooLarge(usize),
+    #[error("formato non supportato: inviare application/json")]
+    UnsupportedMediaType,
+    /// A dependency (storage, mail) is unavailable: the caller may retry.
+    #[error("servizio temporaneamente non disponibile")]
+    Unavailable(String),
+    /// A defect of ours. The detail is logged, never shown.
+    #[error("errore interno")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::InvalidParams(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) | ApiError::InvalidParams(_) => "Richiesta non valida",
+            ApiError::Validation(_) => "Dati non validi",
+            ApiError::Unauthorized => "Non autorizzato",
+            ApiError::NotFound(_) => "Non trovato",
+            ApiError::Conflict(_) => "Conflitto",
+            ApiError::MethodNotAllowed => "Metodo non consentito",
+            ApiError::PayloadTooLarge(_) => "Richiesta troppo grande",
+            ApiError::UnsupportedMediaType => "Formato non supportato",
+            ApiError::Unavailable(_) => "Servizio non disponibile",
+            ApiError::Internal(_) => "Errore interno",
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) | ApiError::InvalidParams(_) => "bad-request",
+            ApiError::Validation(_) => "validation",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::PayloadTooLarge(_) => "payload-too-large",
+            ApiError::UnsupportedMediaType => "unsupported-media-type",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Unavailable(_) => {
+                "Il servizio non è al momento disponibile. Riprovare tra qualche istante.".into()
+            }
+            ApiError::Internal(_) => {
+                "Si è verificato un errore imprevisto. Riprovare più tardi.".into()
+            }
+            ApiError::InvalidParams(_) => "Uno o più parametri non sono validi.".into(),
+            ApiError::Validation(_) => "Uno o più campi non sono validi.".into(),
+            other => {
+                let text = other.to_string();
+                let mut chars = text.chars();
+                let mut s: String = chars
+                    .next()
+                    .map(|c| c.to_uppercase().collect())
+                    .unwrap_or_default();
+                s.push_str(chars.as_str());
+                if !s.ends_with('.') {
+                    s.push('.');
+                }
+                s
+            }
+        }
+    }
+
+    /// The problem+json response. Server-side failures are logged here, once.
+    pub fn into_response(self) -> Response<Body> {
+        match &self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            _ => {}
+        }
+        let status = self.status();
+        let mut body = json!({
+            "type": format!("https://portale-pagamenti.example/problems/{}", self.slug()),
+            "title": self.title(),
+            "status": status.as_u16(),
+            "detail": self.detail(),
+        });
+        if let ApiError::Validation(errors) | ApiError::InvalidParams(errors) = &self {
+            body["errors"] = serde_json::to_value(errors).expect("serialisable");
+        }
+        let mut b = Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "application/problem+json")
+            .header(header::CACHE_CONTROL, "no-store");
+        if let ApiError::Unavailable(_) = self {
+            b = b.header(header::RETRY_AFTER, "5");
+        }
+        if let ApiError::Unauthorized = self {
+            b = b.header(header::WWW_AUTHENTICATE, "ApiKey header=\"x-api-key\"");
+        }
+        b.body(Body::Text(body.to_string()))
+            .expect("valid response")
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(value.to_string()))
+        .expect("valid response")
+}
+
+/// Turns a handler result into the response; the only place errors become HTTP.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(ApiError::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(r: &Response<Body>) -> serde_json::Value {
+        match r.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            _ => panic!("text body expected"),
+        }
+    }
+
+    #[test]
+    fn validation_problem_names_fields() {
+        let r = ApiError::Validation(FieldErrors::single("iupd", "obbligatorio")).into_response();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let b = body(&r);
+        assert_eq!(b["status"], 422);
+        assert_eq!(b["errors"][0]["field"], "iupd");
+        assert_eq!(b["title"], "Dati non validi");
+    }
+
+    #[test]
+    fn internal_details_are_not_leaked() {
+        let r = ApiError::Internal("dynamodb said: secret table name".into()).into_response();
+        assert_eq!(r.status(), 500);
+        assert!(!body(&r).to_string().contains("secret"));
+        let r = ApiError::Unavailable("timeout".into()).into_response();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["retry-after"], "5");
+    }
+
+    #[test]
+    fn detail_is_a_sentence() {
+        let b = body(&ApiError::NotFound("avviso non trovato".into()).into_response());
+        assert_eq!(b["detail"], "Avviso non trovato.");
+    }
+}

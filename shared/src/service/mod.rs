@@ -1,0 +1,5 @@
+//! Use cases, called by the functions' handlers. They speak domain types and
+//! [`crate::http::ApiError`], and reach storage only through the ports.
+
+pub mod notices;
+pub mod positions;

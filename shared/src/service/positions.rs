@@ -1,0 +1,400 @@
+//! Debt positions pushed by the EC's systems (operator API, modelled on GPD).
+
+use serde_json::{json, Value};
+
+use crate::domain::position::{
+    Address, Debtor, OptionDraft, PaymentOption, SubjectType, Transfer, MAX_OPTIONS, MAX_TRANSFERS,
+};
+use crate::domain::text::{Category, Email, FullName, Iban, Iupd, ServiceCode, Text140};
+use crate::domain::{
+    EcFiscalCode, Entities, Entity, FieldErrors, FiscalCode, NoticeNumber, Position, PositionDraft,
+};
+use crate::http::input::{boolean, cents, date, string, Obj, Reader};
+use crate::http::ApiError;
+use crate::ports::{StoreError, Versioned};
+use crate::App;
+
+/// How many times a write is retried after losing an optimistic-locking race.
+const MAX_ATTEMPTS: usize = 5;
+
+fn parse_subject_type(s: &str) -> Result<SubjectType, String> {
+    match s {
+        "F" => Ok(SubjectType::F),
+        "G" => Ok(SubjectType::G),
+        _ => Err("deve essere \"F\" (persona fisica) o \"G\" (persona giuridica)".into()),
+    }
+}
+
+fn read_address(r: &mut Reader, o: &Obj) -> Option<Address> {
+    const KEYS: [&str; 6] = [
+        "streetName",
+        "civicNumber",
+        "postalCode",
+        "city",
+        "stateProvinceRegion",
+        "country",
+    ];
+    o.deny_unknown(r, &KEYS);
+    let mut a = Address::default();
+    let mut ok = true;
+    for key in KEYS {
+        match o.opt(r, key, string(Text140::parse)) {
+            Some(v) => match key {
+                "streetName" => a.street_name = v,
+                "civicNumber" => a.civic_number = v,
+                "postalCode" => a.postal_code = v,
+                "city" => a.city = v,
+                "stateProvinceRegion" => a.state_province_region = v,
+                _ => a.country = v,
+            },
+            None => ok = false,
+        }
+    }
+    ok.then_some(a)
+}
+
+/// Reads a debtor object (shared with the spontaneous-payment form).
+pub fn read_debtor(r: &mut Reader, o: &Obj) -> Option<Debtor> {
+    o.deny_unknown(r, &["type", "fiscalCode", "fullName", "email", "address"]);
+    let kind = o.req(r, "type", string(parse_subject_type));
+    let fiscal_code = o.req(r, "fiscalCode", string(FiscalCode::parse));
+    let full_name = o.req(r, "fullName", string(FullName::parse));
+    let email = o.opt(r, "email", string(Email::parse));
+    let address = match o.opt(r, "address", |v| Ok(v.clone())) {
+        Some(Some(v)) => r
+            .object(&v, &o.path("address"))
+            .map(|a| read_address(r, &a).map(Some))
+            .unwrap_or(None),
+        other => other.map(|_| None),
+    };
+    Some(Debtor {
+        kind: kind?,
+        fiscal_code: fiscal_code?,
+        full_name: full_name?,
+        address: address?,
+        email: email?,
+    })
+}
+
+fn read_transfer(r: &mut Reader, o: &Obj) -> Option<Transfer> {
+    o.deny_unknown(
+        r,
+        &[
+            "ecFiscalCode",
+            "iban",
+            "postalIban",
+            "amountCents",
+            "remittanceInformation",
+            "category",
+        ],
+    );
+    let ec = o.req(r, "ecFiscalCode", string(EcFiscalCode::parse));
+    let iban = o.req(r, "iban", string(Iban::parse));
+    let postal_iban = o.opt(r, "postalIban", string(Iban::parse));
+    let amount = o.req(r, "amountCents", cents);
+    let remittance = o.req(r, "remittanceInformation", string(Text140::parse));
+    let category = o.req(r, "category", string(Category::parse));
+    if let Some(Some(p)) = &postal_iban {
+        if !p.is_postal() {
+            r.error(
+                o.path("postalIban"),
+                "deve essere l'IBAN di un conto corrente postale",
+            );
+            return None;
+        }
+    }
+    Some(Transfer {
+        ec_fiscal_code: ec?,
+        iban: iban?,
+        postal_iban: postal_iban?,
+        amount_cents: amount?,
+        remittance_information: remittance?,
+        category: category?,
+    })
+}
+
+fn read_option(r: &mut Reader, o: &Obj) -> Option<OptionDraft> {
+    o.deny_unknown(
+        r,
+        &[
+            "noticeNumber",
+            "amountCents",
+            "dueDate",
+            "description",
+            "installment",
+            "transfers",
+        ],
+    );
+    let notice_number = o.opt(r, "noticeNumber", string(NoticeNumber::parse));
+    let amount = o.req(r, "amountCents", cents);
+    let due_date = o.req(r, "dueDate", date);
+    let description = o.req(r, "description", string(Text140::parse));
+    let installment = o.opt(r, "installment", boolean);
+    let mut transfers = Vec::new();
+    let mut ok = true;
+    for (path, v) in o
+        .array(r, "transfers", 1, MAX_TRANSFERS)
+        .unwrap_or_default()
+    {
+        match r.object(v, &path).and_then(|t| read_transfer(r, &t)) {
+            Some(t) => transfers.push(t),
+            None => ok = false,
+        }
+    }
+    if transfers.is_empty() {
+        ok = false;
+    }
+    Some(OptionDraft {
+        notice_number: notice_number?,
+        amount_cents: amount?,
+        due_date: due_date?,
+        description: description?,
+        installment: installment?.unwrap_or(false),
+        transfers: ok.then_some(transfers)?,
+    })
+}
+
+/// Reads a position as the operator API receives it, naming every invalid field.
+pub fn parse_draft(doc: &Value) -> Result<PositionDraft, FieldErrors> {
+    let mut r = Reader::default();
+    let draft = (|| {
+        let o = r.object(doc, "")?;
+        o.deny_unknown(
+            &mut r,
+            &[
+                "iupd",
+                "debtor",
+                "serviceCode",
+                "description",
+                "switchToExpired",
+                "paymentOptions",
+            ],
+        );
+        let iupd = o.req(&mut r, "iupd", string(Iupd::parse));
+        let debtor = o
+            .object(&mut r, "debtor")
+            .and_then(|d| read_debtor(&mut r, &d));
+        let service_code = o.req(&mut r, "serviceCode", string(ServiceCode::parse));
+        let description = o.req(&mut r, "description", string(Text140::parse));
+        let switch_to_expired = o.opt(&mut r, "switchToExpired", boolean);
+        let mut options = Vec::new();
+        let mut ok = true;
+        for (path, v) in o
+            .array(&mut r, "paymentOptions", 1, MAX_OPTIONS)
+            .unwrap_or_default()
+        {
+            match r.object(v, &path).and_then(|p| read_option(&mut r, &p)) {
+                Some(p) => options.push(p),
+                None => ok = false,
+            }
+        }
+        Some(PositionDraft {
+            iupd: iupd?,
+            debtor: debtor?,
+            service_code: service_code?,
+            description: description?,
+            switch_to_expired: switch_to_expired?.unwrap_or(false),
+            payment_options: (ok && !options.is_empty()).then_some(options)?,
+        })
+    })();
+    r.finish(draft)
+}
+
+fn option_view(p: &Position, o: &PaymentOption, today: chrono::NaiveDate) -> Value {
+    let mut v = serde_json::to_value(o).expect("serialisable");
+    v["iuv"] = json!(o.iuv());
+    v["status"] = json!(p.notice_status(o, today));
+    v
+}
+
+/// The position as the operator API shows it: the stored fields plus each
+/// option's IUV and status, and the position's status.
+pub fn view(p: &Position, today: chrono::NaiveDate) -> Value {
+    let mut v = serde_json::to_value(p).expect("serialisable");
+    v["status"] = json!(p.status(today));
+    v["paymentOptions"] = Value::Array(
+        p.payment_options
+            .iter()
+            .map(|o| option_view(p, o, today))
+            .collect(),
+    );
+    v
+}
+
+/// The EC, if this deployment serves it.
+pub fn entity<'a>(entities: &'a Entities, ec: &EcFiscalCode) -> Result<&'a Entity, ApiError> {
+    entities
+        .get(ec)
+        .ok_or_else(|| ApiError::NotFound("ente creditore non gestito da questo portale".into()))
+}
+
+/// Creates a position, generating the notice numbers it lacks.
+pub async fn create(
+    app: &App,
+    ec: &EcFiscalCode,
+    draft: PositionDraft,
+) -> Result<Position, ApiError> {
+    let entity = entity(&app.entities, ec)?;
+    let supplied: Vec<NoticeNumber> = draft
+        .payment_options
+        .iter()
+        .filter_map(|o| o.notice_number)
+        .collect();
+    let missing = draft.missing_notice_numbers() as u64;
+    for attempt in 1..=MAX_ATTEMPTS {
+        let generated = if missing > 0 {
+            let first = app
+                .positions
+                .reserve_sequence(ec, entity.segregation_code, missing)
+                .await?;
+            (first..first + missing)
+                .map(|seq| {
+                    NoticeNumber::generate(entity.segregation_code, seq).ok_or_else(|| {
+                        ApiError::Internal(format!(
+                            "notice sequence exhausted for segregation code {}",
+                            entity.segregation_code
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        let position = draft
+            .clone()
+            .build(ec.clone(), generated, app.clock.now())
+            .map_err(ApiError::Validation)?;
+        match app.positions.insert(&position).await {
+            Ok(()) => {
+                tracing::info!(ec = %ec, iupd = %position.iupd, options = position.payment_options.len(), "position created");
+                return Ok(position);
+            }
+            Err(StoreError::DuplicateIupd) => {
+                return Err(ApiError::Conflict(format!(
+                    "esiste già una posizione con iupd {}",
+                    position.iupd
+                )))
+            }
+            Err(StoreError::DuplicateNotice(n)) if supplied.contains(&n) => {
+                return Err(ApiError::Conflict(format!(
+                    "il codice avviso {n} è già utilizzato"
+                )))
+            }
+            // A generated number was already taken by an explicitly supplied one: draw again.
+            Err(StoreError::DuplicateNotice(n)) => {
+                tracing::warn!(notice = %n, attempt, "generated notice number already in use")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Unavailable(
+        "could not allocate a free notice number".into(),
+    ))
+}
+
+pub async fn get(
+    app: &App,
+    ec: &EcFiscalCode,
+    iupd: &Iupd,
+) -> Result<Versioned<Position>, ApiError> {
+    entity(&app.entities, ec)?;
+    app.positions
+        .get(ec, iupd)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("nessuna posizione con iupd {iupd}")))
+}
+
+/// Cancels a position (optimistic locking, retried on a lost race).
+pub async fn cancel(app: &App, ec: &EcFiscalCode, iupd: &Iupd) -> Result<Position, ApiError> {
+    use crate::domain::position::TransitionError;
+    for _ in 0..MAX_ATTEMPTS {
+        let current = get(app, ec, iupd).await?;
+        let next = current.value.cancel(app.clock.now()).map_err(|e| match e {
+            TransitionError::AlreadyPaid => ApiError::Conflict(
+                "la posizione ha pagamenti registrati e non può essere annullata".into(),
+            ),
+            TransitionError::Cancelled => ApiError::Conflict("la posizione è già annullata".into()),
+            TransitionError::UnknownNotice => {
+                ApiError::Internal("unexpected transition error".into())
+            }
+        })?;
+        match app.positions.replace(&next, current.version).await {
+            Ok(()) => {
+                tracing::info!(ec = %ec, iupd = %iupd, "position cancelled");
+                return Ok(next);
+            }
+            Err(StoreError::VersionConflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Unavailable("too many concurrent changes".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Value {
+        json!({"iupd": "TARI-2026-0001",
+          "debtor": {"type": "F", "fiscalCode": "RSSMRA85T10A562S", "fullName": "Mario Rossi",
+                     "email": "mario.rossi@example.org"},
+          "serviceCode": "TARI", "description": "TARI 2026",
+          "paymentOptions": [{"amountCents": 15050, "dueDate": "2026-12-31", "description": "Rata unica",
+            "transfers": [{"ecFiscalCode": "01199250158", "iban": "IT60X0542811101000000123456",
+                           "amountCents": 15050, "remittanceInformation": "TARI 2026", "category": "9/0101100IM/"}]}]})
+    }
+
+    #[test]
+    fn parses_the_documented_example() {
+        let d = parse_draft(&sample()).unwrap();
+        assert_eq!(d.iupd.as_str(), "TARI-2026-0001");
+        assert_eq!(d.payment_options[0].amount_cents.cents(), 15050);
+        assert_eq!(d.missing_notice_numbers(), 1);
+        assert!(!d.switch_to_expired);
+    }
+
+    #[test]
+    fn names_every_invalid_field() {
+        let mut doc = sample();
+        doc["debtor"]["fiscalCode"] = json!("RSSMRA85T10A562X");
+        doc["debtor"]["type"] = json!("X");
+        doc["paymentOptions"][0]["amountCents"] = json!(-5);
+        doc["paymentOptions"][0]["dueDate"] = json!("31/12/2026");
+        doc["paymentOptions"][0]["transfers"][0]["iban"] = json!("IT00");
+        doc["paymentOptions"][0]["noticeNumber"] = json!("301000000000000145");
+        doc["colour"] = json!("blue");
+        let errs = parse_draft(&doc).unwrap_err();
+        let mut fields = errs.fields();
+        fields.sort();
+        assert_eq!(
+            fields,
+            vec![
+                "colour",
+                "debtor.fiscalCode",
+                "debtor.type",
+                "paymentOptions[0].amountCents",
+                "paymentOptions[0].dueDate",
+                "paymentOptions[0].noticeNumber",
+                "paymentOptions[0].transfers[0].iban",
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_missing_fields() {
+        let errs = parse_draft(&json!({"iupd": 5, "paymentOptions": {}})).unwrap_err();
+        let fields = errs.fields();
+        for f in [
+            "iupd",
+            "debtor",
+            "serviceCode",
+            "description",
+            "paymentOptions",
+        ] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+        let errs = parse_draft(&json!({"iupd": "A", "debtor": {"type": "F", "fiscalCode": "RSSMRA85T10A562S", "fullName": "M", "address": "via Roma"},
+            "serviceCode": "X", "description": "d", "paymentOptions": []})).unwrap_err();
+        assert_eq!(errs.fields(), vec!["debtor.address", "paymentOptions"]);
+    }
+}

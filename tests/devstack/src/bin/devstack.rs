@@ -1,0 +1,95 @@
+//! `make run`: the whole portal on loopback. Starts the AWS emulator, creates the
+//! resources, loads the demo data and serves every route of the SAM template
+//! with the real handlers. Ctrl-C stops everything it started.
+
+use std::sync::Arc;
+
+use devstack::{demo, moto::Moto, router, server, Names};
+use shared::app::Clock;
+use shared::domain::text::Email;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+fn port(name: &str, default: u16) -> Result<u16, String> {
+    env_or(name, &default.to_string())
+        .parse()
+        .map_err(|_| format!("{name} must be a port number"))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing_subscriber_init();
+    let http_port = port("PORT", 3000)?;
+    let aws_port = port("AWS_EMULATOR_PORT", 5000)?;
+    let api_key = env_or("OPERATOR_API_KEY", "dev-operator-key");
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", http_port))
+        .await
+        .map_err(|e| {
+            format!("cannot listen on 127.0.0.1:{http_port}: {e} (set PORT to another port)")
+        })?;
+
+    println!("• starting the AWS emulator (moto) on 127.0.0.1:{aws_port}");
+    let moto = Moto::start(aws_port).await?;
+    let clients = devstack::emulator_clients(&moto.endpoint).await;
+    let names = Names {
+        table: "portale-pagamenti".into(),
+        bucket: "portale-pagamenti-documents".into(),
+        mail_from: Email::parse("noreply@comune-di-prova.example").expect("valid sender"),
+    };
+    let app = devstack::provisioned_app(
+        &clients,
+        &names,
+        devstack::demo_entities(),
+        &api_key,
+        Clock::system(),
+    )
+    .await?;
+    println!("• table, bucket and mail identity created");
+
+    let routes = router::routes_from_file(&devstack::template_path())?;
+    let stack = Arc::new(server::Stack::new(app.clone(), routes.clone())?);
+    let serving = tokio::spawn(server::serve(listener, stack.clone(), shutdown_signal()));
+
+    let notices = demo::seed(&app).await?;
+    println!("• demo data loaded:");
+    for n in &notices {
+        println!(
+            "    {}  EC {}  debitore {}  ({})",
+            n.notice.grouped(),
+            n.ec,
+            n.debtor,
+            n.label
+        );
+    }
+    stack.set_ready();
+    println!("\nPortale dei Pagamenti on http://127.0.0.1:{http_port}  (health: /health)");
+    for r in &routes {
+        println!("    {:6} {}  → {}", r.method, r.path, r.function);
+    }
+    println!("Operator API key: x-api-key: {api_key}\nCtrl-C to stop.");
+
+    serving.await?;
+    println!("stopping…");
+    moto.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn tracing_subscriber_init() {
+    // Handlers log through `tracing`; lambda_http's subscriber prints them.
+    lambda_http::tracing::init_default_subscriber();
+}

@@ -1,0 +1,177 @@
+//! The local stand-in for API Gateway: an HTTP server on loopback that routes
+//! each request, by the template's routes, to the real handler of the function,
+//! converted to the `lambda_http::Request` API Gateway would deliver.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use lambda_http::http::{self, header, StatusCode};
+use lambda_http::{Body, RequestExt};
+use shared::http::ApiError;
+use shared::App;
+use tokio::net::TcpListener;
+
+use crate::router::{find, Match, Route};
+
+/// API Gateway's payload limit.
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+pub type BoxFuture = Pin<Box<dyn Future<Output = http::Response<Body>> + Send>>;
+/// A function's library handler.
+pub type Handler = fn(Arc<App>, lambda_http::Request) -> BoxFuture;
+
+/// Every function's handler, by binary name. A route of the template whose
+/// function is missing here is an error at start-up (see [`Stack::new`]).
+pub fn handlers() -> HashMap<&'static str, Handler> {
+    let mut h: HashMap<&'static str, Handler> = HashMap::new();
+    h.insert("operator-api", |app, req| {
+        Box::pin(async move { operator_api::handle(&app, req).await })
+    });
+    h.insert("verify-notice", |app, req| {
+        Box::pin(async move { verify_notice::handle(&app, req).await })
+    });
+    h
+}
+
+pub struct Stack {
+    app: Arc<App>,
+    routes: Vec<Route>,
+    handlers: HashMap<&'static str, Handler>,
+    ready: AtomicBool,
+}
+
+impl Stack {
+    pub fn new(app: Arc<App>, routes: Vec<Route>) -> Result<Self, String> {
+        let handlers = handlers();
+        for r in &routes {
+            if !handlers.contains_key(r.function.as_str()) {
+                return Err(format!(
+                    "the template routes {} {} to `{}`, which the devstack does not know",
+                    r.method, r.path, r.function
+                ));
+            }
+        }
+        Ok(Self {
+            app,
+            routes,
+            handlers,
+            ready: AtomicBool::new(false),
+        })
+    }
+
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    /// Handles one request exactly as API Gateway plus Lambda would.
+    pub async fn dispatch(&self, parts: http::request::Parts, body: Bytes) -> http::Response<Body> {
+        let path = parts.uri.path().to_owned();
+        if path == "/health" {
+            let ready = self.ready.load(Ordering::SeqCst);
+            let status = if ready {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            return shared::http::json_response(
+                status,
+                &serde_json::json!({"status": if ready { "ok" } else { "starting" }}),
+            );
+        }
+        let (route, params) = match find(&self.routes, parts.method.as_str(), &path) {
+            Match::Found(r, p) => (r, p),
+            Match::MethodNotAllowed => return ApiError::MethodNotAllowed.into_response(),
+            Match::NotFound => {
+                return ApiError::NotFound("risorsa non trovata".into()).into_response()
+            }
+        };
+        let query: HashMap<String, Vec<String>> = parts
+            .uri
+            .query()
+            .map(|q| {
+                let mut m: HashMap<String, Vec<String>> = HashMap::new();
+                for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+                    m.entry(k.into_owned()).or_default().push(v.into_owned());
+                }
+                m
+            })
+            .unwrap_or_default();
+        let body = if body.is_empty() {
+            Body::Empty
+        } else {
+            match String::from_utf8(body.to_vec()) {
+                Ok(t) => Body::Text(t),
+                Err(e) => Body::Binary(e.into_bytes()),
+            }
+        };
+        let req = http::Request::from_parts(parts, body)
+            .with_path_parameters(params)
+            .with_query_string_parameters(query);
+        let handler = self.handlers[route.function.as_str()];
+        handler(self.app.clone(), req).await
+    }
+}
+
+fn to_hyper(resp: http::Response<Body>) -> http::Response<Full<Bytes>> {
+    let (parts, body) = resp.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(t) => Bytes::from(t),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    http::Response::from_parts(parts, Full::new(bytes))
+}
+
+async fn serve_one(stack: Arc<Stack>, req: http::Request<Incoming>) -> http::Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let too_large = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_BODY);
+    if too_large {
+        return to_hyper(ApiError::PayloadTooLarge(MAX_BODY).into_response());
+    }
+    let bytes = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(_) => return to_hyper(ApiError::PayloadTooLarge(MAX_BODY).into_response()),
+    };
+    to_hyper(stack.dispatch(parts, bytes).await)
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve(listener: TcpListener, stack: Arc<Stack>, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let stack = stack.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let stack = stack.clone();
+                        async move { Ok::<_, Infallible>(serve_one(stack, req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        }
+    }
+}
