@@ -40,17 +40,16 @@ struct Demo {
     service: &'static str,
     description: &'static str,
     switch_to_expired: bool,
-    /// (label, k, cents, due in days from today, installment, extra transfer to another EC)
-    options: Vec<(
-        &'static str,
-        u64,
-        u64,
-        i64,
-        bool,
-        Option<(&'static str, &'static str, u64)>,
-    )>,
+    options: Vec<Opt>,
     then: Then,
 }
+
+/// Another EC's share of a payment: (EC fiscal code, IBAN, cents).
+type Share = (&'static str, &'static str, u64);
+
+/// One payment option: label, demo sequence k, cents, due in days from today,
+/// installment, share of another EC.
+struct Opt(&'static str, u64, u64, i64, bool, Option<Share>);
 
 #[derive(PartialEq)]
 enum Then {
@@ -81,7 +80,7 @@ fn dataset() -> Vec<Demo> {
             service: "TARI",
             description: "TARI 2026 - tassa sui rifiuti",
             switch_to_expired: false,
-            options: vec![("da pagare", 1, 15050, 60, false, None)],
+            options: vec![Opt("da pagare", 1, 15050, 60, false, None)],
             then: Then::Nothing,
         },
         Demo {
@@ -92,7 +91,7 @@ fn dataset() -> Vec<Demo> {
             service: "MENSA",
             description: "Mensa scolastica - ottobre 2026",
             switch_to_expired: true,
-            options: vec![("scaduto", 2, 8900, -30, false, None)],
+            options: vec![Opt("scaduto", 2, 8900, -30, false, None)],
             then: Then::Nothing,
         },
         Demo {
@@ -103,7 +102,7 @@ fn dataset() -> Vec<Demo> {
             service: "CDS",
             description: "Sanzione codice della strada n. 1234/2026",
             switch_to_expired: false,
-            options: vec![("pagato", 3, 4200, 20, false, None)],
+            options: vec![Opt("pagato", 3, 4200, 20, false, None)],
             then: Then::Pay,
         },
         Demo {
@@ -114,7 +113,7 @@ fn dataset() -> Vec<Demo> {
             service: "COSAP",
             description: "Canone occupazione suolo pubblico 2026",
             switch_to_expired: false,
-            options: vec![("annullato", 4, 32000, 40, false, None)],
+            options: vec![Opt("annullato", 4, 32000, 40, false, None)],
             then: Then::Cancel,
         },
         Demo {
@@ -126,10 +125,10 @@ fn dataset() -> Vec<Demo> {
             description: "TARI 2026 - tassa sui rifiuti",
             switch_to_expired: false,
             options: vec![
-                ("unica soluzione", 5, 30000, 30, false, None),
-                ("rata 1 di 3", 6, 10000, 30, true, None),
-                ("rata 2 di 3", 7, 10000, 60, true, None),
-                ("rata 3 di 3", 8, 10000, 90, true, None),
+                Opt("unica soluzione", 5, 30000, 30, false, None),
+                Opt("rata 1 di 3", 6, 10000, 30, true, None),
+                Opt("rata 2 di 3", 7, 10000, 60, true, None),
+                Opt("rata 3 di 3", 8, 10000, 90, true, None),
             ],
             then: Then::Nothing,
         },
@@ -141,7 +140,7 @@ fn dataset() -> Vec<Demo> {
             service: "IMU",
             description: "IMU 2026 - acconto",
             switch_to_expired: false,
-            options: vec![(
+            options: vec![Opt(
                 "da pagare, due beneficiari",
                 1,
                 51200,
@@ -170,7 +169,7 @@ pub async fn seed(app: &App) -> Result<Vec<DemoNotice>, ApiError> {
         let options: Vec<Value> = d
             .options
             .iter()
-            .map(|(label, k, cents, due, installment, extra)| {
+            .map(|Opt(label, k, cents, due, installment, extra)| {
                 let mut transfers = vec![];
                 let own = cents - extra.map(|e| e.2).unwrap_or(0);
                 transfers.push(json!({"ecFiscalCode": d.ec, "iban": iban_of(d.ec), "amountCents": own,
