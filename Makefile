@@ -1,0 +1,43 @@
+# Portale dei Pagamenti: the two commands of the README, and their helpers.
+#   make run   runs the whole portal locally (AWS emulator, API, demo data)
+#   make test  runs every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY   := python3
+PORT ?= 3000
+OPERATOR_API_KEY ?= dev-operator-key
+AWS_EMULATOR_PORT ?= 5000
+export PORT OPERATOR_API_KEY AWS_EMULATOR_PORT
+
+.PHONY: help run test unit lint fmt venv clean
+
+help:
+	@echo "make run    - run the portal on http://127.0.0.1:$(PORT) (AWS emulator, demo data)"
+	@echo "make test   - run every test (unit, property, integration against moto)"
+	@echo "make lint   - cargo fmt --check and cargo clippy -D warnings"
+
+$(VENV)/.installed: tests/requirements.txt
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	cargo run --quiet -p devstack --bin devstack
+
+test: venv
+	tests/with-moto.sh cargo test --workspace
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf $(VENV)
