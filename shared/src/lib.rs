@@ -15,5 +15,6 @@ pub mod lambda;
 pub mod mail;
 pub mod ports;
 pub mod service;
+pub mod soap;
 
 pub use app::App;

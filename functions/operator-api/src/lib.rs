@@ -33,6 +33,7 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let (Some(ec), Some(iupd)) = (ec, iupd) else {
         return Err(ApiError::InvalidParams(errors));
     };
+    positions::entity(&app.entities, &ec)?;
     let today = app.clock.today();
     match (req.method(), iupd) {
         (&Method::POST, None) => {

@@ -54,6 +54,14 @@ impl AmountCents {
 
     /// Parses the SOAP form (`\d+\.\d{2}`).
     pub fn parse_soap(s: &str) -> Result<Self, AmountError> {
+        Self::new(parse_soap_cents(s)?)
+    }
+}
+
+/// Parses the SOAP form of an amount that may be zero (fees): `\d+\.\d{2}`,
+/// at most [`MAX_CENTS`].
+pub fn parse_soap_cents(s: &str) -> Result<u64, AmountError> {
+    {
         let (int, dec) = s.split_once('.').ok_or(AmountError::Malformed)?;
         if int.is_empty()
             || dec.len() != 2
@@ -68,9 +76,19 @@ impl AmountCents {
             .checked_mul(100)
             .and_then(|c| c.checked_add(dec))
             .ok_or(AmountError::TooLarge)?;
-        Self::new(cents)
+        if cents > MAX_CENTS {
+            return Err(AmountError::TooLarge);
+        }
+        Ok(cents)
     }
+}
 
+/// Cents as written in SOAP: `0.00` allowed (fees), never a float.
+pub fn soap_cents(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+impl AmountCents {
     /// Italian display form: `1.020,99 €`.
     pub fn to_italian(self) -> String {
         let euros = (self.0 / 100).to_string();

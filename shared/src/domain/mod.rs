@@ -8,6 +8,7 @@ pub mod errors;
 pub mod fiscal_code;
 pub mod notice;
 pub mod position;
+pub mod receipt;
 pub mod text;
 
 pub use amount::AmountCents;

@@ -1,0 +1,135 @@
+//! The receipt (ricevuta telematica) the Nodo delivers with paSendRT / paSendRTV2,
+//! as `ctReceipt` / `ctReceiptV2` of paForNode.xsd describe it.
+
+use serde::{Deserialize, Serialize};
+
+use super::fiscal_code::EcFiscalCode;
+
+/// A ctSubject: the debtor or the payer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subject {
+    /// `F` or `G`.
+    pub kind: String,
+    /// A fiscal code, a VAT number or `ANONIMO` (2–16 characters).
+    pub id: String,
+    pub full_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub civic_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_province_region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptTransfer {
+    pub id_transfer: u8,
+    pub amount_cents: u64,
+    pub fiscal_code_pa: EcFiscalCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    /// The IBAN credited, or `None` for a digital revenue stamp (@e.bollo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iban: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mbd_attachment: Option<String>,
+    pub remittance_information: String,
+    pub transfer_category: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metadata: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReceiptVersion {
+    V1,
+    V2,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    pub version: ReceiptVersion,
+    /// Unique id of the payment (the paymentToken): the idempotency key.
+    pub receipt_id: String,
+    /// 18 digits, as sent (check digits are not ours to enforce on another EC's notice).
+    pub notice_number: String,
+    /// The EC that owns the notice (primary EC).
+    pub fiscal_code: EcFiscalCode,
+    /// `OK` or `KO`.
+    pub outcome: String,
+    /// The IUV.
+    pub creditor_reference_id: String,
+    /// Total paid to the ECs, without the PSP fee.
+    pub payment_amount_cents: u64,
+    pub description: String,
+    pub company_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office_name: Option<String>,
+    pub debtor: Subject,
+    pub transfers: Vec<ReceiptTransfer>,
+    pub id_psp: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psp_fiscal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psp_partita_iva: Option<String>,
+    pub psp_company_name: String,
+    pub id_channel: String,
+    pub channel_description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<Subject>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_cents: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_ci_incurred_fee_cents: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_bundle: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_ci_bundle: Option<String>,
+    /// `xsd:dateTime` as sent: pagoPA's examples carry Italian local time without an offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_date_time: Option<String>,
+    /// `xsd:date` as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metadata: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stand_in: Option<bool>,
+}
+
+/// Why a stored receipt needs the EC's attention. The money was collected in
+/// every case: the receipt is kept, never dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Anomaly {
+    /// The option was already paid with another receipt: a double payment to refund.
+    DoublePayment,
+    /// Paid after the due date of an option that no longer accepted payments.
+    PaidExpired,
+    /// Paid on a cancelled position.
+    PaidCancelled,
+    /// Paid the single payment after installments, or the reverse.
+    PaidSuperseded,
+    /// No position of this EC holds the notice.
+    UnknownNotice,
+    /// Sent to this EC as a secondary beneficiary (or broadcast): the notice is another EC's.
+    NotOwned,
+    /// The amount paid differs from the option's amount.
+    AmountMismatch,
+}
