@@ -11,7 +11,11 @@ OPERATOR_API_KEY ?= dev-operator-key
 AWS_EMULATOR_PORT ?= 5000
 export PORT OPERATOR_API_KEY AWS_EMULATOR_PORT
 
-.PHONY: help run test unit lint fmt venv clean
+.PHONY: help run test unit lint fmt venv deps clean
+
+# Debian packages the tests use: xmllint validates SOAP answers against pagoPA's XSD.
+APT_PACKAGES := libxml2-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make run    - run the portal on http://127.0.0.1:$(PORT) (AWS emulator, demo data)"
@@ -25,10 +29,16 @@ $(VENV)/.installed: tests/requirements.txt
 
 venv: $(VENV)/.installed
 
+deps:
+	@command -v xmllint >/dev/null || { \
+	  echo "installing $(APT_PACKAGES)"; \
+	  $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); }; }
+
 run: venv
 	cargo run --quiet -p devstack --bin devstack
 
-test: venv
+test: venv deps
 	tests/with-moto.sh cargo test --workspace
 
 lint:

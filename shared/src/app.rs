@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::aws::{Clients, DynamoPositions, S3Documents, SesMailer};
+use crate::domain::catalog::Catalog;
 use crate::domain::clock::rome_date;
 use crate::domain::text::Email;
 use crate::domain::Entities;
@@ -86,12 +87,33 @@ pub fn entities_from_env() -> Result<Entities, ConfigError> {
     Entities::from_json(&json).map_err(|e| ConfigError::Invalid("ENTITIES_JSON", e.to_string()))
 }
 
+/// Reads the service catalogue from `SERVICES_JSON`, or from the file named by
+/// `SERVICES_FILE`; none configured means an empty catalogue.
+pub fn catalog_from_env() -> Result<Catalog, ConfigError> {
+    let json = match std::env::var("SERVICES_JSON")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(j) => j,
+        None => match std::env::var("SERVICES_FILE")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            Some(path) => std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::Invalid("SERVICES_FILE", format!("{path}: {e}")))?,
+            None => return Ok(Catalog::default()),
+        },
+    };
+    Catalog::from_json(&json).map_err(|e| ConfigError::Invalid("SERVICES_JSON", e))
+}
+
 #[derive(Clone)]
 pub struct App {
     pub positions: Arc<dyn PositionStore>,
     pub documents: Arc<dyn DocumentStore>,
     pub mailer: Arc<dyn Mailer>,
     pub entities: Arc<Entities>,
+    pub catalog: Arc<Catalog>,
     pub settings: Settings,
     pub clock: Clock,
 }
@@ -102,6 +124,7 @@ impl App {
         clients: &Clients,
         settings: Settings,
         entities: Entities,
+        catalog: Catalog,
         clock: Clock,
     ) -> Self {
         Self {
@@ -115,6 +138,7 @@ impl App {
                 settings.mail_from.clone(),
             )),
             entities: Arc::new(entities),
+            catalog: Arc::new(catalog),
             settings,
             clock,
         }
@@ -124,11 +148,13 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let settings = Settings::from_env()?;
         let entities = entities_from_env()?;
+        let catalog = catalog_from_env()?;
         let clients = Clients::from_env().await;
         Ok(Self::with_aws(
             &clients,
             settings,
             entities,
+            catalog,
             Clock::system(),
         ))
     }

@@ -3,6 +3,10 @@
 
 use async_trait::async_trait;
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::receipt::{Anomaly, Receipt};
 use crate::domain::text::{Email, Iupd};
 use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
 
@@ -14,6 +18,9 @@ pub enum StoreError {
     /// A notice number (IUV) of the position is already used by the EC.
     #[error("codice avviso {0} già utilizzato")]
     DuplicateNotice(NoticeNumber),
+    /// A receipt with this receiptId is already stored for the EC.
+    #[error("ricevuta già acquisita")]
+    DuplicateReceipt,
     /// Someone else changed the item since it was read (optimistic locking).
     #[error("modifica concorrente")]
     VersionConflict,
@@ -30,6 +37,37 @@ pub enum StoreError {
 pub struct Versioned<T> {
     pub value: T,
     pub version: u64,
+}
+
+/// A receipt as stored: what the Nodo sent, to whom, and what it needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptRecord {
+    /// The EC the receipt was delivered to (`idPA`); not always the notice's owner.
+    pub ec: EcFiscalCode,
+    pub receipt: Receipt,
+    /// The `receipt` element exactly as received.
+    pub xml: String,
+    pub received_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomaly: Option<Anomaly>,
+    /// Work still owed for this receipt (`pdf`, `mail`), done by the receipt worker.
+    #[serde(default)]
+    pub owed: Vec<String>,
+}
+
+/// What the Nodo asked when it activated a payment (paGetPayment): kept for
+/// reconciliation; it never changes a position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activation {
+    pub ec: EcFiscalCode,
+    pub notice_number: NoticeNumber,
+    /// The Checkout cart id when the payment comes from a cart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_note: Option<String>,
+    pub amount_cents: u64,
+    pub at: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -62,6 +100,31 @@ pub trait PositionStore: Send + Sync {
     /// Replaces a position if it is still at `expected_version`
     /// ([`StoreError::VersionConflict`] otherwise).
     async fn replace(&self, position: &Position, expected_version: u64) -> Result<(), StoreError>;
+
+    /// Stores a receipt, once per (receiptId, EC), and in the same transaction
+    /// replaces the position it pays when `pays` is given. Fails with
+    /// [`StoreError::DuplicateReceipt`] when the receipt is already stored, and
+    /// with [`StoreError::VersionConflict`] when the position changed meanwhile;
+    /// nothing is written then.
+    async fn store_receipt(
+        &self,
+        record: &ReceiptRecord,
+        pays: Option<(&Position, u64)>,
+    ) -> Result<(), StoreError>;
+
+    async fn get_receipt(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+    ) -> Result<Option<ReceiptRecord>, StoreError>;
+
+    /// Every receipt stored for a notice number, for any EC.
+    async fn receipts_for_notice(
+        &self,
+        notice_number: &str,
+    ) -> Result<Vec<ReceiptRecord>, StoreError>;
+
+    async fn record_activation(&self, activation: &Activation) -> Result<(), StoreError>;
 
     /// Reserves `count` consecutive sequence numbers for a segregation code of an
     /// EC, atomically; returns the first.

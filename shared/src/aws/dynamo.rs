@@ -5,6 +5,8 @@
 //! | position        | `POSITION#<ec>#<iupd>`      | `POSITION`      | `DEBTOR#<cf>`    | `POSITION#<ec>#<iupd>` |
 //! | IUV claim       | `IUV#<iuv>`                 | `EC#<ec>`       |                  |                        |
 //! | notice sequence | `SEQUENCE#<ec>#<seg>`       | `SEQUENCE`      |                  |                        |
+//! | receipt         | `RECEIPT#<receiptId>`       | `EC#<idPA>`     | `RECEIPTS#<notice>` | `EC#<idPA>#<receiptId>` |
+//! | activation      | `ACTIVATION#<ec>#<notice>`  | `<RFC 3339 time>` |                |                        |
 
 use std::collections::HashMap;
 
@@ -15,7 +17,10 @@ use aws_sdk_dynamodb::Client;
 
 use crate::domain::text::Iupd;
 use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
-use crate::ports::{PositionStore, StoreError, Versioned};
+use crate::ports::{Activation, PositionStore, ReceiptRecord, StoreError, Versioned};
+
+/// Activations are kept for reconciliation this long (DynamoDB TTL).
+const ACTIVATION_TTL_DAYS: i64 = 90;
 
 pub const GSI_DEBTOR: &str = "gsi1";
 
@@ -84,6 +89,43 @@ fn read_position(item: &Item) -> Result<Versioned<Position>, StoreError> {
         value,
         version: get_n(item, "version")?,
     })
+}
+
+fn receipt_item(r: &ReceiptRecord) -> Result<Item, StoreError> {
+    let doc = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut item: Item = HashMap::from([
+        ("pk".into(), s(format!("RECEIPT#{}", r.receipt.receipt_id))),
+        ("sk".into(), s(ec_sk(&r.ec))),
+        (
+            "gsi1pk".into(),
+            s(format!("RECEIPTS#{}", r.receipt.notice_number)),
+        ),
+        (
+            "gsi1sk".into(),
+            s(format!("EC#{}#{}", r.ec, r.receipt.receipt_id)),
+        ),
+        ("kind".into(), s("receipt")),
+        ("doc".into(), s(doc)),
+        ("receivedAt".into(), s(r.received_at.to_rfc3339())),
+    ]);
+    if let Some(a) = r.anomaly {
+        item.insert(
+            "anomaly".into(),
+            s(serde_json::to_value(a)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                .as_str()
+                .unwrap_or("unknown")),
+        );
+    }
+    if !r.owed.is_empty() {
+        item.insert("owed".into(), AttributeValue::Ss(r.owed.clone()));
+    }
+    Ok(item)
+}
+
+fn read_receipt(item: &Item) -> Result<ReceiptRecord, StoreError> {
+    serde_json::from_str(get_s(item, "doc")?)
+        .map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))
 }
 
 #[derive(Clone)]
@@ -290,6 +332,121 @@ impl PositionStore for DynamoPositions {
             }
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    async fn store_receipt(
+        &self,
+        record: &ReceiptRecord,
+        pays: Option<(&Position, u64)>,
+    ) -> Result<(), StoreError> {
+        let corrupt = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Corrupt(e.to_string());
+        let mut items = vec![TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(receipt_item(record)?))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(corrupt)?,
+            )
+            .build()];
+        if let Some((p, version)) = pays {
+            items.push(
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&self.table)
+                            .set_item(Some(position_item(p, version + 1)?))
+                            .condition_expression("version = :v")
+                            .expression_attribute_values(":v", n(version))
+                            .build()
+                            .map_err(corrupt)?,
+                    )
+                    .build(),
+            );
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() {
+                    let failed: Vec<bool> = c
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                        .collect();
+                    if failed.first() == Some(&true) {
+                        return Err(StoreError::DuplicateReceipt);
+                    }
+                    if failed.get(1) == Some(&true) {
+                        return Err(StoreError::VersionConflict);
+                    }
+                }
+                Err(unavailable(e))
+            }
+        }
+    }
+
+    async fn get_receipt(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+    ) -> Result<Option<ReceiptRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RECEIPT#{receipt_id}")))
+            .key("sk", s(ec_sk(ec)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item.as_ref().map(read_receipt).transpose()
+    }
+
+    async fn receipts_for_notice(
+        &self,
+        notice_number: &str,
+    ) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_DEBTOR)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(format!("RECEIPTS#{notice_number}")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.items().iter().map(read_receipt).collect()
+    }
+
+    async fn record_activation(&self, a: &Activation) -> Result<(), StoreError> {
+        let doc = serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let expires = (a.at + chrono::Duration::days(ACTIVATION_TTL_DAYS))
+            .timestamp()
+            .max(0) as u64;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("ACTIVATION#{}#{}", a.ec, a.notice_number)))
+            .item(
+                "sk",
+                s(a.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)),
+            )
+            .item("kind", s("activation"))
+            .item("doc", s(doc))
+            .item("expiresAt", n(expires))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn reserve_sequence(

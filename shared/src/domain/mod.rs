@@ -2,6 +2,7 @@
 //! positions. No I/O here.
 
 pub mod amount;
+pub mod catalog;
 pub mod clock;
 pub mod entity;
 pub mod errors;

@@ -1,5 +1,6 @@
 //! Use cases, called by the functions' handlers. They speak domain types and
 //! [`crate::http::ApiError`], and reach storage only through the ports.
 
+pub mod nodo;
 pub mod notices;
 pub mod positions;

@@ -82,7 +82,7 @@ pub fn parse(xml: &[u8]) -> Result<Element, XmlError> {
     loop {
         let (resolved, event) = reader.read_resolved_event().map_err(bad)?;
         let ns = match resolved {
-            ResolveResult::Bound(n) => Some(<&str>::from(n.as_ref()).to_owned()),
+            ResolveResult::Bound(n) => Some(n.as_ref().to_owned()),
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(p) => {
                 return Err(XmlError::Malformed(format!("prefisso non dichiarato: {p}")))

@@ -47,6 +47,12 @@ pub fn demo_entities() -> Entities {
     Entities::from_json(&json).expect("valid demo entities")
 }
 
+pub fn demo_catalog() -> shared::domain::catalog::Catalog {
+    let path = moto::repo_root().join("infra/config/services.json");
+    let json = std::fs::read_to_string(&path).expect("infra/config/services.json");
+    shared::domain::catalog::Catalog::from_json(&json).expect("valid demo catalogue")
+}
+
 /// Names of the resources of one local environment.
 #[derive(Debug, Clone)]
 pub struct Names {
@@ -73,5 +79,11 @@ pub async fn provisioned_app(
         mail_from: names.mail_from.clone(),
         operator_api_key: ApiKey::new(operator_api_key),
     };
-    Ok(Arc::new(App::with_aws(clients, settings, entities, clock)))
+    Ok(Arc::new(App::with_aws(
+        clients,
+        settings,
+        entities,
+        demo_catalog(),
+        clock,
+    )))
 }

@@ -38,6 +38,9 @@ pub fn handlers() -> HashMap<&'static str, Handler> {
     h.insert("verify-notice", |app, req| {
         Box::pin(async move { verify_notice::handle(&app, req).await })
     });
+    h.insert("pagopa-callback", |app, req| {
+        Box::pin(async move { pagopa_callback::handle(&app, req).await })
+    });
     h
 }
 

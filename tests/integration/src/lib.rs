@@ -15,6 +15,8 @@ use shared::app::Clock;
 use shared::domain::text::Email;
 use shared::App;
 
+pub mod soap;
+
 pub const API_KEY: &str = "test-operator-key";
 
 /// The moto endpoint; a test run without one is a broken run, not a skipped one.

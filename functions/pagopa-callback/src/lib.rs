@@ -1,0 +1,43 @@
+//! The EC's station endpoint for the pagoPA Nodo: `POST /pagopa/paForNode`,
+//! SOAP 1.1 document/literal, all six operations of paForNode.wsdl.
+//!
+//! Every paForNode outcome, KO included, is HTTP 200 with a SOAP body; only a
+//! request in which no operation can be recognised gets a SOAP Fault (HTTP 500).
+
+use lambda_http::http::{header, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use shared::http::request::body_bytes;
+use shared::service::nodo;
+use shared::soap::responses::soap_fault;
+use shared::soap::xml::MAX_XML_BYTES;
+use shared::App;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    if req.method() != Method::POST {
+        return xml(StatusCode::METHOD_NOT_ALLOWED, soap_fault("usare POST"));
+    }
+    let body = body_bytes(&req);
+    if body.len() > MAX_XML_BYTES {
+        return xml(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            soap_fault("richiesta troppo grande"),
+        );
+    }
+    let action = req
+        .headers()
+        .get("soapaction")
+        .and_then(|v| v.to_str().ok());
+    let answer = nodo::handle(app, body, action).await;
+    xml(
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK),
+        answer.body,
+    )
+}
+
+fn xml(status: StatusCode, body: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .body(Body::Text(body))
+        .expect("valid response")
+}
