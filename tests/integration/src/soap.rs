@@ -1,66 +1,17 @@
 //! SOAP helpers for tests: build paForNode requests, call the station endpoint
 //! through the router, and validate every answer against pagoPA's XSD with
-//! `xmllint` (libxml2-utils).
+//! `xmllint` (libxml2-utils), as the pagoPA simulator does.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
-use shared::soap::xml::{parse, Element};
+pub use pagopa_simulator::nodo::{
+    body_element as try_body_element, envelope, validate, xsd_path, PAFN,
+};
+use shared::soap::xml::Element;
 
 use crate::TestEnv;
 
-pub const PAFN: &str = "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd";
-
-/// pagoPA's schema, from the reference folder beside the checkout (never copied into the repo).
-pub fn xsd_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("PAGOPA_XSD") {
-        return p.into();
-    }
-    devstack::moto::repo_root().join("../shared/spec/pagopa-xsd/wsdl/xsd/paForNode.xsd")
-}
-
-/// Validates one paForNode message (the element inside the SOAP Body).
-pub fn validate(message_xml: &str) -> Result<(), String> {
-    let xsd = xsd_path();
-    assert!(xsd.exists(), "pagoPA XSD not found at {}", xsd.display());
-    let mut child = Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema"])
-        .arg(&xsd)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("xmllint (apt package libxml2-utils) must be installed");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(message_xml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
 /// The element inside the SOAP Body of an envelope.
 pub fn body_element(envelope: &str) -> Element {
-    let root = parse(envelope.as_bytes()).unwrap_or_else(|e| panic!("not XML ({e}): {envelope}"));
-    assert_eq!(root.name, "Envelope");
-    root.child("Body").expect("Body").children[0].clone()
-}
-
-pub fn envelope(op_element: &str, inner: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:pafn="{PAFN}">
- <soapenv:Body><pafn:{op_element}>{inner}</pafn:{op_element}></soapenv:Body>
-</soapenv:Envelope>"#
-    )
+    try_body_element(envelope).unwrap_or_else(|e| panic!("{e}: {envelope}"))
 }
 
 pub fn caller(id_pa: &str) -> String {

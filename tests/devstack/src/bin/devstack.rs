@@ -26,12 +26,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tracing_subscriber_init();
     let http_port = port("PORT", 3000)?;
     let aws_port = port("AWS_EMULATOR_PORT", 5000)?;
+    let sim_port = port("SIMULATOR_PORT", 3001)?;
     let api_key = env_or("OPERATOR_API_KEY", "dev-operator-key");
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", http_port))
         .await
         .map_err(|e| {
             format!("cannot listen on 127.0.0.1:{http_port}: {e} (set PORT to another port)")
+        })?;
+    let sim_listener = tokio::net::TcpListener::bind(("127.0.0.1", sim_port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on 127.0.0.1:{sim_port}: {e} (set SIMULATOR_PORT to another port)"
+            )
         })?;
 
     println!("• starting the AWS emulator (moto) on 127.0.0.1:{aws_port}");
@@ -56,6 +64,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let stack = Arc::new(server::Stack::new(app.clone(), routes.clone())?);
     let serving = tokio::spawn(server::serve(listener, stack.clone(), shutdown_signal()));
 
+    let simulator = pagopa_simulator::Simulator::new(
+        &format!("http://127.0.0.1:{sim_port}"),
+        &format!("http://127.0.0.1:{http_port}"),
+        pagopa_simulator::stations_from_entities(&app.entities),
+    );
+    tokio::spawn(pagopa_simulator::serve(
+        sim_listener,
+        simulator,
+        std::future::pending(),
+    ));
+
     let notices = demo::seed(&app).await?;
     println!("• demo data loaded:");
     for n in &notices {
@@ -72,6 +91,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     for r in &routes {
         println!("    {:6} {}  → {}", r.method, r.path, r.function);
     }
+    println!("pagoPA simulator (Checkout and Nodo) on http://127.0.0.1:{sim_port}");
     println!("Operator API key: x-api-key: {api_key}\nCtrl-C to stop.");
 
     serving.await?;
