@@ -11,7 +11,7 @@ OPERATOR_API_KEY ?= dev-operator-key
 AWS_EMULATOR_PORT ?= 5000
 export PORT OPERATOR_API_KEY AWS_EMULATOR_PORT
 
-.PHONY: help run test unit lint fmt venv deps clean
+.PHONY: help run test unit lint fmt venv deps assets clean
 
 # Debian packages the tests use: xmllint validates SOAP answers against pagoPA's XSD.
 APT_PACKAGES := libxml2-utils
@@ -35,10 +35,10 @@ deps:
 	  $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); }; }
 
-run: venv
+run: venv deps assets
 	cargo run --quiet -p devstack --bin devstack
 
-test: venv deps
+test: venv deps assets
 	tests/with-moto.sh cargo test --workspace
 
 lint:
@@ -51,3 +51,16 @@ fmt:
 clean:
 	cargo clean
 	rm -rf $(VENV)
+
+# Static assets of the pages: Bootstrap Italia (npm) and the portal's own files.
+web/node_modules/.installed: web/package.json
+	cd web && npm install --no-audit --no-fund --silent
+	touch $@
+
+web/public/.built: web/node_modules/.installed $(wildcard web/static/*)
+	rm -rf web/public && mkdir -p web/public/bootstrap-italia web/public/app
+	cp -r web/node_modules/bootstrap-italia/dist/css web/node_modules/bootstrap-italia/dist/fonts web/node_modules/bootstrap-italia/dist/svg web/public/bootstrap-italia/
+	cp -r web/static/. web/public/app/
+	touch $@
+
+assets: web/public/.built

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::aws::{Clients, DynamoPositions, S3Documents, SesMailer};
+use crate::checkout::{Checkout, HttpCheckout};
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::rome_date;
 use crate::domain::text::Email;
@@ -48,6 +49,16 @@ pub struct Settings {
     pub bucket_name: String,
     pub mail_from: Email,
     pub operator_api_key: Option<ApiKey>,
+    /// Where citizens reach the portal (return URLs of Checkout are built on it).
+    pub public_base_url: String,
+    /// pagoPA Checkout's carts API base, e.g. `https://api.platform.pagopa.it/checkout/ec/v1`.
+    pub checkout_url: String,
+    /// `__Host-` cookies with Secure; off only for a plain-HTTP local run.
+    pub secure_cookies: bool,
+    /// Shown in the header of every page.
+    pub portal_name: String,
+    /// Where the static assets are (`STATIC_DIR`); `static` beside the binary when unset.
+    pub static_dir: Option<String>,
 }
 
 fn env(name: &'static str) -> Result<String, ConfigError> {
@@ -67,6 +78,19 @@ impl Settings {
             operator_api_key: std::env::var("OPERATOR_API_KEY")
                 .ok()
                 .and_then(|k| ApiKey::new(&k)),
+            public_base_url: env("PUBLIC_BASE_URL")?.trim_end_matches('/').to_owned(),
+            checkout_url: std::env::var("CHECKOUT_URL")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "https://api.platform.pagopa.it/checkout/ec/v1".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            secure_cookies: std::env::var("SECURE_COOKIES").map(|v| v != "false").unwrap_or(true),
+            portal_name: std::env::var("PORTAL_NAME")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "Portale dei Pagamenti".into()),
+            static_dir: std::env::var("STATIC_DIR").ok().filter(|v| !v.is_empty()),
         })
     }
 }
@@ -112,6 +136,7 @@ pub struct App {
     pub positions: Arc<dyn PositionStore>,
     pub documents: Arc<dyn DocumentStore>,
     pub mailer: Arc<dyn Mailer>,
+    pub checkout: Arc<dyn Checkout>,
     pub entities: Arc<Entities>,
     pub catalog: Arc<Catalog>,
     pub settings: Settings,
@@ -126,8 +151,9 @@ impl App {
         entities: Entities,
         catalog: Catalog,
         clock: Clock,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, ConfigError> {
+        let checkout = HttpCheckout::new(&settings.checkout_url).map_err(|e| ConfigError::Invalid("CHECKOUT_URL", e))?;
+        Ok(Self {
             positions: Arc::new(DynamoPositions::new(
                 clients.dynamodb.clone(),
                 &settings.table_name,
@@ -137,11 +163,12 @@ impl App {
                 clients.sesv2.clone(),
                 settings.mail_from.clone(),
             )),
+            checkout: Arc::new(checkout),
             entities: Arc::new(entities),
             catalog: Arc::new(catalog),
             settings,
             clock,
-        }
+        })
     }
 
     /// Everything from the environment, as a Lambda's `main` does it.
@@ -150,12 +177,6 @@ impl App {
         let entities = entities_from_env()?;
         let catalog = catalog_from_env()?;
         let clients = Clients::from_env().await;
-        Ok(Self::with_aws(
-            &clients,
-            settings,
-            entities,
-            catalog,
-            Clock::system(),
-        ))
+        Self::with_aws(&clients, settings, entities, catalog, Clock::system())
     }
 }

@@ -9,12 +9,15 @@
 
 pub mod app;
 pub mod aws;
+pub mod checkout;
 pub mod domain;
 pub mod http;
 pub mod lambda;
 pub mod mail;
+pub mod pdf;
 pub mod ports;
 pub mod service;
 pub mod soap;
+pub mod web;
 
 pub use app::App;

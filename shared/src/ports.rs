@@ -70,6 +70,34 @@ pub struct Activation {
     pub at: DateTime<Utc>,
 }
 
+/// One notice of a payment started by the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptNotice {
+    pub ec: EcFiscalCode,
+    pub notice_number: NoticeNumber,
+    /// The fiscal code the citizen gave (the debtor's).
+    pub fiscal_code: FiscalCode,
+    pub amount_cents: u64,
+    pub description: String,
+    pub company_name: String,
+}
+
+/// A payment the portal started at Checkout: what the return pages and the
+/// payments API report on. The outcome comes from the receipts, never from here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentAttempt {
+    /// Also the Checkout `idCart`, so receipts (paymentNote) lead back here.
+    pub id: String,
+    pub notices: Vec<AttemptNotice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_url: Option<String>,
+}
+
 #[async_trait]
 pub trait PositionStore: Send + Sync {
     /// Stores a new position and claims its notice numbers (IUVs), atomically.
@@ -125,6 +153,27 @@ pub trait PositionStore: Send + Sync {
     ) -> Result<Vec<ReceiptRecord>, StoreError>;
 
     async fn record_activation(&self, activation: &Activation) -> Result<(), StoreError>;
+
+    /// Marks one piece of owed work (`pdf`) done.
+    async fn complete_owed(&self, ec: &EcFiscalCode, receipt_id: &str, work: &str) -> Result<(), StoreError>;
+
+    /// Claims the mail of a receipt for `lease_secs`, so that only one worker sends
+    /// it; `false` when it is not owed or another worker holds the lease.
+    async fn claim_mail(&self, ec: &EcFiscalCode, receipt_id: &str, now: DateTime<Utc>, lease_secs: i64) -> Result<bool, StoreError>;
+
+    /// Records the mail as sent: no longer owed, never sent again.
+    async fn complete_mail(&self, ec: &EcFiscalCode, receipt_id: &str, message_id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Gives the lease back after a failed send, so the next attempt can retry at once.
+    async fn release_mail(&self, ec: &EcFiscalCode, receipt_id: &str) -> Result<(), StoreError>;
+
+    /// Receipts that still owe work (a sweep for the local stack and for recovery).
+    async fn receipts_owing_work(&self) -> Result<Vec<ReceiptRecord>, StoreError>;
+
+    /// Stores (or replaces) a payment attempt.
+    async fn put_attempt(&self, attempt: &PaymentAttempt) -> Result<(), StoreError>;
+
+    async fn get_attempt(&self, id: &str) -> Result<Option<PaymentAttempt>, StoreError>;
 
     /// Reserves `count` consecutive sequence numbers for a segregation code of an
     /// EC, atomically; returns the first.

@@ -1,33 +1,38 @@
-//! Verify a notice as a citizen: `GET /api/v1/notices/{noticeNumber}?fiscalCode=CF`.
+//! Pay with a notice: look a notice up with the debtor's fiscal code.
+//!
+//! - `GET /api/v1/notices/{noticeNumber}?fiscalCode=CF`: the summary as JSON;
+//! - `GET /pagamento-avviso`, `POST /pagamento-avviso`: the pages (notice code and
+//!   fiscal code → debtor's details and privacy notice → summary).
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::domain::{FieldErrors, FiscalCode, NoticeNumber};
+use shared::domain::position::SubjectType;
+use shared::domain::{FieldErrors, FiscalCode, NoticeNumber, NoticeStatus};
 use shared::http::{json_response, path_param, query_param, required_param, respond, ApiError};
 use shared::service::notices;
+use shared::web::{self, pages, read_form, status_view, Ctx};
 use shared::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    respond(verify(app, &req).await)
+    if req.uri().path().starts_with("/api/") {
+        return respond(verify_api(app, &req).await);
+    }
+    let ctx = Ctx::new(app, &req);
+    let result = match *req.method() {
+        Method::GET => Ok(form_page(app, &ctx, "", "", None, None)),
+        Method::POST => post(app, &ctx, &req).await,
+        _ => Err(ApiError::MethodNotAllowed),
+    };
+    web::respond_page(app, &ctx, result)
 }
 
-async fn verify(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn verify_api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::GET {
         return Err(ApiError::MethodNotAllowed);
     }
     let mut errors = FieldErrors::default();
-    let notice = required_param(
-        &mut errors,
-        "noticeNumber",
-        path_param(req, "noticeNumber"),
-        NoticeNumber::parse_lenient,
-    );
-    let debtor = required_param(
-        &mut errors,
-        "fiscalCode",
-        query_param(req, "fiscalCode"),
-        FiscalCode::parse,
-    );
+    let notice = required_param(&mut errors, "noticeNumber", path_param(req, "noticeNumber"), NoticeNumber::parse_lenient);
+    let debtor = required_param(&mut errors, "fiscalCode", query_param(req, "fiscalCode"), FiscalCode::parse);
     let (Some(notice), Some(debtor)) = (notice, debtor) else {
         return Err(ApiError::InvalidParams(errors));
     };
@@ -36,4 +41,75 @@ async fn verify(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         StatusCode::OK,
         &serde_json::to_value(summary).map_err(|e| ApiError::Internal(e.to_string()))?,
     ))
+}
+
+fn form_page(
+    app: &App,
+    ctx: &Ctx,
+    notice: &str,
+    cf: &str,
+    notice_error: Option<String>,
+    cf_error: Option<String>,
+) -> Response<Body> {
+    let invalid = notice_error.is_some() || cf_error.is_some();
+    let errors: Vec<String> = notice_error.iter().chain(cf_error.iter()).cloned().collect();
+    let page = pages::NoticeForm { ctx, step: 1, notice, fiscal_code: cf, notice_error, cf_error, errors };
+    web::render(app, ctx, if invalid { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
+}
+
+async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
+    let form = read_form(app, req)?;
+    let (notice_in, cf_in) = (form.get("notice").trim(), form.get("fiscalCode").trim());
+    let notice = NoticeNumber::parse_lenient(notice_in);
+    let cf = FiscalCode::parse(cf_in);
+    let (notice, cf) = match (notice, cf) {
+        (Ok(n), Ok(c)) => (n, c),
+        (n, c) => {
+            return Ok(form_page(app, ctx, notice_in, cf_in, n.err().map(|e| e.to_string()), c.err().map(|e| e.to_string())))
+        }
+    };
+    let summary = match notices::verify(app, &notice, &cf).await {
+        Ok(s) => s,
+        Err(ApiError::NotFound(m)) => return Ok(form_page(app, ctx, notice_in, cf_in, Some(m), None)),
+        Err(e) => return Err(e),
+    };
+    let t = ctx.t;
+    if form.get("step") != "summary" || form.get("privacy") != "yes" {
+        let page = pages::NoticeDebtor {
+            ctx,
+            step: 2,
+            notice: notice.as_str(),
+            fiscal_code: cf.as_str(),
+            subject_type: match summary.debtor.kind {
+                SubjectType::F => t.natural_person,
+                SubjectType::G => t.legal_person,
+            },
+            full_name: summary.debtor.full_name.as_str(),
+            privacy_error: form.get("step") == "summary",
+        };
+        let status = if page.privacy_error { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+        return Ok(web::render(app, ctx, status, &page));
+    }
+    let (status_label, status_text, badge) = status_view(t, summary.status);
+    let s = pages::SummaryView {
+        notice: notice.to_string(),
+        notice_grouped: notice.grouped(),
+        fiscal_code: cf.to_string(),
+        iuv: summary.iuv.to_string(),
+        ec_name: match &summary.office_name {
+            Some(o) => format!("{} – {o}", summary.company_name),
+            None => summary.company_name.clone(),
+        },
+        service: summary.description.to_string(),
+        holder: summary.debtor.full_name.to_string(),
+        amount: web::amount(ctx.lang, summary.amount_cents),
+        due_date: web::date(ctx.lang, summary.due_date),
+        status_label,
+        status_text,
+        badge,
+        payable: summary.status == NoticeStatus::Payable,
+        printable: matches!(summary.status, NoticeStatus::Payable),
+        paid: summary.status == NoticeStatus::Paid,
+    };
+    Ok(web::render(app, ctx, StatusCode::OK, &pages::NoticeSummaryPage { ctx, step: 3, s }))
 }

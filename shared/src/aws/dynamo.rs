@@ -6,6 +6,7 @@
 //! | IUV claim       | `IUV#<iuv>`                 | `EC#<ec>`       |                  |                        |
 //! | notice sequence | `SEQUENCE#<ec>#<seg>`       | `SEQUENCE`      |                  |                        |
 //! | receipt         | `RECEIPT#<receiptId>`       | `EC#<idPA>`     | `RECEIPTS#<notice>` | `EC#<idPA>#<receiptId>` |
+//! | payment attempt | `ATTEMPT#<id>`              | `ATTEMPT`       |                  |                        |
 //! | activation      | `ACTIVATION#<ec>#<notice>`  | `<RFC 3339 time>` |                |                        |
 
 use std::collections::HashMap;
@@ -17,7 +18,10 @@ use aws_sdk_dynamodb::Client;
 
 use crate::domain::text::Iupd;
 use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
-use crate::ports::{Activation, PositionStore, ReceiptRecord, StoreError, Versioned};
+use crate::ports::{Activation, PaymentAttempt, PositionStore, ReceiptRecord, StoreError, Versioned};
+
+/// Payment attempts are kept this long (DynamoDB TTL).
+const ATTEMPT_TTL_DAYS: i64 = 30;
 
 /// Activations are kept for reconciliation this long (DynamoDB TTL).
 const ACTIVATION_TTL_DAYS: i64 = 90;
@@ -407,7 +411,14 @@ impl PositionStore for DynamoPositions {
             .send()
             .await
             .map_err(unavailable)?;
-        out.item.as_ref().map(read_receipt).transpose()
+        out.item
+            .as_ref()
+            .map(|item| {
+                let mut r = read_receipt(item)?;
+                r.owed = item.get("owed").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default();
+                Ok(r)
+            })
+            .transpose()
     }
 
     async fn receipts_for_notice(
@@ -447,6 +458,131 @@ impl PositionStore for DynamoPositions {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn complete_owed(&self, ec: &EcFiscalCode, receipt_id: &str, work: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RECEIPT#{receipt_id}")))
+            .key("sk", s(ec_sk(ec)))
+            .update_expression("DELETE owed :w")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":w", AttributeValue::Ss(vec![work.to_owned()]))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn claim_mail(&self, ec: &EcFiscalCode, receipt_id: &str, now: chrono::DateTime<chrono::Utc>, lease_secs: i64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RECEIPT#{receipt_id}")))
+            .key("sk", s(ec_sk(ec)))
+            .update_expression("SET mailLease = :until")
+            .condition_expression("contains(owed, :mail) AND (attribute_not_exists(mailLease) OR mailLease < :now)")
+            .expression_attribute_values(":mail", s("mail"))
+            .expression_attribute_values(":now", n(now.timestamp().max(0) as u64))
+            .expression_attribute_values(":until", n((now.timestamp() + lease_secs).max(0) as u64))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn complete_mail(&self, ec: &EcFiscalCode, receipt_id: &str, message_id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RECEIPT#{receipt_id}")))
+            .key("sk", s(ec_sk(ec)))
+            .update_expression("DELETE owed :mail SET mailSentAt = :at, mailMessageId = :id REMOVE mailLease")
+            .expression_attribute_values(":mail", AttributeValue::Ss(vec!["mail".into()]))
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .expression_attribute_values(":id", s(if message_id.is_empty() { "-" } else { message_id }))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn release_mail(&self, ec: &EcFiscalCode, receipt_id: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RECEIPT#{receipt_id}")))
+            .key("sk", s(ec_sk(ec)))
+            .update_expression("REMOVE mailLease")
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn receipts_owing_work(&self) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("attribute_exists(owed)")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items() {
+                let mut r = read_receipt(item)?;
+                r.owed = item.get("owed").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default();
+                found.push(r);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(found)
+    }
+
+    async fn put_attempt(&self, a: &PaymentAttempt) -> Result<(), StoreError> {
+        let doc = serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let expires = (a.created_at + chrono::Duration::days(ATTEMPT_TTL_DAYS)).timestamp().max(0) as u64;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("ATTEMPT#{}", a.id)))
+            .item("sk", s("ATTEMPT"))
+            .item("kind", s("attempt"))
+            .item("doc", s(doc))
+            .item("expiresAt", n(expires))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_attempt(&self, id: &str) -> Result<Option<PaymentAttempt>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("ATTEMPT#{id}")))
+            .key("sk", s("ATTEMPT"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item
+            .as_ref()
+            .map(|i| serde_json::from_str(get_s(i, "doc")?).map_err(|e| StoreError::Corrupt(format!("attempt: {e}"))))
+            .transpose()
     }
 
     async fn reserve_sequence(

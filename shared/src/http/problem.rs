@@ -22,6 +22,9 @@ pub enum ApiError {
     Validation(FieldErrors),
     #[error("credenziali mancanti o non valide")]
     Unauthorized,
+    /// The request is refused (a form without a valid CSRF token, a foreign origin).
+    #[error("richiesta non consentita")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -46,6 +49,7 @@ impl ApiError {
             ApiError::BadRequest(_) | ApiError::InvalidParams(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -61,6 +65,7 @@ impl ApiError {
             ApiError::BadRequest(_) | ApiError::InvalidParams(_) => "Richiesta non valida",
             ApiError::Validation(_) => "Dati non validi",
             ApiError::Unauthorized => "Non autorizzato",
+            ApiError::Forbidden(_) => "Non consentito",
             ApiError::NotFound(_) => "Non trovato",
             ApiError::Conflict(_) => "Conflitto",
             ApiError::MethodNotAllowed => "Metodo non consentito",
@@ -76,6 +81,7 @@ impl ApiError {
             ApiError::BadRequest(_) | ApiError::InvalidParams(_) => "bad-request",
             ApiError::Validation(_) => "validation",
             ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict(_) => "conflict",
             ApiError::MethodNotAllowed => "method-not-allowed",

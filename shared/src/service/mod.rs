@@ -2,5 +2,8 @@
 //! [`crate::http::ApiError`], and reach storage only through the ports.
 
 pub mod nodo;
+pub mod avviso;
 pub mod notices;
+pub mod payments;
 pub mod positions;
+pub mod receipts;

@@ -53,12 +53,16 @@ pub fn demo_catalog() -> shared::domain::catalog::Catalog {
     shared::domain::catalog::Catalog::from_json(&json).expect("valid demo catalogue")
 }
 
-/// Names of the resources of one local environment.
+/// Names and addresses of one local environment.
 #[derive(Debug, Clone)]
 pub struct Names {
     pub table: String,
     pub bucket: String,
     pub mail_from: Email,
+    /// Where the portal is reached (`http://127.0.0.1:3000`).
+    pub public_base_url: String,
+    /// The simulator's Checkout carts API (`http://127.0.0.1:3001/checkout/ec/v1`).
+    pub checkout_url: String,
 }
 
 /// Creates the resources and returns an [`App`] wired to them.
@@ -78,12 +82,11 @@ pub async fn provisioned_app(
         bucket_name: names.bucket.clone(),
         mail_from: names.mail_from.clone(),
         operator_api_key: ApiKey::new(operator_api_key),
+        public_base_url: names.public_base_url.clone(),
+        checkout_url: names.checkout_url.clone(),
+        secure_cookies: false,
+        portal_name: "Comune di Prova".into(),
+        static_dir: Some(moto::repo_root().join("web/public").to_string_lossy().into_owned()),
     };
-    Ok(Arc::new(App::with_aws(
-        clients,
-        settings,
-        entities,
-        demo_catalog(),
-        clock,
-    )))
+    Ok(Arc::new(App::with_aws(clients, settings, entities, demo_catalog(), clock)?))
 }

@@ -41,6 +41,16 @@ pub fn handlers() -> HashMap<&'static str, Handler> {
     h.insert("pagopa-callback", |app, req| {
         Box::pin(async move { pagopa_callback::handle(&app, req).await })
     });
+    h.insert("home", |app, req| Box::pin(async move { home::handle(&app, req).await }));
+    h.insert("print-notice", |app, req| {
+        Box::pin(async move { print_notice::handle(&app, req).await })
+    });
+    h.insert("initiate-payment", |app, req| {
+        Box::pin(async move { initiate_payment::handle(&app, req).await })
+    });
+    h.insert("fetch-receipt", |app, req| {
+        Box::pin(async move { fetch_receipt::handle(&app, req).await })
+    });
     h
 }
 

@@ -49,6 +49,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         table: "portale-pagamenti".into(),
         bucket: "portale-pagamenti-documents".into(),
         mail_from: Email::parse("noreply@comune-di-prova.example").expect("valid sender"),
+        public_base_url: format!("http://127.0.0.1:{http_port}"),
+        checkout_url: format!("http://127.0.0.1:{sim_port}/checkout/ec/v1"),
     };
     let app = devstack::provisioned_app(
         &clients,
@@ -74,6 +76,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         simulator,
         std::future::pending(),
     ));
+
+    // The local stand-in for the table's stream: the receipt worker sweeps owed work.
+    let worker_app = app.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = receipt_worker::sweep(&worker_app).await {
+                eprintln!("receipt worker: {e}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    });
 
     let notices = demo::seed(&app).await?;
     println!("• demo data loaded:");

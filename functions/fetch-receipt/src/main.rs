@@ -1,0 +1,1 @@
+shared::http_main!(fetch_receipt::handle);

@@ -1,0 +1,1 @@
+shared::http_main!(print_notice::handle);

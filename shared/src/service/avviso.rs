@@ -1,0 +1,78 @@
+//! The printable pagoPA notice (avviso di pagamento) of a position.
+
+use crate::domain::position::PaymentOption;
+use crate::domain::{Entity, FiscalCode, NoticeNumber, Position};
+use crate::http::ApiError;
+use crate::pdf::{render_avviso, AvvisoData, AvvisoDebtor, AvvisoEc, AvvisoPayment, Lang};
+use crate::service::notices;
+use crate::App;
+
+/// The postal account number (12 digits) of an Italian postal IBAN.
+fn postal_account(iban: &str) -> Option<String> {
+    (iban.len() == 27).then(|| iban[15..27].to_owned())
+}
+
+fn address(p: &Position) -> Option<String> {
+    let a = p.debtor.address.as_ref()?;
+    let parts: Vec<String> = [&a.street_name, &a.civic_number, &a.postal_code, &a.city, &a.state_province_region]
+        .iter()
+        .filter_map(|v| v.as_ref().map(|t| t.to_string()))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+fn payment(o: &PaymentOption) -> AvvisoPayment {
+    AvvisoPayment { notice_number: o.notice_number, amount: o.amount_cents, due_date: Some(o.due_date) }
+}
+
+/// What the avviso of a position shows: its options that can still be paid
+/// (the single payment and/or the installments).
+pub fn data(app: &App, entity: &Entity, p: &Position, lang: Lang) -> AvvisoData {
+    let today = app.clock.today();
+    let open: Vec<&PaymentOption> = p.payment_options.iter().filter(|o| p.not_payable(o, today).is_none()).collect();
+    let postal = p
+        .payment_options
+        .iter()
+        .flat_map(|o| o.transfers.first())
+        .find_map(|t| t.postal_iban.as_ref())
+        .or(entity.postal_iban.as_ref())
+        .and_then(|i| postal_account(i.as_str()));
+    AvvisoData {
+        lang,
+        subject: p.description.to_string(),
+        ec: AvvisoEc {
+            fiscal_code: entity.fiscal_code.to_string(),
+            name: entity.name.clone(),
+            office: entity.office.clone(),
+            info: entity.contact.clone(),
+            cbill: entity.cbill.clone(),
+            online_channel: Some(match lang {
+                Lang::It => format!("sul sito di {},", entity.name),
+                Lang::En => format!("on the website of {},", entity.name),
+            }),
+            postal_account: postal,
+            poste_auth: None,
+            logo_png: None,
+        },
+        debtor: AvvisoDebtor {
+            fiscal_code: p.debtor.fiscal_code.to_string(),
+            full_name: p.debtor.full_name.to_string(),
+            address: address(p),
+        },
+        single: open.iter().find(|o| !o.installment).map(|o| payment(o)),
+        installments: open.iter().filter(|o| o.installment).map(|o| payment(o)).collect(),
+    }
+}
+
+/// The avviso PDF of the position holding a notice, for its debtor. Only a
+/// payable notice has one (an expired, paid or cancelled one answers 409).
+pub async fn pdf(app: &App, notice: &NoticeNumber, debtor: &FiscalCode, lang: Lang) -> Result<Vec<u8>, ApiError> {
+    let summary = notices::verify(app, notice, debtor).await?;
+    if summary.status != crate::domain::NoticeStatus::Payable {
+        return Err(ApiError::Conflict("l'avviso non è più pagabile e non può essere stampato".into()));
+    }
+    let found = app.positions.find_by_iuv(&summary.ec_fiscal_code, &notice.iuv()).await?;
+    let p = found.ok_or_else(notices::not_found)?;
+    let entity = app.entities.get(&summary.ec_fiscal_code).ok_or_else(notices::not_found)?;
+    render_avviso(&data(app, entity, &p.value, lang)).map_err(|e| ApiError::Internal(format!("avviso PDF: {e}")))
+}

@@ -1,0 +1,143 @@
+//! Starting a payment at pagoPA Checkout (1–5 notices), and reading where it stands.
+
+use serde_json::json;
+
+use crate::checkout::{CartNotice, CartRequest, CheckoutError, ReturnUrls};
+use crate::domain::text::Email;
+use crate::domain::{FieldErrors, FiscalCode, NoticeNumber, NoticeStatus};
+use crate::http::ApiError;
+use crate::ports::{AttemptNotice, PaymentAttempt};
+use crate::service::notices::{self, NoticeSummary};
+use crate::web::random_token;
+use crate::App;
+
+/// Checkout takes at most five notices in one cart.
+pub const MAX_NOTICES: usize = 5;
+
+/// Checks the notices of a payment: each known (with that fiscal code), payable,
+/// listed once. Every problem is named by `notices[i]`.
+pub async fn check_notices(app: &App, items: &[(NoticeNumber, FiscalCode)]) -> Result<Vec<NoticeSummary>, ApiError> {
+    let mut errors = FieldErrors::default();
+    if items.is_empty() || items.len() > MAX_NOTICES {
+        errors.push("notices", format!("servono da 1 a {MAX_NOTICES} avvisi"));
+        return Err(ApiError::Validation(errors));
+    }
+    let mut found = Vec::new();
+    for (i, (n, cf)) in items.iter().enumerate() {
+        if items[..i].iter().any(|(m, _)| m == n) {
+            errors.push(format!("notices[{i}].noticeNumber"), "avviso ripetuto");
+            continue;
+        }
+        match notices::verify(app, n, cf).await {
+            Ok(s) if s.status == NoticeStatus::Payable => found.push(s),
+            Ok(s) => errors.push(
+                format!("notices[{i}].noticeNumber"),
+                match s.status {
+                    NoticeStatus::Paid => "avviso già pagato",
+                    NoticeStatus::Expired => "avviso scaduto",
+                    _ => "avviso annullato",
+                },
+            ),
+            Err(ApiError::NotFound(_)) => errors.push(
+                format!("notices[{i}].noticeNumber"),
+                "nessun avviso corrisponde al codice avviso e al codice fiscale indicati",
+            ),
+            Err(e) => return Err(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(found)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Creates the Checkout cart and records the attempt; returns it with the
+/// URL to send the citizen to.
+pub async fn start(
+    app: &App,
+    items: &[(NoticeNumber, FiscalCode)],
+    email: Option<Email>,
+) -> Result<PaymentAttempt, ApiError> {
+    let summaries = check_notices(app, items).await?;
+    let id = random_token();
+    let base = &app.settings.public_base_url;
+    let cart = CartRequest {
+        payment_notices: summaries
+            .iter()
+            .map(|s| CartNotice {
+                notice_number: s.notice_number.to_string(),
+                fiscal_code: s.ec_fiscal_code.to_string(),
+                amount: s.amount_cents.cents(),
+                company_name: crate::soap::responses::fit(&s.company_name, 140),
+                description: crate::soap::responses::fit(s.description.as_str(), 140),
+            })
+            .collect(),
+        return_urls: ReturnUrls {
+            return_ok_url: format!("{base}/pagamento/esito/ok?id={id}"),
+            return_cancel_url: format!("{base}/pagamento/esito/annullato?id={id}"),
+            return_error_url: format!("{base}/pagamento/esito/errore?id={id}"),
+        },
+        email_notice: email.as_ref().map(|e| e.as_str().to_owned()),
+        id_cart: id.clone(),
+    };
+    let mut attempt = PaymentAttempt {
+        id: id.clone(),
+        notices: summaries
+            .iter()
+            .zip(items)
+            .map(|(s, (_, cf))| AttemptNotice {
+                ec: s.ec_fiscal_code.clone(),
+                notice_number: s.notice_number,
+                fiscal_code: cf.clone(),
+                amount_cents: s.amount_cents.cents(),
+                description: s.description.to_string(),
+                company_name: s.company_name.clone(),
+            })
+            .collect(),
+        email,
+        created_at: app.clock.now(),
+        checkout_url: None,
+    };
+    // Recorded before Checkout is called, so a return can always be told apart.
+    app.positions.put_attempt(&attempt).await?;
+    let url = app.checkout.create_cart(&cart).await.map_err(|e| match e {
+        CheckoutError::Refused { status, detail } => {
+            tracing::warn!(status, %detail, "Checkout refused the cart");
+            ApiError::Conflict("pagoPA non accetta al momento il pagamento di questi avvisi".into())
+        }
+        CheckoutError::Unavailable(m) => ApiError::Unavailable(m),
+    })?;
+    attempt.checkout_url = Some(url);
+    app.positions.put_attempt(&attempt).await?;
+    tracing::info!(attempt = %attempt.id, notices = attempt.notices.len(), "payment started");
+    Ok(attempt)
+}
+
+/// Where a payment stands, notice by notice, from the positions (that is, from receipts).
+pub async fn status(app: &App, id: &str) -> Result<(PaymentAttempt, Vec<NoticeStatus>), ApiError> {
+    let valid = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    let attempt = match valid {
+        true => app.positions.get_attempt(id).await?,
+        false => None,
+    }
+    .ok_or_else(|| ApiError::NotFound("pagamento non trovato".into()))?;
+    let mut statuses = Vec::new();
+    for n in &attempt.notices {
+        let s = notices::verify(app, &n.notice_number, &n.fiscal_code).await?;
+        statuses.push(s.status);
+    }
+    Ok((attempt, statuses))
+}
+
+/// The JSON form of a payment's state.
+pub fn status_json(attempt: &PaymentAttempt, statuses: &[NoticeStatus]) -> serde_json::Value {
+    let all_paid = statuses.iter().all(|s| *s == NoticeStatus::Paid);
+    json!({
+        "cartId": attempt.id,
+        "status": if all_paid { "paid" } else { "pending" },
+        "notices": attempt.notices.iter().zip(statuses).map(|(n, s)| json!({
+            "noticeNumber": n.notice_number, "ecFiscalCode": n.ec, "amountCents": n.amount_cents, "status": s
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,228 @@
+//! Poppler and zbar, used to check the PDFs the way a reader and a payment app see
+//! them. Shared by `pdf_avviso.rs` and `pdf_receipt.rs` (`#[path]` module); built
+//! alone, it checks that the tools are installed.
+//!
+//! A missing tool fails the test and names the Debian package to install.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A4 in points, and the 10 mm margin every line of text must stay within.
+pub const PAGE_W: f64 = 595.28;
+pub const PAGE_H: f64 = 841.89;
+pub const MARGIN: f64 = 28.35;
+
+fn package_of(tool: &str) -> &'static str {
+    match tool {
+        "zbarimg" => "zbar-tools",
+        _ => "poppler-utils",
+    }
+}
+
+/// Runs a tool and returns its output; panics (failing the test) if it is missing
+/// or fails.
+pub fn run(tool: &str, args: &[&str]) -> Output {
+    let output = match Command::new(tool).args(args).output() {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "`{tool}` is not installed: install the Debian package `{}` \
+             (apt-get install -y {0}, or `make deps`)",
+            package_of(tool)
+        ),
+        Err(e) => panic!("cannot run `{tool}`: {e}"),
+    };
+    assert!(
+        output.status.success(),
+        "`{tool} {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A fresh directory for one test's files, under the target directory (kept for
+/// inspection after the run).
+pub fn out_dir(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pdf").join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the output directory");
+    dir
+}
+
+pub fn write(dir: &Path, name: &str, pdf: &[u8]) -> PathBuf {
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    let path = dir.join(name);
+    std::fs::write(&path, pdf).expect("write the PDF");
+    path
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+/// The text of the PDF as `pdftotext -layout` extracts it; pages are separated by
+/// form feeds.
+pub fn text(pdf: &Path) -> String {
+    let out = run("pdftotext", &["-layout", s(pdf), "-"]);
+    String::from_utf8(out.stdout).expect("UTF-8 text")
+}
+
+/// Asserts that each of `needles` appears in `haystack`.
+pub fn assert_contains_all(haystack: &str, needles: &[&str]) {
+    let missing: Vec<&&str> = needles.iter().filter(|n| !haystack.contains(**n)).collect();
+    assert!(
+        missing.is_empty(),
+        "missing from the PDF text: {missing:?}\n--- text ---\n{haystack}"
+    );
+}
+
+/// Number of pages (`pdfinfo`).
+pub fn pages(pdf: &Path) -> usize {
+    let out = run("pdfinfo", &[s(pdf)]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("pdfinfo reports the page count")
+}
+
+/// Every QR code on every page, as zbarimg decodes them from a 300 dpi rendering,
+/// sorted.
+pub fn qr_codes(pdf: &Path) -> Vec<String> {
+    let dir = pdf.parent().expect("parent directory");
+    let stem = pdf.file_stem().and_then(|s| s.to_str()).expect("file stem");
+    let prefix = dir.join(format!("{stem}-300dpi"));
+    run("pdftoppm", &["-r", "300", "-png", s(pdf), s(&prefix)]);
+    let mut images: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read the output directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{stem}-300dpi")) && n.ends_with(".png"))
+        })
+        .collect();
+    images.sort();
+    assert!(!images.is_empty(), "pdftoppm produced no image");
+    let mut codes = Vec::new();
+    for image in &images {
+        let args = ["--raw", "-q", "-Sdisable", "-Sqrcode.enable", s(image)];
+        let out = match Command::new("zbarimg").args(args).output() {
+            Ok(out) => out,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                panic!("`zbarimg` is not installed: install the Debian package `zbar-tools` (apt-get install -y zbar-tools, or `make deps`)")
+            }
+            Err(e) => panic!("cannot run `zbarimg`: {e}"),
+        };
+        // Exit status 4: no symbol on this page.
+        assert!(
+            out.status.success() || out.status.code() == Some(4),
+            "zbarimg failed on {}: {}",
+            image.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        codes.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    codes.sort();
+    codes
+}
+
+/// The fonts of the PDF (`pdffonts`): (name, embedded).
+pub fn fonts(pdf: &Path) -> Vec<(String, bool)> {
+    let out = run("pdffonts", &[s(pdf)]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(2)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // name … emb sub uni object-number generation
+            (cols.len() >= 6).then(|| (cols[0].to_owned(), cols[cols.len() - 5] == "yes"))
+        })
+        .collect()
+}
+
+/// Asserts that the PDF uses Titillium Web and embeds every font it uses.
+pub fn assert_titillium_embedded(pdf: &Path) {
+    let fonts = fonts(pdf);
+    assert!(
+        fonts.iter().any(|(name, _)| name.contains("TitilliumWeb")),
+        "Titillium Web not used: {fonts:?}"
+    );
+    assert!(
+        fonts.iter().all(|(_, embedded)| *embedded),
+        "a font is not embedded: {fonts:?}"
+    );
+}
+
+/// Word boxes (xMin, yMin, xMax, yMax) per page, from `pdftotext -bbox`.
+pub fn word_boxes(pdf: &Path) -> Vec<Vec<(String, [f64; 4])>> {
+    let out = run("pdftotext", &["-bbox", s(pdf), "-"]);
+    let html = String::from_utf8_lossy(&out.stdout).into_owned();
+    let attr = |tag: &str, name: &str| -> f64 {
+        let key = format!("{name}=\"");
+        tag.split(&key)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    html.split("<page ")
+        .skip(1)
+        .map(|page| {
+            page.split("<word ")
+                .skip(1)
+                .map(|word| {
+                    let (tag, rest) = word.split_once('>').unwrap_or((word, ""));
+                    let text = rest.split("</word>").next().unwrap_or("").to_owned();
+                    (
+                        text,
+                        [
+                            attr(tag, "xMin"),
+                            attr(tag, "yMin"),
+                            attr(tag, "xMax"),
+                            attr(tag, "yMax"),
+                        ],
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Asserts that no word lies outside the page margins.
+pub fn assert_text_within_margins(pdf: &Path) {
+    for (n, page) in word_boxes(pdf).iter().enumerate() {
+        assert!(!page.is_empty(), "page {} has no text", n + 1);
+        for (word, [x0, y0, x1, y1]) in page {
+            let inside = *x0 >= MARGIN - 0.5
+                && *x1 <= PAGE_W - MARGIN + 0.5
+                && *y0 >= MARGIN - 6.0
+                && *y1 <= PAGE_H - MARGIN + 0.5;
+            assert!(
+                inside,
+                "page {}: {word:?} at [{x0:.1}, {y0:.1}, {x1:.1}, {y1:.1}] is outside the margins",
+                n + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn the_tools_are_installed() {
+    for (tool, arg) in [
+        ("pdftotext", "-v"),
+        ("pdftoppm", "-v"),
+        ("pdffonts", "-v"),
+        ("pdfinfo", "-v"),
+        ("zbarimg", "--version"),
+    ] {
+        run(tool, &[arg]);
+    }
+}

@@ -1,0 +1,162 @@
+//! The citizen pages in-process: forms, CSRF, language, security headers, the
+//! cart and the payment start at the simulator's Checkout.
+
+use integration::{position, Reply, TestEnv};
+
+const EC: &str = "77777777777";
+const MARIO: &str = "RSSMRA85T10A562S";
+
+/// A browser-like cookie jar for in-process calls.
+#[derive(Default)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+    fn absorb(&mut self, r: &Reply) {
+        for v in r.headers.get_all("set-cookie") {
+            let s = v.to_str().unwrap();
+            let (kv, attrs) = s.split_once(';').unwrap_or((s, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !attrs.contains("Max-Age=0") {
+                self.cookies.push((k.to_owned(), val.to_owned()));
+            }
+        }
+    }
+    fn csrf(&self) -> String {
+        self.cookies.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+    async fn get(&mut self, env: &TestEnv, uri: &str) -> Reply {
+        let r = env.call("GET", uri, &[("cookie", &self.header())], b"").await;
+        self.absorb(&r);
+        r
+    }
+    async fn post(&mut self, env: &TestEnv, uri: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf();
+        if !fields.iter().any(|(k, _)| *k == "csrf") {
+            all.push(("csrf", &token));
+        }
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(all).finish();
+        let r = env
+            .call("POST", uri, &[("cookie", &self.header()), ("content-type", "application/x-www-form-urlencoded")], body.as_bytes())
+            .await;
+        self.absorb(&r);
+        r
+    }
+}
+
+fn html(r: &Reply) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+async fn notice(env: &TestEnv, iupd: &str) -> String {
+    let r = env.create(EC, &position(EC, iupd, MARIO, 15050, "2099-12-31")).await;
+    r.json()["paymentOptions"][0]["noticeNumber"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn home_has_both_boxes_security_headers_and_an_english_switch() {
+    let env = TestEnv::new().await;
+    let mut b = Browser::default();
+    let r = b.get(&env, "/").await;
+    assert_eq!(r.status, 200);
+    let page = html(&r);
+    assert!(page.contains("Servizi senza autenticazione") && page.contains("Area riservata"));
+    assert!(page.contains("Integrato con pagoPA"));
+    let csp = r.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert!(!b.csrf().is_empty(), "a CSRF cookie is set");
+    let en = b.get(&env, "/?lang=en").await;
+    assert!(html(&en).contains("Services without login"));
+    assert!(html(&en).starts_with("<!doctype html>\n<html lang=\"en\">"));
+    // The choice sticks.
+    assert!(html(&b.get(&env, "/pagamento-avviso").await).contains("Notice code"));
+}
+
+#[tokio::test]
+async fn pay_with_notice_steps_and_inline_errors() {
+    let env = TestEnv::new().await;
+    let n = notice(&env, "WEB-1").await;
+    let mut b = Browser::default();
+    assert_eq!(b.get(&env, "/pagamento-avviso").await.status, 200);
+
+    // Malformed input: inline errors in Italian, input kept.
+    let r = b.post(&env, "/pagamento-avviso", &[("step", "verify"), ("notice", "1234"), ("fiscalCode", "RSSMRA85T10A562X")]).await;
+    assert_eq!(r.status, 422);
+    let page = html(&r);
+    assert!(page.contains("il codice avviso deve avere 18 cifre"));
+    assert!(page.contains("carattere di controllo"));
+    assert!(page.contains("value=\"1234\""));
+    assert!(page.contains("aria-describedby=\"notice-help notice-error\""));
+
+    // Spaces as printed on the avviso are accepted; then the debtor's details.
+    let grouped: String = n.chars().enumerate().flat_map(|(i, c)| if i > 0 && i % 4 == 0 { vec![' ', c] } else { vec![c] }).collect();
+    let r = b.post(&env, "/pagamento-avviso", &[("step", "verify"), ("notice", &grouped), ("fiscalCode", "rssmra85t10a562s")]).await;
+    assert_eq!(r.status, 200);
+    assert!(html(&r).contains("Dati anagrafici del debitore") && html(&r).contains("Mario Rossi") && html(&r).contains("Persona fisica"));
+
+    // Without the privacy notice accepted: stays there.
+    let r = b.post(&env, "/pagamento-avviso", &[("step", "summary"), ("notice", &n), ("fiscalCode", MARIO)]).await;
+    assert_eq!(r.status, 422);
+    assert!(html(&r).contains("Per procedere occorre prendere visione"));
+
+    let r = b.post(&env, "/pagamento-avviso", &[("step", "summary"), ("notice", &n), ("fiscalCode", MARIO), ("privacy", "yes")]).await;
+    assert_eq!(r.status, 200);
+    let page = html(&r);
+    for text in ["Riepilogo", &n[1..], "Comune di Prova", "Rata unica", "Mario Rossi", "150,50 €", "31/12/2099", "Da pagare", "Stampa avviso", ">Paga<"] {
+        assert!(page.contains(text), "{text} missing");
+    }
+
+    // Unknown notice or wrong fiscal code: the same message.
+    let r = b.post(&env, "/pagamento-avviso", &[("step", "verify"), ("notice", &n), ("fiscalCode", "CNTCHR83T41D969D")]).await;
+    assert_eq!(r.status, 422);
+    assert!(html(&r).contains("nessun avviso corrisponde"));
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let env = TestEnv::new().await;
+    let n = notice(&env, "CSRF-1").await;
+    let mut b = Browser::default();
+    b.get(&env, "/").await;
+    let r = b.post(&env, "/pagamento-avviso", &[("csrf", "0000"), ("step", "verify"), ("notice", &n), ("fiscalCode", MARIO)]).await;
+    assert_eq!(r.status, 403);
+    assert!(html(&r).contains("sessione è scaduta"));
+    let r = b.post(&env, "/carrello", &[("csrf", ""), ("notice", &n), ("fiscalCode", MARIO)]).await;
+    assert_eq!(r.status, 403);
+    // A fresh browser with no cookie at all.
+    let mut other = Browser::default();
+    assert_eq!(other.post(&env, "/ricevuta", &[("notice", &n), ("fiscalCode", MARIO)]).await.status, 403);
+}
+
+#[tokio::test]
+async fn cart_holds_up_to_five_payable_notices() {
+    let env = TestEnv::new().await;
+    let mut b = Browser::default();
+    b.get(&env, "/").await;
+    let mut notices = vec![];
+    for i in 0..6 {
+        notices.push(notice(&env, &format!("CART-{i}")).await);
+    }
+    for n in &notices[..5] {
+        let r = b.post(&env, "/carrello", &[("notice", n), ("fiscalCode", MARIO)]).await;
+        assert_eq!(r.status, 303, "{}", html(&r));
+        assert_eq!(r.headers["location"], "/carrello");
+    }
+    // Adding the same notice again changes nothing.
+    b.post(&env, "/carrello", &[("notice", &notices[0]), ("fiscalCode", MARIO)]).await;
+    let page = html(&b.get(&env, "/carrello").await);
+    assert_eq!(page.matches("/carrello/rimuovi").count(), 5);
+    assert!(page.contains("752,50 €"));
+    let r = b.post(&env, "/carrello", &[("notice", &notices[5]), ("fiscalCode", MARIO)]).await;
+    assert_eq!(r.status, 422);
+    assert!(html(&r).contains("massimo"));
+    b.post(&env, "/carrello/rimuovi", &[("notice", &notices[0])]).await;
+    assert_eq!(html(&b.get(&env, "/carrello").await).matches("/carrello/rimuovi").count(), 4);
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# End-to-end tests in headless Chromium: starts the local stack (moto, every
+# function handler, the pagoPA simulator, the receipt worker) on free loopback
+# ports, runs web/e2e/*.test.mjs with node's test runner, and always stops the
+# stack. Exit code: node's.
+#   make e2e                     (installs what is needed first)
+#   web/e2e/run.sh [node --test args…]   e.g. --test-name-pattern=axe
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+[ -x "$CHROMIUM_PATH" ] || { echo "e2e: $CHROMIUM_PATH not found (apt-get install chromium, or make deps)" >&2; exit 1; }
+[ -x .venv/bin/moto_server ] || { echo "e2e: .venv/bin/moto_server missing (make venv)" >&2; exit 1; }
+[ -f web/public/.built ] || { echo "e2e: web/public not built (make assets)" >&2; exit 1; }
+[ -d web/node_modules/playwright-core ] || { echo "e2e: web/node_modules missing (cd web && npm install)" >&2; exit 1; }
+
+echo "e2e: building the devstack"
+cargo build -q -p devstack --bin devstack
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT="$(free_port)"
+SIMULATOR_PORT="$(free_port)"
+AWS_EMULATOR_PORT="$(free_port)"
+while [ "$SIMULATOR_PORT" = "$PORT" ]; do SIMULATOR_PORT="$(free_port)"; done
+while [ "$AWS_EMULATOR_PORT" = "$PORT" ] || [ "$AWS_EMULATOR_PORT" = "$SIMULATOR_PORT" ]; do AWS_EMULATOR_PORT="$(free_port)"; done
+export PORT SIMULATOR_PORT AWS_EMULATOR_PORT
+export OPERATOR_API_KEY="${OPERATOR_API_KEY:-dev-operator-key}"
+
+artifacts="$root/target/e2e"
+rm -rf "$artifacts" && mkdir -p "$artifacts"
+log="$artifacts/devstack.log"
+
+# The stack runs in its own session (process group), so that one signal to the
+# group also reaches moto, which the devstack spawns.
+setsid target/debug/devstack >"$log" 2>&1 &
+stack_pid=$!
+
+stop_stack() {
+  local rc=$?
+  if kill -0 "$stack_pid" 2>/dev/null; then
+    kill -TERM -- "-$stack_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$stack_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+  kill -KILL -- "-$stack_pid" 2>/dev/null || true
+  wait "$stack_pid" 2>/dev/null || true
+  exit "$rc"
+}
+trap stop_stack EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+portal="http://127.0.0.1:$PORT"
+echo "e2e: starting the stack (portal $portal, simulator :$SIMULATOR_PORT, moto :$AWS_EMULATOR_PORT)"
+deadline=$(( $(date +%s) + 120 ))
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "$portal/health" 2>/dev/null)" = 200 ]; do
+  if ! kill -0 "$stack_pid" 2>/dev/null; then
+    echo "e2e: the stack exited before it was ready:" >&2; tail -n 40 "$log" >&2; exit 1
+  fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "e2e: /health did not answer 200 within 120 s:" >&2; tail -n 40 "$log" >&2; exit 1
+  fi
+  sleep 0.3
+done
+echo "e2e: stack ready"
+
+export PORTAL_URL="$portal"
+export SIMULATOR_URL="http://127.0.0.1:$SIMULATOR_PORT"
+export E2E_ARTIFACTS="$artifacts"
+set +e
+node --test --test-concurrency=1 "$@" web/e2e/*.test.mjs
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+  echo "e2e: failed (exit $rc); screenshots and pages in $artifacts, stack log in $log" >&2
+fi
+exit "$rc"
