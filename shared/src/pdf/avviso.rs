@@ -200,6 +200,18 @@ const PAD: f32 = 4.0 * MM;
 /// Side of the EC logo box (30 mm).
 const LOGO: f32 = 30.0 * MM;
 
+/// `text` cut to the guideline's maximum length, with an ellipsis when cut.
+fn limit(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.truncate(out.trim_end().len());
+    out.push('\u{2026}');
+    out
+}
+
 fn validate(data: &AvvisoData) -> Result<(), PdfError> {
     if data.single.is_none() && data.installments.is_empty() {
         return Err(invalid("payments", "nessuna opzione di pagamento"));
@@ -323,7 +335,7 @@ fn header(c: &mut Canvas, data: &AvvisoData, t: &Texts, logo: Option<Image>) -> 
         &[(S_MARK, "pagoPA"), (S_TITLE, "  "), (S_TITLE, &title)],
     );
     let mut y = S_MARK.line_height() + 2.0;
-    let subject: String = data.subject.trim().chars().take(90).collect();
+    let subject = limit(&data.subject, 90);
     y += c.para(x, y, text_w, S_SUBJECT, &subject, 2);
     let mut h = y;
     if let Some(image) = logo {
@@ -366,24 +378,24 @@ fn parties(c: &mut Canvas, data: &AvvisoData, t: &Texts) -> f32 {
 
     let ec = &data.ec;
     let mut y1 = label_line(c, x1, 0.0, col, t.payee, t.fiscal_code, &ec.fiscal_code) + 4.0;
-    let name: String = ec.name.trim().chars().take(50).collect();
+    let name = limit(&ec.name, 50);
     y1 += c.para(x1, y1, col, S_NAME, &name, 2);
     if let Some(office) = ec.office.as_deref().filter(|s| !s.trim().is_empty()) {
-        let office: String = office.trim().chars().take(50).collect();
+        let office = limit(office, 50);
         y1 += c.para(x1, y1, col, S_BODY, &office, 2);
     }
     if let Some(info) = ec.info.as_deref().filter(|s| !s.trim().is_empty()) {
-        let info: String = info.trim().chars().take(100).collect();
+        let info = limit(info, 100);
         y1 += 2.0 + c.para(x1, y1 + 2.0, col, S_SMALL, &info, 3);
     }
 
     let debtor = &data.debtor;
     let cf = debtor.fiscal_code.trim().to_uppercase();
     let mut y2 = label_line(c, x2, 0.0, col, t.recipient, t.fiscal_code, &cf) + 4.0;
-    let name: String = debtor.full_name.trim().chars().take(70).collect();
+    let name = limit(&debtor.full_name, 70);
     y2 += c.para(x2, y2, col, S_NAME, &name, 2);
     if let Some(address) = debtor.address.as_deref().filter(|s| !s.trim().is_empty()) {
-        let address: String = address.trim().chars().take(140).collect();
+        let address = limit(address, 140);
         y2 += c.para(x2, y2, col, S_BODY, &address, 3);
     }
     y1.max(y2)

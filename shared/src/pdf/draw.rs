@@ -459,6 +459,16 @@ impl Pages {
         self.y = self.top();
     }
 
+    /// Whether a block of height `h` fits on the current page.
+    pub(crate) fn fits(&self, h: f32) -> bool {
+        self.y + h <= Self::bottom()
+    }
+
+    /// Continues on a new page.
+    pub(crate) fn break_page(&mut self) {
+        self.new_page();
+    }
+
     /// Places a block (ops relative to its top) of height `h`, on a new page if it
     /// does not fit; `keep` is the height of what must follow on the same page,
     /// `gap` the space left after it.

@@ -142,7 +142,6 @@ const EN: Texts = Texts {
 };
 
 const S_MARK: Style = Style::new(Weight::Bold, 13.0, BLUE);
-const S_KICKER: Style = Style::new(Weight::SemiBold, 9.0, GREY);
 const S_TITLE: Style = Style::new(Weight::Bold, 20.0, INK);
 const S_EC: Style = Style::new(Weight::SemiBold, 11.0, INK);
 const S_BADGE: Style = Style::new(Weight::Bold, 8.5, GREEN);
@@ -344,8 +343,13 @@ pub fn render_receipt(doc: &ReceiptDocument) -> Result<Vec<u8>, PdfError> {
         rows.push((c.take(), h));
     }
     let first = rows.first().map_or(0.0, |r| r.1);
-    pages.place(head, head_h, first, 0.0)?;
+    pages.place(head.clone(), head_h, first, 0.0)?;
     for (ops, h) in rows {
+        if !pages.fits(h) {
+            // The table goes on: its heading is repeated on the new page.
+            pages.break_page();
+            pages.place(head.clone(), head_h, h, 0.0)?;
+        }
         pages.place(ops, h, 0.0, 0.0)?;
     }
 
@@ -379,13 +383,7 @@ pub fn render_receipt(doc: &ReceiptDocument) -> Result<Vec<u8>, PdfError> {
 
 fn header(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
     let x = MARGIN;
-    let kicker = t.title.to_uppercase();
-    c.spans(
-        x,
-        0.0,
-        CONTENT_W * 0.6,
-        &[(S_MARK, "pagoPA"), (S_KICKER, "  "), (S_KICKER, &kicker)],
-    );
+    c.text(x, 0.0, S_MARK, "pagoPA");
     // Outcome badge, top right.
     let ok = doc.receipt.outcome.trim().eq_ignore_ascii_case("OK");
     let (badge, color) = if ok {
@@ -504,7 +502,7 @@ fn subject(c: &mut Canvas, x: f32, w: f32, title: &str, s: &Subject, t: &Texts) 
 
 /// Column x offsets and widths of the transfers table.
 fn columns() -> [(f32, f32); 5] {
-    let widths = [8.0 * MM, 52.0 * MM, 46.0 * MM, 0.0, 28.0 * MM];
+    let widths = [8.0 * MM, 48.0 * MM, 56.0 * MM, 0.0, 26.0 * MM];
     let fixed: f32 = widths.iter().sum();
     let remittance = CONTENT_W - fixed;
     let mut out = [(0.0, 0.0); 5];
