@@ -13,8 +13,9 @@ export PORT OPERATOR_API_KEY AWS_EMULATOR_PORT
 
 .PHONY: help run test unit lint fmt venv deps assets clean
 
-# Debian packages the tests use: xmllint validates SOAP answers against pagoPA's XSD.
-APT_PACKAGES := libxml2-utils
+# Debian packages the tests use: xmllint validates SOAP answers against pagoPA's XSD;
+# chromium runs the browser end-to-end tests (make e2e).
+APT_PACKAGES := libxml2-utils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
@@ -30,7 +31,7 @@ $(VENV)/.installed: tests/requirements.txt
 venv: $(VENV)/.installed
 
 deps:
-	@command -v xmllint >/dev/null || { \
+	@{ command -v xmllint && command -v chromium; } >/dev/null || { \
 	  echo "installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); }; }
@@ -40,6 +41,13 @@ run: venv deps assets
 
 test: venv deps assets
 	tests/with-moto.sh cargo test --workspace
+	$(MAKE) e2e
+
+# Browser end-to-end tests: headless Chromium (playwright-core) against the local stack.
+.PHONY: e2e
+e2e: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+e2e: venv deps assets web/node_modules/.installed
+	web/e2e/run.sh
 
 lint:
 	cargo fmt --all -- --check

@@ -187,10 +187,16 @@ fn three_installments_with_postal_account() {
 
     // The header is repeated on every page.
     let page_count = pages(&pdf);
-    let page_texts: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+    let page_texts: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
     assert_eq!(page_texts.len(), page_count);
     for page in &page_texts {
-        assert_contains_all(page, &["AVVISO DI PAGAMENTO", "TARI 2026 - Tassa sui rifiuti"]);
+        assert_contains_all(
+            page,
+            &["AVVISO DI PAGAMENTO", "TARI 2026 - Tassa sui rifiuti"],
+        );
     }
 
     assert_eq!(qr_codes(&pdf), payloads(&data));
@@ -313,7 +319,10 @@ fn logo_is_drawn_and_bad_logo_is_an_error() {
     let listing = String::from_utf8_lossy(&out.stdout);
     let images: Vec<&str> = listing.lines().skip(2).collect();
     assert_eq!(images.len(), 1, "{listing}");
-    assert!(images[0].contains(" 120 ") && images[0].contains(" 60 "), "{listing}");
+    assert!(
+        images[0].contains(" 120 ") && images[0].contains(" 60 "),
+        "{listing}"
+    );
     assert_eq!(qr_codes(&pdf), payloads(&data));
 
     data.ec.logo_png = Some(b"not a png".to_vec());
@@ -365,14 +374,20 @@ fn invalid_data_is_refused() {
     data.ec.fiscal_code = "RSSMRA60D20F205C".into();
     assert!(matches!(
         render_avviso(&data),
-        Err(PdfError::InvalidData { field: "ec.fiscal_code", .. })
+        Err(PdfError::InvalidData {
+            field: "ec.fiscal_code",
+            ..
+        })
     ));
 
     let mut data = single();
     data.ec.postal_account = Some("12345678901234".into());
     assert!(matches!(
         render_avviso(&data),
-        Err(PdfError::InvalidData { field: "ec.postal_account", .. })
+        Err(PdfError::InvalidData {
+            field: "ec.postal_account",
+            ..
+        })
     ));
 
     // The bollettino's amount field has ten digits.
@@ -381,6 +396,9 @@ fn invalid_data_is_refused() {
     data.single = Some(payment(1, 10_000_000_000, None));
     assert!(matches!(
         render_avviso(&data),
-        Err(PdfError::InvalidData { field: "amount", .. })
+        Err(PdfError::InvalidData {
+            field: "amount",
+            ..
+        })
     ));
 }

@@ -54,8 +54,8 @@ fn receipt() -> Receipt {
                 company_name: Some("Comune di Prova".into()),
                 iban: Some("IT60X0542811101000000123456".into()),
                 mbd_attachment: None,
-                remittance_information: "/RFB/01000000000000144/120.00/TXT/TARI 2026 quota comunale"
-                    .into(),
+                remittance_information:
+                    "/RFB/01000000000000144/120.00/TXT/TARI 2026 quota comunale".into(),
                 transfer_category: "9/0101101IM/".into(),
                 metadata: Vec::new(),
             },
@@ -105,7 +105,11 @@ fn document(lang: Lang) -> ReceiptDocument {
 #[test]
 fn italian_receipt_has_the_minimum_content_of_a_proof_of_payment() {
     let dir = out_dir("italian_receipt");
-    let pdf = write(&dir, "ricevuta.pdf", &render_receipt(&document(Lang::It)).unwrap());
+    let pdf = write(
+        &dir,
+        "ricevuta.pdf",
+        &render_receipt(&document(Lang::It)).unwrap(),
+    );
 
     assert_eq!(pages(&pdf), 1);
     let text = text(&pdf);
@@ -158,7 +162,10 @@ fn italian_receipt_has_the_minimum_content_of_a_proof_of_payment() {
             "13/03/2026",
         ],
     );
-    assert!(!text.contains("mario.rossi@example.com"), "no e-mail on the receipt");
+    assert!(
+        !text.contains("mario.rossi@example.com"),
+        "no e-mail on the receipt"
+    );
     assert_titillium_embedded(&pdf);
     assert_text_within_margins(&pdf);
 }
@@ -166,7 +173,11 @@ fn italian_receipt_has_the_minimum_content_of_a_proof_of_payment() {
 #[test]
 fn english_receipt() {
     let dir = out_dir("english_receipt");
-    let pdf = write(&dir, "receipt.pdf", &render_receipt(&document(Lang::En)).unwrap());
+    let pdf = write(
+        &dir,
+        "receipt.pdf",
+        &render_receipt(&document(Lang::En)).unwrap(),
+    );
     let text = text(&pdf);
     assert_contains_all(
         &text,

@@ -45,7 +45,9 @@ pub fn run(tool: &str, args: &[&str]) -> Output {
 /// A fresh directory for one test's files, under the target directory (kept for
 /// inspection after the run).
 pub fn out_dir(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pdf").join(test);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("pdf")
+        .join(test);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create the output directory");
     dir

@@ -5,6 +5,7 @@
 # stack. Exit code: node's.
 #   make e2e                     (installs what is needed first)
 #   web/e2e/run.sh [node --test args…]   e.g. --test-name-pattern=axe
+#   DEVSTACK_BIN=path web/e2e/run.sh      uses that devstack binary, without building
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -16,8 +17,12 @@ export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 [ -f web/public/.built ] || { echo "e2e: web/public not built (make assets)" >&2; exit 1; }
 [ -d web/node_modules/playwright-core ] || { echo "e2e: web/node_modules missing (cd web && npm install)" >&2; exit 1; }
 
-echo "e2e: building the devstack"
-cargo build -q -p devstack --bin devstack
+devstack="${DEVSTACK_BIN:-}"
+if [ -z "$devstack" ]; then
+  echo "e2e: building the devstack"
+  cargo build -q -p devstack --bin devstack
+  devstack=target/debug/devstack
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT="$(free_port)"
@@ -34,7 +39,7 @@ log="$artifacts/devstack.log"
 
 # The stack runs in its own session (process group), so that one signal to the
 # group also reaches moto, which the devstack spawns.
-setsid target/debug/devstack >"$log" 2>&1 &
+setsid "$devstack" >"$log" 2>&1 &
 stack_pid=$!
 
 stop_stack() {

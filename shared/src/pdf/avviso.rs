@@ -5,8 +5,8 @@ use krilla::image::Image;
 
 use super::codes::{datamatrix_matrix, qr_matrix};
 use super::draw::{
-    write_pdf, Canvas, Meta, Op, Pages, Style, BLUE, CONTENT_W, GAP, GREY, GREY70, INK, LIGHT,
-    MARGIN, MM, RULE, WHITE,
+    write_pdf, Canvas, Look, Meta, Op, Pages, Style, BLUE, CONTENT_W, GAP, GREY, GREY70, INK,
+    LIGHT, MARGIN, MM, RULE, WHITE,
 };
 use super::fonts::{fonts, Weight};
 use super::{
@@ -16,6 +16,7 @@ use super::{
 
 /// Fixed texts of the guideline ("Stringhe dei testi fissi"), Italian and English.
 struct Texts {
+    lang: Lang,
     title: &'static str,
     payee: &'static str,
     recipient: &'static str,
@@ -46,6 +47,7 @@ struct Texts {
 }
 
 const IT: Texts = Texts {
+    lang: Lang::It,
     title: "Avviso di pagamento",
     payee: "Ente Creditore",
     recipient: "Destinatario",
@@ -54,14 +56,16 @@ const IT: Texts = Texts {
     how_much: "Quanto pagare?",
     due: "entro il",
     many_details: "Importi e scadenze sono riportati nel dettaglio di ogni singola rata.",
-    legal: "In fase di pagamento, se previsto dall\u{2019}ente, l'importo potrebbe essere aggiornato \
+    legal:
+        "In fase di pagamento, se previsto dall\u{2019}ente, l'importo potrebbe essere aggiornato \
             automaticamente e subire variazioni in diminuzione (per sgravi, note di credito) o in \
             aumento (per sanzioni, interessi, ecc.).",
     where_to_pay: "Dove pagare?",
     cta: "vai su pagopa.gov.it",
     app_title: "PAGA CON L'APP IO",
     locally_title: "PAGA SUL TERRITORIO",
-    locally: "presso Banche e Sportelli ATM, negli Uffici Postali e Punti Postali, nei Bar, Edicole, \
+    locally:
+        "presso Banche e Sportelli ATM, negli Uffici Postali e Punti Postali, nei Bar, Edicole, \
               Ricevitorie, Supermercati, Tabaccherie e altri Esercenti Convenzionati.",
     payment_data: "Dati per il pagamento",
     full_amount: "Rata unica",
@@ -79,6 +83,7 @@ const IT: Texts = Texts {
 };
 
 const EN: Texts = Texts {
+    lang: Lang::En,
     title: "Payment Notice",
     payee: "Payee",
     recipient: "Recipient",
@@ -87,7 +92,8 @@ const EN: Texts = Texts {
     how_much: "How much to pay?",
     due: "Due Date",
     many_details: "You can find due dates and amounts within each installment.",
-    legal: "During payment, if allowed by the payee, the amount could be updated automatically and \
+    legal:
+        "During payment, if allowed by the payee, the amount could be updated automatically and \
             be subject to changes in decrease (for allowances, credit notes) or increase (for \
             penalties, interest, etc.).",
     where_to_pay: "Where to pay?",
@@ -190,6 +196,11 @@ const S_BLOCK_DUE: Style = Style::new(Weight::Regular, 9.5, INK);
 const S_BLOCK_DUE_DATE: Style = Style::new(Weight::Bold, 9.5, INK);
 const S_BLOCK_AMOUNT: Style = Style::new(Weight::Bold, 16.0, INK);
 const S_AUT: Style = Style::new(Weight::Regular, 7.5, GREY70);
+
+/// White boxes of the payment data.
+const CARD: Look = Look::outlined(WHITE, RULE, 0.8, 4.0);
+/// Width of the labels left of their values.
+const LABEL_W: f32 = 34.0 * MM;
 
 /// Side of the QR code and of the Data Matrix (25 mm).
 const CODE: f32 = 25.0 * MM;
@@ -405,7 +416,10 @@ fn parties(c: &mut Canvas, data: &AvvisoData, t: &Texts) -> f32 {
 fn headline(data: &AvvisoData) -> (u64, Option<chrono::NaiveDate>) {
     match &data.single {
         Some(p) => (p.amount.cents(), p.due_date),
-        None => (data.installments.iter().map(|p| p.amount.cents()).sum(), None),
+        None => (
+            data.installments.iter().map(|p| p.amount.cents()).sum(),
+            None,
+        ),
     }
 }
 
@@ -442,7 +456,11 @@ fn amount_and_where(c: &mut Canvas, data: &AvvisoData, t: &Texts) -> f32 {
                     x1,
                     y1,
                     left_w,
-                    &[(S_AMOUNT, &amount), (S_DUE, &due_label), (S_DUE_DATE, &date)],
+                    &[
+                        (S_AMOUNT, &amount),
+                        (S_DUE, &due_label),
+                        (S_DUE_DATE, &date),
+                    ],
                 );
                 y1 += S_AMOUNT.line_height();
             } else {
@@ -476,9 +494,7 @@ fn amount_and_where(c: &mut Canvas, data: &AvvisoData, t: &Texts) -> f32 {
         y2 - 2.0,
         cta_w,
         cta_h,
-        Some(WHITE),
-        Some((BLUE, 0.8)),
-        cta_h / 2.0,
+        Look::outlined(WHITE, BLUE, 0.8, cta_h / 2.0),
     );
     c.text(
         x2 + right_w - cta_w + 6.0,
@@ -497,7 +513,7 @@ fn amount_and_where(c: &mut Canvas, data: &AvvisoData, t: &Texts) -> f32 {
     let h = y1.max(y2) + PAD;
     let content = c.take();
     c.extend(under, 0.0, 0.0);
-    c.rect(MARGIN, 0.0, CONTENT_W, h, Some(LIGHT), None, 4.0);
+    c.rect(MARGIN, 0.0, CONTENT_W, h, Look::filled(LIGHT, 4.0));
     c.extend(content, 0.0, 0.0);
     h
 }
@@ -519,18 +535,9 @@ fn pair(c: &mut Canvas, x: f32, y: f32, w: f32, label: &str, value: &str, style:
 }
 
 /// Label on the left, value on the right of it; returns the height used.
-fn row(
-    c: &mut Canvas,
-    x: f32,
-    y: f32,
-    w: f32,
-    label_w: f32,
-    label: &str,
-    value: &str,
-    lines: usize,
-) -> f32 {
-    c.text_fit(x, y + 1.5, label_w - 6.0, S_LABEL, label);
-    let h = c.para(x + label_w, y, w - label_w, S_VALUE, value, lines);
+fn row(c: &mut Canvas, x: f32, y: f32, w: f32, label: &str, value: &str, lines: usize) -> f32 {
+    c.text_fit(x, y + 1.5, LABEL_W - 6.0, S_LABEL, label);
+    let h = c.para(x + LABEL_W, y, w - LABEL_W, S_VALUE, value, lines);
     h.max(S_VALUE.line_height()) + 3.0
 }
 
@@ -555,12 +562,11 @@ fn option_line(
     x: f32,
     y: f32,
     w: f32,
-    lang: Lang,
     t: &Texts,
     label: &str,
     payment: &AvvisoPayment,
 ) -> f32 {
-    let amount = format_cents(payment.amount.cents(), lang);
+    let amount = format_cents(payment.amount.cents(), t.lang);
     let aw = c.text_right(x + w, y, w / 2.0, S_BLOCK_AMOUNT, &amount);
     let top = y + (S_BLOCK_AMOUNT.size - S_BLOCK_LABEL.size) * 0.95;
     let label = label.to_uppercase();
@@ -588,16 +594,15 @@ fn single_block(
     let qr = qr_matrix(&qr_payload(&p.notice_number, ec_cf, p.amount))?;
 
     let mut y = PAD;
-    y += option_line(c, x, y, w, data.lang, t, t.full_amount, p) + QUIET;
+    y += option_line(c, x, y, w, t, t.full_amount, p) + QUIET;
     c.matrix(x, y, CODE, 0.0, qr);
 
     let fx = x + CODE + QUIET + 4.0 * MM;
     let fw = x + w - fx;
-    let label_w = 34.0 * MM;
     let mut fy = y;
-    fy += row(c, fx, fy, fw, label_w, t.l_recipient, &data.debtor.full_name, 1);
-    fy += row(c, fx, fy, fw, label_w, t.l_payee, &data.ec.name, 1);
-    fy += row(c, fx, fy, fw, label_w, t.l_subject, &data.subject, 2);
+    fy += row(c, fx, fy, fw, t.l_recipient, &data.debtor.full_name, 1);
+    fy += row(c, fx, fy, fw, t.l_payee, &data.ec.name, 1);
+    fy += row(c, fx, fy, fw, t.l_subject, &data.subject, 2);
     fy += 3.0;
     let mut codes = Vec::with_capacity(3);
     if let Some(cbill) = data.ec.cbill.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -617,7 +622,7 @@ fn single_block(
 /// Puts the ops drawn so far on a white box with a border.
 fn boxed(c: &mut Canvas, x: f32, w: f32, h: f32) {
     let content = c.take();
-    c.rect(x, 0.0, w, h, Some(WHITE), Some((RULE, 0.8)), 4.0);
+    c.rect(x, 0.0, w, h, CARD);
     c.extend(content, 0.0, 0.0);
 }
 
@@ -658,16 +663,15 @@ fn postal_block(
     let dm = datamatrix_for(data, p)?;
 
     let mut y = PAD;
-    y += option_line(c, x, y, w, data.lang, t, t.postal_title, p) + 3.0 * MM;
+    y += option_line(c, x, y, w, t, t.postal_title, p) + 3.0 * MM;
     c.matrix(x, y, CODE, 0.0, dm);
 
     let fx = x + CODE + 8.0 * MM;
     let fw = x + w - fx;
-    let label_w = 34.0 * MM;
     let mut fy = y;
-    fy += row(c, fx, fy, fw, label_w, t.postal_holder, &data.ec.name, 1);
-    fy += row(c, fx, fy, fw, label_w, t.l_recipient, &data.debtor.full_name, 1);
-    fy += row(c, fx, fy, fw, label_w, t.l_subject, &data.subject, 1);
+    fy += row(c, fx, fy, fw, t.postal_holder, &data.ec.name, 1);
+    fy += row(c, fx, fy, fw, t.l_recipient, &data.debtor.full_name, 1);
+    fy += row(c, fx, fy, fw, t.l_subject, &data.subject, 1);
     fy += 3.0;
     let codes = [
         (t.postal_account, format!("{account:0>12}")),
@@ -686,19 +690,14 @@ fn postal_block(
 }
 
 /// Draws cells side by side on boxes of equal height, with a note under them.
-fn cells_row(
-    c: &mut Canvas,
-    cells: Vec<(Vec<Op>, f32)>,
-    cols: usize,
-    note: Option<&str>,
-) -> f32 {
+fn cells_row(c: &mut Canvas, cells: Vec<(Vec<Op>, f32)>, cols: usize, note: Option<&str>) -> f32 {
     let gap = 4.0 * MM;
     let w = (CONTENT_W - gap * (cols as f32 - 1.0)) / cols as f32;
     let h = cells.iter().map(|(_, h)| *h).fold(0.0, f32::max);
     let mut all = Vec::new();
     for (i, (ops, _)) in cells.into_iter().enumerate() {
         let x = MARGIN + i as f32 * (w + gap);
-        c.rect(x, 0.0, w, h, Some(WHITE), Some((RULE, 0.8)), 4.0);
+        c.rect(x, 0.0, w, h, CARD);
         all.push((ops, x));
     }
     for (ops, x) in all {
@@ -743,7 +742,12 @@ fn cell_title(
                 &[(S_BLOCK_DUE, &due), (S_BLOCK_DUE_DATE, &date)],
             );
         } else {
-            c.spans(x, y + h, w, &[(S_BLOCK_DUE, &due), (S_BLOCK_DUE_DATE, &date)]);
+            c.spans(
+                x,
+                y + h,
+                w,
+                &[(S_BLOCK_DUE, &due), (S_BLOCK_DUE_DATE, &date)],
+            );
             h += S_BLOCK_DUE.line_height();
         }
     }

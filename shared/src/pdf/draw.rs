@@ -80,6 +80,32 @@ impl Style {
     }
 }
 
+/// How a rectangle is painted: fill, border (colour and width), corner radius.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Look {
+    pub fill: Option<Rgb>,
+    pub stroke: Option<(Rgb, f32)>,
+    pub radius: f32,
+}
+
+impl Look {
+    pub(crate) const fn filled(color: Rgb, radius: f32) -> Self {
+        Self {
+            fill: Some(color),
+            stroke: None,
+            radius,
+        }
+    }
+
+    pub(crate) const fn outlined(fill: Rgb, border: Rgb, width: f32, radius: f32) -> Self {
+        Self {
+            fill: Some(fill),
+            stroke: Some((border, width)),
+            radius,
+        }
+    }
+}
+
 /// A square matrix of modules (QR code, Data Matrix), row-major, `true` = dark.
 #[derive(Debug, Clone)]
 pub(crate) struct Matrix {
@@ -247,7 +273,13 @@ impl<'f> Canvas<'f> {
 
     /// Word-wraps `text` into at most `max_lines` lines of at most `width` points;
     /// the last line is cut with an ellipsis when the text does not fit.
-    pub(crate) fn wrap(&self, style: Style, text: &str, width: f32, max_lines: usize) -> Vec<String> {
+    pub(crate) fn wrap(
+        &self,
+        style: Style,
+        text: &str,
+        width: f32,
+        max_lines: usize,
+    ) -> Vec<String> {
         let text = self.printable(style, text);
         let max_lines = max_lines.max(1);
         let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
@@ -322,14 +354,28 @@ impl<'f> Canvas<'f> {
     }
 
     /// One line cut to `width`; returns the line height.
-    pub(crate) fn text_fit(&mut self, x: f32, top: f32, width: f32, style: Style, text: &str) -> f32 {
+    pub(crate) fn text_fit(
+        &mut self,
+        x: f32,
+        top: f32,
+        width: f32,
+        style: Style,
+        text: &str,
+    ) -> f32 {
         let line = self.fit(style, text, width);
         self.text(x, top, style, &line);
         style.line_height()
     }
 
     /// One line cut to `width`, aligned right at `right`; returns its width.
-    pub(crate) fn text_right(&mut self, right: f32, top: f32, width: f32, style: Style, text: &str) -> f32 {
+    pub(crate) fn text_right(
+        &mut self,
+        right: f32,
+        top: f32,
+        width: f32,
+        style: Style,
+        text: &str,
+    ) -> f32 {
         let line = self.fit(style, text, width);
         let w = self.width(style, &line);
         self.text(right - w, top, style, &line);
@@ -371,24 +417,15 @@ impl<'f> Canvas<'f> {
         lines.len() as f32 * style.line_height()
     }
 
-    pub(crate) fn rect(
-        &mut self,
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-        fill: Option<Rgb>,
-        stroke: Option<(Rgb, f32)>,
-        radius: f32,
-    ) {
+    pub(crate) fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, look: Look) {
         self.ops.push(Op::Rect {
             x,
             y,
             w,
             h,
-            fill,
-            stroke,
-            radius,
+            fill: look.fill,
+            stroke: look.stroke,
+            radius: look.radius,
         });
     }
 
@@ -411,9 +448,7 @@ impl<'f> Canvas<'f> {
             y - quiet,
             size + 2.0 * quiet,
             size + 2.0 * quiet,
-            Some(WHITE),
-            None,
-            0.0,
+            Look::filled(WHITE, 0.0),
         );
         self.ops.push(Op::Matrix { x, y, size, matrix });
     }
@@ -454,7 +489,12 @@ impl Pages {
 
     fn new_page(&mut self) {
         let mut ops = Vec::with_capacity(self.header.len() + 64);
-        ops.extend(self.header.iter().cloned().map(|op| op.shifted(0.0, MARGIN)));
+        ops.extend(
+            self.header
+                .iter()
+                .cloned()
+                .map(|op| op.shifted(0.0, MARGIN)),
+        );
         self.pages.push(ops);
         self.y = self.top();
     }
@@ -472,7 +512,13 @@ impl Pages {
     /// Places a block (ops relative to its top) of height `h`, on a new page if it
     /// does not fit; `keep` is the height of what must follow on the same page,
     /// `gap` the space left after it.
-    pub(crate) fn place(&mut self, ops: Vec<Op>, h: f32, keep: f32, gap: f32) -> Result<(), PdfError> {
+    pub(crate) fn place(
+        &mut self,
+        ops: Vec<Op>,
+        h: f32,
+        keep: f32,
+        gap: f32,
+    ) -> Result<(), PdfError> {
         if self.y + h + keep > Self::bottom() && self.y > self.top() {
             self.new_page();
         }
@@ -502,7 +548,8 @@ impl Pages {
                     super::Lang::It => format!("Pagina {} di {count}", i + 1),
                     super::Lang::En => format!("Page {} of {count}", i + 1),
                 };
-                room -= c.text_right(MARGIN + CONTENT_W, top, CONTENT_W, S_FOOTER, &label) + 6.0 * MM;
+                room -=
+                    c.text_right(MARGIN + CONTENT_W, top, CONTENT_W, S_FOOTER, &label) + 6.0 * MM;
             }
             if !note.is_empty() {
                 c.text_fit(MARGIN, top, room, S_FOOTER, note);
@@ -550,7 +597,11 @@ fn fill(color: Rgb) -> Fill {
 }
 
 /// Writes the pages (A4) into a PDF.
-pub(crate) fn write_pdf(fonts: &Fonts, pages: Vec<Vec<Op>>, meta: Meta) -> Result<Vec<u8>, PdfError> {
+pub(crate) fn write_pdf(
+    fonts: &Fonts,
+    pages: Vec<Vec<Op>>,
+    meta: Meta,
+) -> Result<Vec<u8>, PdfError> {
     let mut document = Document::new();
     document.set_metadata(
         Metadata::new()
@@ -671,7 +722,5 @@ pub(crate) fn write_pdf(fonts: &Fonts, pages: Vec<Vec<Op>>, meta: Meta) -> Resul
         surface.finish();
         page.finish();
     }
-    document
-        .finish()
-        .map_err(|e| PdfError::Pdf(e.to_string()))
+    document.finish().map_err(|e| PdfError::Pdf(e.to_string()))
 }

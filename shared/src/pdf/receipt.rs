@@ -7,8 +7,8 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
 use super::draw::{
-    write_pdf, Canvas, Meta, Pages, Rgb, Style, BLUE, CONTENT_W, GAP, GREY, INK, LIGHT, MARGIN,
-    MM, RULE, WHITE,
+    write_pdf, Canvas, Look, Meta, Pages, Rgb, Style, BLUE, CONTENT_W, GAP, GREY, INK, LIGHT,
+    MARGIN, MM, RULE, WHITE,
 };
 use super::fonts::{fonts, Weight};
 use super::{format_cents, group4, Lang, PdfError, ReceiptDocument};
@@ -96,7 +96,8 @@ const IT: Texts = Texts {
     ec_fee: "Commissione a carico dell'ente",
     stand_in: "Pagamento in Stand-In",
     yes: "Sì",
-    footer: "Documento generato dal Portale dei Pagamenti sulla base della ricevuta telematica pagoPA.",
+    footer:
+        "Documento generato dal Portale dei Pagamenti sulla base della ricevuta telematica pagoPA.",
 };
 
 const EN: Texts = Texts {
@@ -179,7 +180,11 @@ pub(crate) fn format_date_time(value: &str) -> String {
         let local = utc + Duration::hours(rome_offset_hours(utc));
         return local.format("%d/%m/%Y %H:%M").to_string();
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(value, format) {
             return dt.format("%d/%m/%Y %H:%M").to_string();
         }
@@ -241,13 +246,16 @@ fn id_label(subject: &Subject, t: &Texts) -> &'static str {
 }
 
 fn address(subject: &Subject) -> Option<String> {
-    let street = [subject.street_name.as_deref(), subject.civic_number.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let street = [
+        subject.street_name.as_deref(),
+        subject.civic_number.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::trim)
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
     let city = [
         subject.postal_code.as_deref(),
         subject.city.as_deref(),
@@ -313,10 +321,18 @@ pub fn render_receipt(doc: &ReceiptDocument) -> Result<Vec<u8>, PdfError> {
         (t.psp_name, r.psp_company_name.clone(), 2),
         (t.psp_id, r.id_psp.clone(), 1),
     ];
-    if let Some(cf) = r.psp_fiscal_code.as_deref().filter(|s| !s.trim().is_empty()) {
+    if let Some(cf) = r
+        .psp_fiscal_code
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
         rows.push((t.psp_cf, cf.to_owned(), 1));
     }
-    if let Some(vat) = r.psp_partita_iva.as_deref().filter(|s| !s.trim().is_empty()) {
+    if let Some(vat) = r
+        .psp_partita_iva
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
         rows.push((t.psp_vat, vat.to_owned(), 1));
     }
     let channel = match (r.channel_description.trim(), r.id_channel.trim()) {
@@ -402,9 +418,7 @@ fn header(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
         0.0,
         bw,
         bh,
-        Some(WHITE),
-        Some((color, 1.0)),
-        bh / 2.0,
+        Look::outlined(WHITE, color, 1.0, bh / 2.0),
     );
     c.text_fit(MARGIN + CONTENT_W - bw + 7.0, 2.5, bw - 14.0, style, &badge);
 
@@ -440,13 +454,14 @@ fn summary(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
     for (i, (label, value, style)) in items.iter().enumerate() {
         let x = MARGIN + PAD + i as f32 * col;
         c.text_fit(x, content_top, col - 4.0 * MM, S_SUM_LABEL, label);
-        let y = content_top + S_SUM_LABEL.line_height() + 1.0 + (S_SUM_TOTAL.size - style.size) * 0.95;
+        let y =
+            content_top + S_SUM_LABEL.line_height() + 1.0 + (S_SUM_TOTAL.size - style.size) * 0.95;
         c.text_fit(x, y, col - 4.0 * MM, *style, value);
         h = h.max(S_SUM_LABEL.line_height() + 1.0 + S_SUM_TOTAL.line_height());
         ops.extend(c.take());
     }
     let h = h + 2.0 * PAD;
-    c.rect(MARGIN, 0.0, CONTENT_W, h, Some(LIGHT), None, 4.0);
+    c.rect(MARGIN, 0.0, CONTENT_W, h, Look::filled(LIGHT, 4.0));
     c.extend(ops, 0.0, 0.0);
     h
 }
@@ -516,16 +531,28 @@ fn columns() -> [(f32, f32); 5] {
 }
 
 fn transfers_head(c: &mut Canvas, t: &Texts) -> (Vec<super::draw::Op>, f32) {
-    c.text_fit(MARGIN, 0.0, CONTENT_W, S_SECTION, &t.transfers.to_uppercase());
+    c.text_fit(
+        MARGIN,
+        0.0,
+        CONTENT_W,
+        S_SECTION,
+        &t.transfers.to_uppercase(),
+    );
     let mut y = S_SECTION.line_height() + 3.0;
     let cols = columns();
     let hh = S_TH.line_height() + 6.0;
-    c.rect(MARGIN, y, CONTENT_W, hh, Some(LIGHT), None, 0.0);
+    c.rect(MARGIN, y, CONTENT_W, hh, Look::filled(LIGHT, 0.0));
     let labels = ["#", t.beneficiary, t.iban, t.remittance];
     for (i, label) in labels.iter().enumerate() {
         c.text_fit(cols[i].0 + 4.0, y + 3.0, cols[i].1 - 8.0, S_TH, label);
     }
-    c.text_right(cols[4].0 + cols[4].1 - 4.0, y + 3.0, cols[4].1 - 8.0, S_TH, t.amount);
+    c.text_right(
+        cols[4].0 + cols[4].1 - 4.0,
+        y + 3.0,
+        cols[4].1 - 8.0,
+        S_TH,
+        t.amount,
+    );
     y += hh;
     (c.take(), y)
 }
@@ -560,12 +587,24 @@ fn transfer_row(c: &mut Canvas, lang: Lang, t: &Texts, tr: &ReceiptTransfer, sha
     let h3 = top + c.para(x, top, w, S_TD, &tr.remittance_information, 4);
 
     let (x, w) = cell(4);
-    c.text_right(x + w, top, w, S_TD_STRONG, &format_cents(tr.amount_cents, lang));
+    c.text_right(
+        x + w,
+        top,
+        w,
+        S_TD_STRONG,
+        &format_cents(tr.amount_cents, lang),
+    );
 
     let h = h1.max(h2).max(h3).max(top + S_TD.line_height()) + 4.0;
     let content = c.take();
     if shaded {
-        c.rect(MARGIN, 0.0, CONTENT_W, h, Some(Rgb(0xF7, 0xF9, 0xFB)), None, 0.0);
+        c.rect(
+            MARGIN,
+            0.0,
+            CONTENT_W,
+            h,
+            Look::filled(Rgb(0xF7, 0xF9, 0xFB), 0.0),
+        );
     }
     c.hline(MARGIN, MARGIN + CONTENT_W, h, RULE, 0.5);
     c.extend(content, 0.0, 0.0);
