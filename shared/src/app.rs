@@ -59,6 +59,9 @@ pub struct Settings {
     pub portal_name: String,
     /// Where the static assets are (`STATIC_DIR`); `static` beside the binary when unset.
     pub static_dir: Option<String>,
+    /// Lookups by notice and fiscal code one client may make per minute
+    /// (`LOOKUP_LIMIT_PER_MINUTE`, default 30): notices and receipts cannot be enumerated.
+    pub lookup_limit_per_minute: u64,
 }
 
 fn env(name: &'static str) -> Result<String, ConfigError> {
@@ -91,6 +94,10 @@ impl Settings {
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "Portale dei Pagamenti".into()),
             static_dir: std::env::var("STATIC_DIR").ok().filter(|v| !v.is_empty()),
+            lookup_limit_per_minute: match std::env::var("LOOKUP_LIMIT_PER_MINUTE") {
+                Ok(v) => v.parse().map_err(|_| ConfigError::Invalid("LOOKUP_LIMIT_PER_MINUTE", v))?,
+                Err(_) => 30,
+            },
         })
     }
 }

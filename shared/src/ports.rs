@@ -170,6 +170,10 @@ pub trait PositionStore: Send + Sync {
     /// Receipts that still owe work (a sweep for the local stack and for recovery).
     async fn receipts_owing_work(&self) -> Result<Vec<ReceiptRecord>, StoreError>;
 
+    /// Counts one hit of `key` in the current window and returns the count so far
+    /// (an atomic counter item that expires with its window).
+    async fn count_hit(&self, key: &str, window_start: i64, window_secs: i64) -> Result<u64, StoreError>;
+
     /// Stores (or replaces) a payment attempt.
     async fn put_attempt(&self, attempt: &PaymentAttempt) -> Result<(), StoreError>;
 

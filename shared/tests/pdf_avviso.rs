@@ -275,13 +275,10 @@ fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
         out.extend(&body);
         out.extend(crc32(&body).to_be_bytes());
     }
-    let mut raw = Vec::new();
-    for _ in 0..height {
-        raw.push(0); // filter: none
-        for _ in 0..width {
-            raw.extend(rgb);
-        }
-    }
+    // Each row: filter byte 0 (none), then the pixels.
+    let mut row = vec![0u8];
+    row.extend(rgb.repeat(width as usize));
+    let raw = row.repeat(height as usize);
     let mut zlib = vec![0x78, 0x01];
     let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
     for (i, block) in blocks.iter().enumerate() {

@@ -7,6 +7,7 @@
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::{FieldErrors, FiscalCode, NoticeNumber};
+use shared::http::limit;
 use shared::http::{json_response, path_param, query_param, required_param, respond, ApiError};
 use shared::ports::ReceiptRecord;
 use shared::service::receipts;
@@ -68,6 +69,7 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::GET {
         return Err(ApiError::MethodNotAllowed);
     }
+    limit::lookup(app, req).await?;
     let mut errors = FieldErrors::default();
     let notice = required_param(&mut errors, "noticeNumber", path_param(req, "noticeNumber"), NoticeNumber::parse_lenient);
     let who = required_param(&mut errors, "fiscalCode", query_param(req, "fiscalCode"), FiscalCode::parse);
@@ -101,6 +103,7 @@ fn form(
 
 async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
     let f = read_form(app, req)?;
+    limit::lookup(app, req).await?;
     let (notice_in, cf_in) = (f.get("notice").trim(), f.get("fiscalCode").trim());
     let format = Format::parse(f.get("format")).map_err(ApiError::BadRequest)?;
     let (notice, who) = match (NoticeNumber::parse_lenient(notice_in), FiscalCode::parse(cf_in)) {

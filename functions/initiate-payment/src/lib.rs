@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use shared::domain::text::Email;
 use shared::domain::{FieldErrors, FiscalCode, NoticeNumber, NoticeStatus};
 use shared::http::input::{string, Reader};
+use shared::http::limit;
 use shared::http::{json_body, json_response, path_param, query_param, respond, ApiError};
 use shared::service::{notices, payments};
 use shared::web::{self, cookie_name, cookies, pages, read_form, set_cookie, status_view, Ctx};
@@ -90,6 +91,7 @@ async fn cart_page(
 
 async fn add(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
     let form = read_form(app, req)?;
+    limit::lookup(app, req).await?;
     let notice = NoticeNumber::parse_lenient(form.get("notice")).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let cf = FiscalCode::parse(form.get("fiscalCode")).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut items = read_cart(app, req);
@@ -181,6 +183,7 @@ async fn outcome(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, 
 async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     match (req.method(), path_param(req, "cartId")) {
         (&Method::POST, None) => {
+            limit::lookup(app, req).await?;
             let doc = json_body(req)?;
             let (items, email) = parse_payment(&doc).map_err(ApiError::Validation)?;
             let attempt = payments::start(app, &items, email).await?;

@@ -6,6 +6,7 @@
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::{FieldErrors, FiscalCode, NoticeNumber};
+use shared::http::limit;
 use shared::http::{path_param, query_param, required_param, respond, ApiError};
 use shared::pdf::Lang;
 use shared::service::avviso;
@@ -34,6 +35,7 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::GET {
         return Err(ApiError::MethodNotAllowed);
     }
+    limit::lookup(app, req).await?;
     let mut errors = FieldErrors::default();
     let notice = required_param(&mut errors, "noticeNumber", path_param(req, "noticeNumber"), NoticeNumber::parse_lenient);
     let debtor = required_param(&mut errors, "fiscalCode", query_param(req, "fiscalCode"), FiscalCode::parse);
@@ -47,6 +49,7 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 
 async fn page(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
     let form = read_form(app, req)?;
+    limit::lookup(app, req).await?;
     let notice = NoticeNumber::parse_lenient(form.get("notice")).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let debtor = FiscalCode::parse(form.get("fiscalCode")).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let lang = match ctx.lang {

@@ -8,6 +8,7 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::position::SubjectType;
 use shared::domain::{FieldErrors, FiscalCode, NoticeNumber, NoticeStatus};
+use shared::http::limit;
 use shared::http::{json_response, path_param, query_param, required_param, respond, ApiError};
 use shared::service::notices;
 use shared::web::{self, pages, read_form, status_view, Ctx};
@@ -30,6 +31,7 @@ async fn verify_api(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     if req.method() != Method::GET {
         return Err(ApiError::MethodNotAllowed);
     }
+    limit::lookup(app, req).await?;
     let mut errors = FieldErrors::default();
     let notice = required_param(&mut errors, "noticeNumber", path_param(req, "noticeNumber"), NoticeNumber::parse_lenient);
     let debtor = required_param(&mut errors, "fiscalCode", query_param(req, "fiscalCode"), FiscalCode::parse);
@@ -59,6 +61,7 @@ fn form_page(
 
 async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
     let form = read_form(app, req)?;
+    limit::lookup(app, req).await?;
     let (notice_in, cf_in) = (form.get("notice").trim(), form.get("fiscalCode").trim());
     let notice = NoticeNumber::parse_lenient(notice_in);
     let cf = FiscalCode::parse(cf_in);

@@ -6,6 +6,7 @@
 //! | IUV claim       | `IUV#<iuv>`                 | `EC#<ec>`       |                  |                        |
 //! | notice sequence | `SEQUENCE#<ec>#<seg>`       | `SEQUENCE`      |                  |                        |
 //! | receipt         | `RECEIPT#<receiptId>`       | `EC#<idPA>`     | `RECEIPTS#<notice>` | `EC#<idPA>#<receiptId>` |
+//! | rate counter    | `RATE#<scope>#<client>`     | `<window start>` |                 |                        |
 //! | payment attempt | `ATTEMPT#<id>`              | `ATTEMPT`       |                  |                        |
 //! | activation      | `ACTIVATION#<ec>#<notice>`  | `<RFC 3339 time>` |                |                        |
 
@@ -549,6 +550,27 @@ impl PositionStore for DynamoPositions {
             }
         }
         Ok(found)
+    }
+
+    async fn count_hit(&self, key: &str, window_start: i64, window_secs: i64) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RATE#{key}")))
+            .key("sk", s(window_start.to_string()))
+            .update_expression("ADD hits :one SET expiresAt = :exp")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":exp", n((window_start + 2 * window_secs).max(0) as u64))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.attributes
+            .as_ref()
+            .map(|a| get_n(a, "hits"))
+            .transpose()?
+            .ok_or_else(|| StoreError::Corrupt("hits not returned".into()))
     }
 
     async fn put_attempt(&self, a: &PaymentAttempt) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //! the JSON input parser that names each invalid field.
 
 pub mod input;
+pub mod limit;
 pub mod problem;
 pub mod request;
 

@@ -31,6 +31,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("metodo non consentito")]
     MethodNotAllowed,
+    /// Too many lookups from one client: protects notices and receipts from enumeration.
+    #[error("troppe richieste: riprovare tra un minuto")]
+    TooManyRequests,
     #[error("richiesta troppo grande (massimo {0} byte)")]
     PayloadTooLarge(usize),
     #[error("formato non supportato: inviare application/json")]
@@ -53,6 +56,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -69,6 +73,7 @@ impl ApiError {
             ApiError::NotFound(_) => "Non trovato",
             ApiError::Conflict(_) => "Conflitto",
             ApiError::MethodNotAllowed => "Metodo non consentito",
+            ApiError::TooManyRequests => "Troppe richieste",
             ApiError::PayloadTooLarge(_) => "Richiesta troppo grande",
             ApiError::UnsupportedMediaType => "Formato non supportato",
             ApiError::Unavailable(_) => "Servizio non disponibile",
@@ -85,6 +90,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict(_) => "conflict",
             ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::TooManyRequests => "too-many-requests",
             ApiError::PayloadTooLarge(_) => "payload-too-large",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::Unavailable(_) => "unavailable",
@@ -139,8 +145,10 @@ impl ApiError {
             .status(status)
             .header(header::CONTENT_TYPE, "application/problem+json")
             .header(header::CACHE_CONTROL, "no-store");
-        if let ApiError::Unavailable(_) = self {
-            b = b.header(header::RETRY_AFTER, "5");
+        match self {
+            ApiError::Unavailable(_) => b = b.header(header::RETRY_AFTER, "5"),
+            ApiError::TooManyRequests => b = b.header(header::RETRY_AFTER, "60"),
+            _ => {}
         }
         if let ApiError::Unauthorized = self {
             b = b.header(header::WWW_AUTHENTICATE, "ApiKey header=\"x-api-key\"");

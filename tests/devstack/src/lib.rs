@@ -63,6 +63,8 @@ pub struct Names {
     pub public_base_url: String,
     /// The simulator's Checkout carts API (`http://127.0.0.1:3001/checkout/ec/v1`).
     pub checkout_url: String,
+    /// Lookups per minute and client (high locally: tests and demos make many).
+    pub lookup_limit_per_minute: u64,
 }
 
 /// Creates the resources and returns an [`App`] wired to them.
@@ -87,6 +89,7 @@ pub async fn provisioned_app(
         secure_cookies: false,
         portal_name: "Comune di Prova".into(),
         static_dir: Some(moto::repo_root().join("web/public").to_string_lossy().into_owned()),
+        lookup_limit_per_minute: names.lookup_limit_per_minute,
     };
     Ok(Arc::new(App::with_aws(clients, settings, entities, demo_catalog(), clock)?))
 }

@@ -14,6 +14,8 @@ use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::http::{self, header, StatusCode};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use shared::http::ApiError;
 use shared::App;
@@ -90,6 +92,16 @@ impl Stack {
 
     /// Handles one request exactly as API Gateway plus Lambda would.
     pub async fn dispatch(&self, parts: http::request::Parts, body: Bytes) -> http::Response<Body> {
+        self.dispatch_from(parts, body, None).await
+    }
+
+    /// As [`Stack::dispatch`], with the client's address in the request context.
+    pub async fn dispatch_from(
+        &self,
+        parts: http::request::Parts,
+        body: Bytes,
+        peer: Option<std::net::IpAddr>,
+    ) -> http::Response<Body> {
         let path = parts.uri.path().to_owned();
         if path == "/health" {
             let ready = self.ready.load(Ordering::SeqCst);
@@ -129,9 +141,14 @@ impl Stack {
                 Err(e) => Body::Binary(e.into_bytes()),
             }
         };
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.http.method = parts.method.clone();
+        context.http.path = Some(path.clone());
+        context.http.source_ip = peer.map(|p| p.to_string());
         let req = http::Request::from_parts(parts, body)
             .with_path_parameters(params)
-            .with_query_string_parameters(query);
+            .with_query_string_parameters(query)
+            .with_request_context(RequestContext::ApiGatewayV2(context));
         let handler = self.handlers[route.function.as_str()];
         handler(self.app.clone(), req).await
     }
@@ -148,7 +165,11 @@ fn to_hyper(resp: http::Response<Body>) -> http::Response<Full<Bytes>> {
     http::Response::from_parts(parts, Full::new(bytes))
 }
 
-async fn serve_one(stack: Arc<Stack>, req: http::Request<Incoming>) -> http::Response<Full<Bytes>> {
+async fn serve_one(
+    stack: Arc<Stack>,
+    req: http::Request<Incoming>,
+    peer: std::net::IpAddr,
+) -> http::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let too_large = parts
         .headers
@@ -163,7 +184,7 @@ async fn serve_one(stack: Arc<Stack>, req: http::Request<Incoming>) -> http::Res
         Ok(c) => c.to_bytes(),
         Err(_) => return to_hyper(ApiError::PayloadTooLarge(MAX_BODY).into_response()),
     };
-    to_hyper(stack.dispatch(parts, bytes).await)
+    to_hyper(stack.dispatch_from(parts, bytes, Some(peer)).await)
 }
 
 /// Serves until `shutdown` completes.
@@ -173,12 +194,12 @@ pub async fn serve(listener: TcpListener, stack: Arc<Stack>, shutdown: impl Futu
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else { continue };
                 let stack = stack.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
                         let stack = stack.clone();
-                        async move { Ok::<_, Infallible>(serve_one(stack, req).await) }
+                        async move { Ok::<_, Infallible>(serve_one(stack, req, peer.ip()).await) }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)

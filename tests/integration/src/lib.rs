@@ -114,6 +114,7 @@ impl TestEnv {
             mail_from: Email::parse("noreply@comune-di-prova.example").unwrap(),
             public_base_url: public_base_url.to_owned(),
             checkout_url: checkout_url.to_owned(),
+            lookup_limit_per_minute: 10_000,
         };
         let app =
             devstack::provisioned_app(&clients, &names, devstack::demo_entities(), api_key, clock)

@@ -188,3 +188,30 @@ async fn finds_the_notice_of_the_right_ec_when_two_share_a_number() {
     assert_eq!(chiara["ecFiscalCode"], other_ec);
     assert_eq!(chiara["companyName"], "Comune di Borgo Esempio");
 }
+
+#[tokio::test]
+async fn lookups_are_limited_per_client() {
+    use lambda_http::http;
+    let env = TestEnv::new().await;
+    let mut app = (*env.app).clone();
+    app.settings.lookup_limit_per_minute = 3;
+    let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
+    let stack = devstack::server::Stack::new(std::sync::Arc::new(app), routes).unwrap();
+    let never = shared::domain::NoticeNumber::generate(shared::domain::SegregationCode::new(1).unwrap(), 5_555).unwrap();
+    let call = |ip: [u8; 4]| {
+        let stack = &stack;
+        async move {
+            let (parts, ()) = http::Request::get(format!("/api/v1/notices/{never}?fiscalCode={MARIO}")).body(()).unwrap().into_parts();
+            stack.dispatch_from(parts, bytes::Bytes::new(), Some(std::net::IpAddr::from(ip))).await
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(call([10, 0, 0, 1]).await.status(), 404);
+    }
+    let limited = call([10, 0, 0, 1]).await;
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["retry-after"], "60");
+    assert_eq!(limited.headers()["content-type"], "application/problem+json");
+    // Another client is not affected.
+    assert_eq!(call([10, 0, 0, 2]).await.status(), 404);
+}
