@@ -11,11 +11,11 @@ OPERATOR_API_KEY ?= dev-operator-key
 AWS_EMULATOR_PORT ?= 5000
 export PORT OPERATOR_API_KEY AWS_EMULATOR_PORT
 
-.PHONY: help run test unit lint fmt venv deps assets clean
+.PHONY: help run test unit lint fmt venv deps assets validate package bench-coldstart clean
 
 # Debian packages the tests use: xmllint validates SOAP answers against pagoPA's XSD;
 # chromium runs the browser end-to-end tests (make e2e).
-APT_PACKAGES := libxml2-utils chromium
+APT_PACKAGES := libxml2-utils chromium poppler-utils zbar-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
@@ -31,7 +31,7 @@ $(VENV)/.installed: tests/requirements.txt
 venv: $(VENV)/.installed
 
 deps:
-	@{ command -v xmllint && command -v chromium; } >/dev/null || { \
+	@{ command -v xmllint && command -v chromium && command -v pdftotext && command -v zbarimg; } >/dev/null || { \
 	  echo "installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); }; }
@@ -39,7 +39,7 @@ deps:
 run: venv deps assets
 	cargo run --quiet -p devstack --bin devstack
 
-test: venv deps assets
+test: venv deps assets validate
 	tests/with-moto.sh cargo test --workspace
 	$(MAKE) e2e
 
@@ -48,6 +48,29 @@ test: venv deps assets
 e2e: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 e2e: venv deps assets web/node_modules/.installed
 	web/e2e/run.sh
+
+# Release build of every function for Lambda (provided.al2023), zipped, in
+# target/lambda/<function>/bootstrap.zip. cargo-lambda and zig come from PyPI.
+# ARCH=arm64 (the template's) needs the aarch64-unknown-linux-gnu standard
+# library (`rustup target add aarch64-unknown-linux-gnu`); ARCH=x86-64 does not.
+FUNCTIONS := $(notdir $(wildcard functions/*))
+ARCH ?= arm64
+package: venv assets
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2 ziglang==0.17.1
+	@if [ "$(ARCH)" = arm64 ] && ! rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
+	  echo "the aarch64 standard library is missing: run 'rustup target add aarch64-unknown-linux-gnu', or 'make package ARCH=x86-64' (and set Architectures: [x86_64] in infra/template.yaml)"; exit 1; fi
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH) --output-format zip $(addprefix -p ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do printf '%-18s %8s bytes zipped\n' $$f $$(stat -c %s target/lambda/$$f/bootstrap.zip); done
+
+# Cold start of every function (release build, as packaged) against a local
+# stand-in of the Lambda runtime API, next to an empty lambda_runtime binary.
+bench-coldstart: package
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH) --output-format zip -p coldstart-baseline
+	python3 tests/bench/coldstart.py target/lambda 20
+
+# The SAM template, linted offline (no region, no credentials).
+validate: venv
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file infra/template.yaml
 
 lint:
 	cargo fmt --all -- --check

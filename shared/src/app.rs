@@ -88,14 +88,18 @@ impl Settings {
                 .unwrap_or_else(|| "https://api.platform.pagopa.it/checkout/ec/v1".into())
                 .trim_end_matches('/')
                 .to_owned(),
-            secure_cookies: std::env::var("SECURE_COOKIES").map(|v| v != "false").unwrap_or(true),
+            secure_cookies: std::env::var("SECURE_COOKIES")
+                .map(|v| v != "false")
+                .unwrap_or(true),
             portal_name: std::env::var("PORTAL_NAME")
                 .ok()
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "Portale dei Pagamenti".into()),
             static_dir: std::env::var("STATIC_DIR").ok().filter(|v| !v.is_empty()),
             lookup_limit_per_minute: match std::env::var("LOOKUP_LIMIT_PER_MINUTE") {
-                Ok(v) => v.parse().map_err(|_| ConfigError::Invalid("LOOKUP_LIMIT_PER_MINUTE", v))?,
+                Ok(v) => v
+                    .parse()
+                    .map_err(|_| ConfigError::Invalid("LOOKUP_LIMIT_PER_MINUTE", v))?,
                 Err(_) => 30,
             },
         })
@@ -159,7 +163,7 @@ impl App {
         catalog: Catalog,
         clock: Clock,
     ) -> Result<Self, ConfigError> {
-        let checkout = HttpCheckout::new(&settings.checkout_url).map_err(|e| ConfigError::Invalid("CHECKOUT_URL", e))?;
+        let checkout = HttpCheckout::new(&settings.checkout_url);
         Ok(Self {
             positions: Arc::new(DynamoPositions::new(
                 clients.dynamodb.clone(),

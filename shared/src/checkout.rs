@@ -54,37 +54,53 @@ pub trait Checkout: Send + Sync {
     async fn create_cart(&self, cart: &CartRequest) -> Result<String, CheckoutError>;
 }
 
-/// The HTTP client of Checkout (rustls with the same crypto provider as the AWS SDK).
+type HttpsClient = Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<Bytes>,
+>;
+
+/// The HTTP client of Checkout (rustls with the same crypto provider as the AWS
+/// SDK). The TLS setup (reading the system's CA certificates) waits for the first
+/// cart, so functions that never start a payment do not pay for it at cold start.
 pub struct HttpCheckout {
     base: String,
-    client: Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Full<Bytes>>,
+    client: std::sync::OnceLock<Result<HttpsClient, String>>,
 }
 
 impl HttpCheckout {
-    /// Fails only when the system has no CA certificates.
-    pub fn new(base: &str) -> Result<Self, String> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| format!("no CA certificates: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Self {
+    pub fn new(base: &str) -> Self {
+        Self {
             base: base.trim_end_matches('/').to_owned(),
-            client: Client::builder(TokioExecutor::new()).build(https),
-        })
+            client: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn client(&self) -> Result<&HttpsClient, CheckoutError> {
+        self.client
+            .get_or_init(|| {
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_native_roots()
+                    .map_err(|e| format!("no CA certificates: {e}"))?
+                    .https_or_http()
+                    .enable_http1()
+                    .build();
+                Ok(Client::builder(TokioExecutor::new()).build(https))
+            })
+            .as_ref()
+            .map_err(|e| CheckoutError::Unavailable(e.clone()))
     }
 }
 
 #[async_trait]
 impl Checkout for HttpCheckout {
     async fn create_cart(&self, cart: &CartRequest) -> Result<String, CheckoutError> {
-        let body = serde_json::to_vec(cart).map_err(|e| CheckoutError::Unavailable(e.to_string()))?;
+        let body =
+            serde_json::to_vec(cart).map_err(|e| CheckoutError::Unavailable(e.to_string()))?;
         let req = hyper::Request::post(format!("{}/carts", self.base))
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| CheckoutError::Unavailable(e.to_string()))?;
-        let call = self.client.request(req);
+        let call = self.client()?.request(req);
         let resp = tokio::time::timeout(std::time::Duration::from_secs(8), call)
             .await
             .map_err(|_| CheckoutError::Unavailable("timeout".into()))?

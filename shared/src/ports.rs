@@ -155,14 +155,31 @@ pub trait PositionStore: Send + Sync {
     async fn record_activation(&self, activation: &Activation) -> Result<(), StoreError>;
 
     /// Marks one piece of owed work (`pdf`) done.
-    async fn complete_owed(&self, ec: &EcFiscalCode, receipt_id: &str, work: &str) -> Result<(), StoreError>;
+    async fn complete_owed(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        work: &str,
+    ) -> Result<(), StoreError>;
 
     /// Claims the mail of a receipt for `lease_secs`, so that only one worker sends
     /// it; `false` when it is not owed or another worker holds the lease.
-    async fn claim_mail(&self, ec: &EcFiscalCode, receipt_id: &str, now: DateTime<Utc>, lease_secs: i64) -> Result<bool, StoreError>;
+    async fn claim_mail(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        now: DateTime<Utc>,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError>;
 
     /// Records the mail as sent: no longer owed, never sent again.
-    async fn complete_mail(&self, ec: &EcFiscalCode, receipt_id: &str, message_id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn complete_mail(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        message_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// Gives the lease back after a failed send, so the next attempt can retry at once.
     async fn release_mail(&self, ec: &EcFiscalCode, receipt_id: &str) -> Result<(), StoreError>;
@@ -172,7 +189,12 @@ pub trait PositionStore: Send + Sync {
 
     /// Counts one hit of `key` in the current window and returns the count so far
     /// (an atomic counter item that expires with its window).
-    async fn count_hit(&self, key: &str, window_start: i64, window_secs: i64) -> Result<u64, StoreError>;
+    async fn count_hit(
+        &self,
+        key: &str,
+        window_start: i64,
+        window_secs: i64,
+    ) -> Result<u64, StoreError>;
 
     /// Stores (or replaces) a payment attempt.
     async fn put_attempt(&self, attempt: &PaymentAttempt) -> Result<(), StoreError>;

@@ -354,6 +354,12 @@ fn long_texts_are_cut_or_wrapped_inside_the_page() {
 }
 
 #[test]
+fn rendering_is_deterministic() {
+    let data = installments_with_postal_account();
+    assert_eq!(render_avviso(&data).unwrap(), render_avviso(&data).unwrap());
+}
+
+#[test]
 fn invalid_data_is_refused() {
     let mut data = single();
     data.single = None;

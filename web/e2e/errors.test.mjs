@@ -2,7 +2,7 @@
 // that is expired, cancelled or already paid.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { DEMO, assertPdf, download, launch, lookUpNotice, withPage } from './helpers.mjs';
+import { DEMO, assertPdf, download, launch, lookUpNotice, withPage, tick } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -58,7 +58,7 @@ test('a wrong check digit and a malformed fiscal code: both fields flagged', { t
 test('a notice that is not the debtor\'s: "nessun avviso corrisponde", no details leaked', { timeout: 60_000 }, async () => {
   await withPage(browser, 'notice of someone else', async (page) => {
     await submitNoticeForm(page, DEMO.payable.notice, DEMO.expired.cf);
-    assert.match(await text(page, '#notice-error'), /nessun avviso corrisponde/);
+    assert.match(await text(page, '#notice-error'), /nessun avviso corrisponde/i);
     assert.equal(await page.locator('#full-name').count(), 0);
     assert.doesNotMatch(await text(page, 'main'), /Mario Rossi/);
   });
@@ -83,7 +83,7 @@ test('a cancelled notice (legal person): the summary says it is cancelled', { ti
     await page.waitForSelector('#subject-type');
     assert.equal(await text(page, '#subject-type'), 'Persona giuridica');
     assert.equal(await text(page, '#full-name'), 'Esempio Servizi S.r.l.');
-    await page.check('#privacy');
+    await tick(page, 'privacy');
     await page.click('#proceed');
     await page.waitForSelector('#summary');
     assert.equal(await text(page, '#s-status'), 'Annullato');

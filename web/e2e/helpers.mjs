@@ -163,10 +163,9 @@ async function json(res, what) {
 }
 
 /**
- * Pays a notice without a browser: the portal's payment API creates the
- * Checkout cart, the simulator's control API pays it (Nodo calls and receipt
- * included). `opts` goes to the simulator (`mode`, `delayMs`, `email`).
- * Returns the portal's payment id and what the simulator did.
+ * Starts a payment without a browser: the portal's payment API records the
+ * attempt and creates the cart at Checkout (the simulator). Returns the
+ * portal's payment id and the simulator's cart id.
  */
 export async function startPayment(notice, fiscalCode, email) {
   const res = await fetch(`${PORTAL}/api/v1/payments`, {
@@ -182,6 +181,7 @@ export async function startPayment(notice, fiscalCode, email) {
   return { paymentId: started.cartId, simCart: m[1] };
 }
 
+/** The simulator's control API: `pay`, `cancel` or `fail` a cart. */
 export async function simulatorControl(simCart, action, opts = {}) {
   const res = await fetch(`${SIMULATOR}/control/carts/${simCart}/${action}`, {
     method: 'POST',
@@ -193,6 +193,11 @@ export async function simulatorControl(simCart, action, opts = {}) {
   return r;
 }
 
+/**
+ * Pays a notice without a browser: startPayment, then the simulator's control
+ * API pays the cart as Checkout and the Nodo do (verify, activate, receipt).
+ * `opts` goes to the simulator (`mode`, `delayMs`, `email`).
+ */
 export async function payThroughSimulator(notice, fiscalCode, opts = {}) {
   const { paymentId, simCart } = await startPayment(notice, fiscalCode);
   const result = await simulatorControl(simCart, 'pay', opts);
@@ -239,6 +244,15 @@ export function assertPdf(bytes, what, minSize = 0) {
 }
 
 /**
+ * Ticks a Bootstrap Italia checkbox or radio as a user does: by its label (the
+ * label draws the box and covers the real input).
+ */
+export async function tick(page, id) {
+  await page.click(`label[for="${id}"]`);
+  assert.equal(await page.isChecked(`#${id}`), true, `#${id} is not checked after clicking its label`);
+}
+
+/**
  * The pay-with-notice journey up to the summary (step 3 of 3), as a user types it.
  */
 export async function lookUpNotice(page, notice, fiscalCode, { lang } = {}) {
@@ -247,7 +261,7 @@ export async function lookUpNotice(page, notice, fiscalCode, { lang } = {}) {
   await page.fill('#fiscalCode', fiscalCode);
   await page.click('#continue');
   await page.waitForSelector('#privacy');
-  await page.check('#privacy');
+  await tick(page, 'privacy');
   await page.click('#proceed');
   await page.waitForSelector('#summary');
 }

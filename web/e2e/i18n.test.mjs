@@ -59,3 +59,18 @@ test('the summary in English: labels, amount and state', { timeout: 60_000 }, as
     assert.equal(await text(page, '#pay'), 'Pay');
   });
 });
+
+test('form errors in English are in English', { timeout: 60_000 }, async () => {
+  await withPage(browser, 'english errors', async (page) => {
+    await page.goto('/pagamento-avviso?lang=en');
+    await page.fill('#notice', '123');
+    await page.fill('#fiscalCode', 'XYZ');
+    await page.click('#continue');
+    await page.waitForSelector('#notice-error');
+    assert.equal(await text(page, '#form-errors'), 'Please correct the fields below');
+    for (const sel of ['#notice-error', '#cf-error']) {
+      const message = await text(page, sel);
+      assert.doesNotMatch(message, /\b(il|deve|cifre|caratteri|nessun)\b/, `${sel} is in Italian on the English page: "${message}"`);
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // The pages are server-rendered: the whole journey works with JavaScript off.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PORTAL, SIMULATOR, createPosition, eventually, launch, withPage } from './helpers.mjs';
+import { PORTAL, SIMULATOR, createPosition, eventually, launch, withPage, tick } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -27,7 +27,7 @@ test('pay a notice with JavaScript disabled', { timeout: 120_000 }, async () => 
       await page.click('#continue');
       await page.waitForSelector('#full-name');
       assert.equal(await text(page, '#full-name'), 'Mario Rossi');
-      await page.check('#privacy');
+      await tick(page, 'privacy');
       await page.click('#proceed');
       await page.waitForSelector('#summary');
       assert.equal(await text(page, '#s-amount'), '150,50 €');

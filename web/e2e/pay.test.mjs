@@ -14,6 +14,7 @@ import {
   lookUpNotice,
   payFromSummaryToCheckout,
   withPage,
+  tick,
 } from './helpers.mjs';
 
 let browser;
@@ -53,7 +54,7 @@ test('pay a notice end to end: home → notice → Checkout → outcome → rece
     assert.match(await text(page, '#privacy-error'), /informativa/);
     assert.equal(await page.getAttribute('#privacy', 'aria-describedby'), 'privacy-error');
 
-    await page.check('#privacy');
+    await tick(page, 'privacy');
     await page.click('#proceed');
     await page.waitForSelector('#summary');
     assert.equal(await text(page, 'h1'), 'Riepilogo');
@@ -177,5 +178,53 @@ test('fail at Checkout: "Pagamento non riuscito" with Riprova', { timeout: 60_00
     await lookUpNotice(page, pos.notice, pos.fiscalCode);
     assert.equal(await text(page, '#s-status'), 'Da pagare');
     assert.ok(await page.isVisible('#pay'));
+  });
+});
+
+test('a cart of several notices: add, remove one, pay the others together', { timeout: 120_000 }, async () => {
+  const a = await createPosition({ amountCents: 1000, description: 'Carrello A' });
+  const b = await createPosition({ amountCents: 2050, description: 'Carrello B' });
+  const c = await createPosition({ amountCents: 4000, description: 'Carrello C' });
+  await withPage(browser, 'cart of several', async (page) => {
+    for (const [i, pos] of [a, b, c].entries()) {
+      if (i === 0) {
+        await lookUpNotice(page, pos.notice, pos.fiscalCode);
+      } else {
+        // From the cart, "Aggiungi un altro avviso" starts again at step 1.
+        await page.getByRole('link', { name: 'Aggiungi un altro avviso' }).click();
+        await page.waitForURL(`${PORTAL}/pagamento-avviso`);
+        await lookUpNotice(page, pos.notice, pos.fiscalCode);
+      }
+      await page.click('#pay');
+      await page.waitForURL(`${PORTAL}/carrello`);
+      assert.equal(await page.locator('#cart-items tbody tr').count(), i + 1);
+    }
+    assert.equal(await text(page, '#cart-total'), '70,50 €');
+
+    await page.getByRole('button', { name: `Rimuovi ${b.noticeGrouped}` }).click();
+    await page.waitForURL(`${PORTAL}/carrello`);
+    assert.equal(await page.locator('#cart-items tbody tr').count(), 2);
+    assert.doesNotMatch(await text(page, '#cart-items tbody'), new RegExp(b.noticeGrouped));
+    assert.equal(await text(page, '#cart-total'), '50,00 €');
+
+    await page.click('#checkout');
+    await page.waitForURL(`${SIMULATOR}/checkout/carts/**`);
+    assert.equal(await page.locator('tbody tr').count(), 2, 'Checkout gets the two notices');
+    assert.equal(await text(page, '#total'), '50,00 €');
+    await page.click('#pay');
+    await page.waitForURL(/\/pagamento\/esito\/ok\?id=/);
+    const outcomeUrl = page.url();
+    await eventually('Pagamento completato', async () => {
+      await page.goto(outcomeUrl);
+      return (await text(page, '#outcome-title')) === 'Pagamento completato';
+    }, 20_000, 1_000);
+    const items = await text(page, '#outcome-items');
+    assert.match(items, new RegExp(`${a.noticeGrouped}.*Pagato`));
+    assert.match(items, new RegExp(`${c.noticeGrouped}.*Pagato`));
+    assert.equal(await page.getByRole('button', { name: /Scarica la ricevuta/ }).count(), 2, 'one receipt per notice');
+
+    // The removed notice was not paid.
+    await lookUpNotice(page, b.notice, b.fiscalCode);
+    assert.equal(await text(page, '#s-status'), 'Da pagare');
   });
 });

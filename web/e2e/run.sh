@@ -42,8 +42,15 @@ log="$artifacts/devstack.log"
 setsid "$devstack" >"$log" 2>&1 &
 stack_pid=$!
 
+node_pid=
 stop_stack() {
   local rc=$?
+  # Interrupted: stop the tests (node, its test files and their browsers) first.
+  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
+    kill -TERM -- "-$node_pid" 2>/dev/null || true
+    sleep 1
+    kill -KILL -- "-$node_pid" 2>/dev/null || true
+  fi
   if kill -0 "$stack_pid" 2>/dev/null; then
     kill -TERM -- "-$stack_pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -76,9 +83,14 @@ echo "e2e: stack ready"
 export PORTAL_URL="$portal"
 export SIMULATOR_URL="http://127.0.0.1:$SIMULATOR_PORT"
 export E2E_ARTIFACTS="$artifacts"
+# In the background and its own process group, so that a signal to this script
+# is handled at once (bash defers traps while a foreground command runs).
 set +e
-node --test --test-concurrency=1 "$@" web/e2e/*.test.mjs
+setsid node --test --test-concurrency=1 "$@" web/e2e/*.test.mjs &
+node_pid=$!
+wait "$node_pid"
 rc=$?
+node_pid=
 set -e
 if [ "$rc" -ne 0 ]; then
   echo "e2e: failed (exit $rc); screenshots and pages in $artifacts, stack log in $log" >&2

@@ -72,7 +72,12 @@ test('no Content-Security-Policy violations along the journey', { timeout: 60_00
   await withPage(browser, 'csp violations', async (page) => {
     const violations = [];
     page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(`${page.url()}: ${m.text()}`);
+      const t = m.text();
+      if (!/Content Security Policy|Refused to/i.test(t)) return;
+      // Known and harmless: bootstrap-italia.min.css embeds Video.js's icon font as a data:
+      // URL, which font-src 'self' blocks; the portal has no video player.
+      if (/Loading the font 'data:application\/font-woff/.test(t) && /font-src/.test(t)) return;
+      violations.push(`${page.url()}: ${t.slice(0, 300)}`);
     });
     await page.goto('/');
     await page.goto('/privacy');

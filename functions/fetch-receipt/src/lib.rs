@@ -8,7 +8,8 @@ use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::{FieldErrors, FiscalCode, NoticeNumber};
 use shared::http::limit;
-use shared::http::{json_response, path_param, query_param, required_param, respond, ApiError};
+use shared::http::request::notice_lookup;
+use shared::http::{json_response, query_param, required_param, respond, ApiError};
 use shared::ports::ReceiptRecord;
 use shared::service::receipts;
 use shared::web::{self, pages, read_form, Ctx};
@@ -45,11 +46,19 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     web::respond_page(app, &ctx, result)
 }
 
-async fn download(app: &App, r: &ReceiptRecord, format: Format) -> Result<Response<Body>, ApiError> {
+async fn download(
+    app: &App,
+    r: &ReceiptRecord,
+    format: Format,
+) -> Result<Response<Body>, ApiError> {
     let name = format!("ricevuta-{}", r.receipt.notice_number);
     let (ct, ext, bytes) = match format {
         Format::Pdf => ("application/pdf", "pdf", receipts::pdf(app, r).await?),
-        Format::Xml => ("application/xml; charset=utf-8", "xml", r.xml.clone().into_bytes()),
+        Format::Xml => (
+            "application/xml; charset=utf-8",
+            "xml",
+            r.xml.clone().into_bytes(),
+        ),
         Format::Json => {
             return Ok(json_response(
                 StatusCode::OK,
@@ -59,7 +68,10 @@ async fn download(app: &App, r: &ReceiptRecord, format: Format) -> Result<Respon
     };
     Ok(web::secure(app, Response::builder().status(StatusCode::OK))
         .header(header::CONTENT_TYPE, ct)
-        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{ext}\""))
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{ext}\""),
+        )
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::Binary(bytes))
         .expect("valid response"))
@@ -71,10 +83,14 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     }
     limit::lookup(app, req).await?;
     let mut errors = FieldErrors::default();
-    let notice = required_param(&mut errors, "noticeNumber", path_param(req, "noticeNumber"), NoticeNumber::parse_lenient);
-    let who = required_param(&mut errors, "fiscalCode", query_param(req, "fiscalCode"), FiscalCode::parse);
-    let format = required_param(&mut errors, "format", Some(query_param(req, "format").unwrap_or_default()), Format::parse);
-    let (Some(notice), Some(who), Some(format)) = (notice, who, format) else {
+    let lookup = notice_lookup(req, &mut errors);
+    let format = required_param(
+        &mut errors,
+        "format",
+        Some(query_param(req, "format").unwrap_or_default()),
+        Format::parse,
+    );
+    let (Some((notice, who)), Some(format)) = (lookup, format) else {
         return Err(ApiError::InvalidParams(errors));
     };
     let r = receipts::find(app, &notice, &who).await?;
@@ -97,7 +113,14 @@ fn form(
     } else {
         StatusCode::OK
     };
-    let page = pages::ReceiptForm { ctx, notice, fiscal_code: cf, notice_error, cf_error, message };
+    let page = pages::ReceiptForm {
+        ctx,
+        notice,
+        fiscal_code: cf,
+        notice_error,
+        cf_error,
+        message,
+    };
     web::render(app, ctx, status, &page)
 }
 
@@ -106,15 +129,46 @@ async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, Api
     limit::lookup(app, req).await?;
     let (notice_in, cf_in) = (f.get("notice").trim(), f.get("fiscalCode").trim());
     let format = Format::parse(f.get("format")).map_err(ApiError::BadRequest)?;
-    let (notice, who) = match (NoticeNumber::parse_lenient(notice_in), FiscalCode::parse(cf_in)) {
+    let (notice, who) = match (
+        NoticeNumber::parse_lenient(notice_in),
+        FiscalCode::parse(cf_in),
+    ) {
         (Ok(n), Ok(c)) => (n, c),
         (n, c) => {
-            return Ok(form(app, ctx, notice_in, cf_in, n.err().map(|e| e.to_string()), c.err().map(|e| e.to_string()), None))
+            let t = ctx.t;
+            return Ok(form(
+                app,
+                ctx,
+                notice_in,
+                cf_in,
+                n.err().map(|e| web::notice_error(t, &e)),
+                c.err().map(|e| web::fiscal_code_error(t, &e)),
+                None,
+            ));
         }
     };
     match receipts::find(app, &notice, &who).await {
-        Ok(r) => download(app, &r, if format == Format::Json { Format::Pdf } else { format }).await,
-        Err(ApiError::NotFound(m)) => Ok(form(app, ctx, notice_in, cf_in, None, None, Some(m))),
+        Ok(r) => {
+            download(
+                app,
+                &r,
+                if format == Format::Json {
+                    Format::Pdf
+                } else {
+                    format
+                },
+            )
+            .await
+        }
+        Err(ApiError::NotFound(_)) => Ok(form(
+            app,
+            ctx,
+            notice_in,
+            cf_in,
+            None,
+            None,
+            Some(ctx.t.receipt_not_found.into()),
+        )),
         Err(e) => Err(e),
     }
 }

@@ -36,7 +36,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 /// The cart lives in a cookie: `notice.fiscalcode` pairs joined by `-`.
-fn read_cart(app: &App, req: &Request) -> Vec<(NoticeNumber, FiscalCode)> {
+fn read_cart(app: &App, req: &Request) -> Items {
     cookies(req)
         .get(&cookie_name(app, "cart"))
         .map(|v| {
@@ -53,7 +53,12 @@ fn read_cart(app: &App, req: &Request) -> Vec<(NoticeNumber, FiscalCode)> {
 
 fn cart_cookie(app: &App, items: &[(NoticeNumber, FiscalCode)]) -> String {
     let v: Vec<String> = items.iter().map(|(n, cf)| format!("{n}.{cf}")).collect();
-    set_cookie(app, "cart", &v.join("-"), Some(if items.is_empty() { 0 } else { 86_400 }))
+    set_cookie(
+        app,
+        "cart",
+        &v.join("-"),
+        Some(if items.is_empty() { 0 } else { 86_400 }),
+    )
 }
 
 async fn cart_page(
@@ -65,35 +70,67 @@ async fn cart_page(
     message: Option<String>,
 ) -> Result<Response<Body>, ApiError> {
     let mut items = Vec::new();
+    let mut kept = Vec::new();
     let mut total = 0u64;
-    for (n, cf) in read_cart(app, req) {
-        if let Ok(s) = notices::verify(app, &n, &cf).await {
-            total += s.amount_cents.cents();
-            items.push(pages::ItemView {
-                notice: n.to_string(),
-                notice_grouped: n.grouped(),
-                fiscal_code: cf.to_string(),
-                ec_name: s.company_name.clone(),
-                description: s.description.to_string(),
-                amount: web::amount(ctx.lang, s.amount_cents),
-                status_label: status_view(ctx.t, s.status).0,
-                paid: s.status == NoticeStatus::Paid,
-            });
+    let in_cookie = read_cart(app, req);
+    for (n, cf) in &in_cookie {
+        match notices::verify(app, n, cf).await {
+            Ok(s) if s.status == NoticeStatus::Payable => {
+                total += s.amount_cents.cents();
+                kept.push((*n, cf.clone()));
+                items.push(pages::ItemView {
+                    notice: n.to_string(),
+                    notice_grouped: n.grouped(),
+                    fiscal_code: cf.to_string(),
+                    ec_name: s.company_name.clone(),
+                    description: s.description.to_string(),
+                    amount: web::amount(ctx.lang, s.amount_cents),
+                    status_label: status_view(ctx.t, s.status).0,
+                    paid: false,
+                });
+            }
+            Ok(_) | Err(ApiError::NotFound(_)) => {}
+            Err(e) => return Err(e),
         }
     }
+    // Paid, expired or cancelled notices leave the cart (after a payment, all of them).
+    let dropped = kept.len() != in_cookie.len();
+    let message = message
+        .or_else(|| (dropped && !kept.is_empty()).then(|| ctx.t.not_payable_in_cart.to_owned()));
     let total = shared::domain::AmountCents::new(total)
         .map(|a| web::amount(ctx.lang, a))
         .unwrap_or_default();
-    let status = if email_error.is_some() || message.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let page = pages::CartPage { ctx, items, total, email, email_error, message };
-    Ok(web::render(app, ctx, status, &page))
+    let status = if email_error.is_some() || message.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = pages::CartPage {
+        ctx,
+        items,
+        total,
+        email,
+        email_error,
+        message,
+    };
+    let mut response = web::render(app, ctx, status, &page);
+    if dropped {
+        if let Ok(v) = lambda_http::http::HeaderValue::from_str(&cart_cookie(app, &kept)) {
+            response
+                .headers_mut()
+                .append(lambda_http::http::header::SET_COOKIE, v);
+        }
+    }
+    Ok(response)
 }
 
 async fn add(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
     let form = read_form(app, req)?;
     limit::lookup(app, req).await?;
-    let notice = NoticeNumber::parse_lenient(form.get("notice")).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let cf = FiscalCode::parse(form.get("fiscalCode")).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let notice = NoticeNumber::parse_lenient(form.get("notice"))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let cf = FiscalCode::parse(form.get("fiscalCode"))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut items = read_cart(app, req);
     if !items.iter().any(|(n, _)| *n == notice) {
         if items.len() >= payments::MAX_NOTICES {
@@ -102,13 +139,26 @@ async fn add(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiE
         payments::check_notices(app, &[(notice, cf.clone())]).await?;
         items.push((notice, cf));
     }
-    Ok(web::see_other(app, ctx, "/carrello", &[cart_cookie(app, &items)]))
+    Ok(web::see_other(
+        app,
+        ctx,
+        "/carrello",
+        &[cart_cookie(app, &items)],
+    ))
 }
 
 fn remove(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
     let form = read_form(app, req)?;
-    let items: Vec<_> = read_cart(app, req).into_iter().filter(|(n, _)| n.as_str() != form.get("notice")).collect();
-    Ok(web::see_other(app, ctx, "/carrello", &[cart_cookie(app, &items)]))
+    let items: Vec<_> = read_cart(app, req)
+        .into_iter()
+        .filter(|(n, _)| n.as_str() != form.get("notice"))
+        .collect();
+    Ok(web::see_other(
+        app,
+        ctx,
+        "/carrello",
+        &[cart_cookie(app, &items)],
+    ))
 }
 
 async fn pay(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -118,7 +168,17 @@ async fn pay(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiE
         "" => None,
         e => match Email::parse(e) {
             Ok(e) => Some(e),
-            Err(m) => return cart_page(app, ctx, req, email_in, Some(m), None).await,
+            Err(_) => {
+                return cart_page(
+                    app,
+                    ctx,
+                    req,
+                    email_in,
+                    Some(ctx.t.email_invalid.into()),
+                    None,
+                )
+                .await
+            }
         },
     };
     let items = read_cart(app, req);
@@ -128,10 +188,14 @@ async fn pay(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiE
     match payments::start(app, &items, email).await {
         Ok(attempt) => {
             let to = attempt.checkout_url.unwrap_or_else(|| "/carrello".into());
-            Ok(web::see_other(app, ctx, &to, &[cart_cookie(app, &[])]))
+            Ok(web::see_other(app, ctx, &to, &[]))
         }
         Err(ApiError::Validation(errors)) => {
-            let message = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+            let message = errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
             cart_page(app, ctx, req, email_in, None, Some(message)).await
         }
         Err(e) => Err(e),
@@ -139,7 +203,11 @@ async fn pay(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiE
 }
 
 async fn outcome(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
-    let which = req.uri().path().trim_start_matches("/pagamento/esito/").to_owned();
+    let which = req
+        .uri()
+        .path()
+        .trim_start_matches("/pagamento/esito/")
+        .to_owned();
     let id = query_param(req, "id").unwrap_or_default();
     let (attempt, statuses) = payments::status(app, &id).await?;
     let all_paid = statuses.iter().all(|s| *s == NoticeStatus::Paid);
@@ -154,17 +222,43 @@ async fn outcome(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, 
             fiscal_code: n.fiscal_code.to_string(),
             ec_name: n.company_name.clone(),
             description: n.description.clone(),
-            amount: shared::domain::AmountCents::new(n.amount_cents).map(|a| web::amount(ctx.lang, a)).unwrap_or_default(),
+            amount: shared::domain::AmountCents::new(n.amount_cents)
+                .map(|a| web::amount(ctx.lang, a))
+                .unwrap_or_default(),
             status_label: status_view(t, *s).0,
             paid: *s == NoticeStatus::Paid,
         })
         .collect();
     // The outcome is what the receipts say; the return URL only tells which page to show.
     let (title, text, alert, refresh, retry) = match (which.as_str(), all_paid) {
-        (_, true) => (t.outcome_ok, t.outcome_ok_text, "alert-success", false, false),
-        ("ok", false) => (t.outcome_checking, t.outcome_checking_text, "alert-info", true, false),
-        ("annullato", false) => (t.outcome_cancel, t.outcome_cancel_text, "alert-warning", false, true),
-        ("errore", false) => (t.outcome_error, t.outcome_error_text, "alert-danger", false, true),
+        (_, true) => (
+            t.outcome_ok,
+            t.outcome_ok_text,
+            "alert-success",
+            false,
+            false,
+        ),
+        ("ok", false) => (
+            t.outcome_checking,
+            t.outcome_checking_text,
+            "alert-info",
+            true,
+            false,
+        ),
+        ("annullato", false) => (
+            t.outcome_cancel,
+            t.outcome_cancel_text,
+            "alert-warning",
+            false,
+            true,
+        ),
+        ("errore", false) => (
+            t.outcome_error,
+            t.outcome_error_text,
+            "alert-danger",
+            false,
+            true,
+        ),
         _ => return Err(ApiError::NotFound("pagina non trovata".into())),
     };
     let page = pages::OutcomePage {
@@ -176,6 +270,7 @@ async fn outcome(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, 
         refresh,
         retry,
         self_url: format!("/pagamento/esito/{which}?id={}", attempt.id),
+        payment_id: attempt.id.clone(),
     };
     Ok(web::render(app, ctx, StatusCode::OK, &page))
 }
@@ -194,22 +289,33 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         }
         (&Method::GET, Some(id)) => {
             let (attempt, statuses) = payments::status(app, &id).await?;
-            Ok(json_response(StatusCode::OK, &payments::status_json(&attempt, &statuses)))
+            Ok(json_response(
+                StatusCode::OK,
+                &payments::status_json(&attempt, &statuses),
+            ))
         }
         _ => Err(ApiError::MethodNotAllowed),
     }
 }
 
+/// The notices of a payment, each with the fiscal code given for it.
+type Items = Vec<(NoticeNumber, FiscalCode)>;
+
 /// `{"notices": [{"noticeNumber", "fiscalCode"}], "email"}`.
-fn parse_payment(doc: &Value) -> Result<(Vec<(NoticeNumber, FiscalCode)>, Option<Email>), FieldErrors> {
+fn parse_payment(doc: &Value) -> Result<(Items, Option<Email>), FieldErrors> {
     let mut r = Reader::default();
     let parsed = (|| {
         let o = r.object(doc, "")?;
         o.deny_unknown(&mut r, &["notices", "email"]);
         let email = o.opt(&mut r, "email", string(Email::parse));
         let mut items = Vec::new();
-        for (path, v) in o.array(&mut r, "notices", 1, payments::MAX_NOTICES).unwrap_or_default() {
-            let Some(n) = r.object(v, &path) else { continue };
+        for (path, v) in o
+            .array(&mut r, "notices", 1, payments::MAX_NOTICES)
+            .unwrap_or_default()
+        {
+            let Some(n) = r.object(v, &path) else {
+                continue;
+            };
             n.deny_unknown(&mut r, &["noticeNumber", "fiscalCode"]);
             let notice = n.req(&mut r, "noticeNumber", string(NoticeNumber::parse_lenient));
             let cf = n.req(&mut r, "fiscalCode", string(FiscalCode::parse));

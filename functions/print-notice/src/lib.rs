@@ -7,7 +7,8 @@ use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::{FieldErrors, FiscalCode, NoticeNumber};
 use shared::http::limit;
-use shared::http::{path_param, query_param, required_param, respond, ApiError};
+use shared::http::request::notice_lookup;
+use shared::http::{query_param, respond, ApiError};
 use shared::pdf::Lang;
 use shared::service::avviso;
 use shared::web::{self, read_form, Ctx};
@@ -16,7 +17,10 @@ use shared::App;
 fn pdf_response(app: &App, notice: &NoticeNumber, bytes: Vec<u8>) -> Response<Body> {
     web::secure(app, Response::builder().status(StatusCode::OK))
         .header(header::CONTENT_TYPE, "application/pdf")
-        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"avviso-{notice}.pdf\""))
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"avviso-{notice}.pdf\""),
+        )
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::Binary(bytes))
         .expect("valid response")
@@ -37,12 +41,14 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     }
     limit::lookup(app, req).await?;
     let mut errors = FieldErrors::default();
-    let notice = required_param(&mut errors, "noticeNumber", path_param(req, "noticeNumber"), NoticeNumber::parse_lenient);
-    let debtor = required_param(&mut errors, "fiscalCode", query_param(req, "fiscalCode"), FiscalCode::parse);
-    let (Some(notice), Some(debtor)) = (notice, debtor) else {
+    let Some((notice, debtor)) = notice_lookup(req, &mut errors) else {
         return Err(ApiError::InvalidParams(errors));
     };
-    let lang = if query_param(req, "lang").as_deref() == Some("en") { Lang::En } else { Lang::It };
+    let lang = if query_param(req, "lang").as_deref() == Some("en") {
+        Lang::En
+    } else {
+        Lang::It
+    };
     let bytes = avviso::pdf(app, &notice, &debtor, lang).await?;
     Ok(pdf_response(app, &notice, bytes))
 }
@@ -50,8 +56,10 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 async fn page(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
     let form = read_form(app, req)?;
     limit::lookup(app, req).await?;
-    let notice = NoticeNumber::parse_lenient(form.get("notice")).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let debtor = FiscalCode::parse(form.get("fiscalCode")).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let notice = NoticeNumber::parse_lenient(form.get("notice"))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let debtor = FiscalCode::parse(form.get("fiscalCode"))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let lang = match ctx.lang {
         web::Lang::En => Lang::En,
         web::Lang::It => Lang::It,

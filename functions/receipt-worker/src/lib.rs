@@ -21,7 +21,8 @@ pub fn receipt_keys(event: &Value) -> Vec<(EcFiscalCode, String)> {
                 .filter_map(|r| {
                     let keys = &r["dynamodb"]["Keys"];
                     let id = keys["pk"]["S"].as_str()?.strip_prefix("RECEIPT#")?;
-                    let ec = EcFiscalCode::parse(keys["sk"]["S"].as_str()?.strip_prefix("EC#")?).ok()?;
+                    let ec =
+                        EcFiscalCode::parse(keys["sk"]["S"].as_str()?.strip_prefix("EC#")?).ok()?;
                     Some((ec, id.to_owned()))
                 })
                 .collect()
@@ -51,7 +52,9 @@ pub async fn sweep(app: &App) -> Result<usize, StoreError> {
     for r in owing {
         match receipts::deliver(app, &r).await {
             Ok(()) => done += 1,
-            Err(e) => tracing::warn!(error = %e, receipt_id = %r.receipt.receipt_id, "receipt work failed, will retry"),
+            Err(e) => {
+                tracing::warn!(error = %e, receipt_id = %r.receipt.receipt_id, "receipt work failed, will retry")
+            }
         }
     }
     Ok(done)

@@ -9,7 +9,8 @@ use lambda_http::{Body, Request, Response};
 use shared::domain::position::SubjectType;
 use shared::domain::{FieldErrors, FiscalCode, NoticeNumber, NoticeStatus};
 use shared::http::limit;
-use shared::http::{json_response, path_param, query_param, required_param, respond, ApiError};
+use shared::http::request::notice_lookup;
+use shared::http::{json_response, respond, ApiError};
 use shared::service::notices;
 use shared::web::{self, pages, read_form, status_view, Ctx};
 use shared::App;
@@ -33,9 +34,7 @@ async fn verify_api(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     }
     limit::lookup(app, req).await?;
     let mut errors = FieldErrors::default();
-    let notice = required_param(&mut errors, "noticeNumber", path_param(req, "noticeNumber"), NoticeNumber::parse_lenient);
-    let debtor = required_param(&mut errors, "fiscalCode", query_param(req, "fiscalCode"), FiscalCode::parse);
-    let (Some(notice), Some(debtor)) = (notice, debtor) else {
+    let Some((notice, debtor)) = notice_lookup(req, &mut errors) else {
         return Err(ApiError::InvalidParams(errors));
     };
     let summary = notices::verify(app, &notice, &debtor).await?;
@@ -54,9 +53,30 @@ fn form_page(
     cf_error: Option<String>,
 ) -> Response<Body> {
     let invalid = notice_error.is_some() || cf_error.is_some();
-    let errors: Vec<String> = notice_error.iter().chain(cf_error.iter()).cloned().collect();
-    let page = pages::NoticeForm { ctx, step: 1, notice, fiscal_code: cf, notice_error, cf_error, errors };
-    web::render(app, ctx, if invalid { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
+    let errors: Vec<String> = notice_error
+        .iter()
+        .chain(cf_error.iter())
+        .cloned()
+        .collect();
+    let page = pages::NoticeForm {
+        ctx,
+        step: 1,
+        notice,
+        fiscal_code: cf,
+        notice_error,
+        cf_error,
+        errors,
+    };
+    web::render(
+        app,
+        ctx,
+        if invalid {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &page,
+    )
 }
 
 async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -68,12 +88,29 @@ async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, Api
     let (notice, cf) = match (notice, cf) {
         (Ok(n), Ok(c)) => (n, c),
         (n, c) => {
-            return Ok(form_page(app, ctx, notice_in, cf_in, n.err().map(|e| e.to_string()), c.err().map(|e| e.to_string())))
+            let t = ctx.t;
+            return Ok(form_page(
+                app,
+                ctx,
+                notice_in,
+                cf_in,
+                n.err().map(|e| web::notice_error(t, &e)),
+                c.err().map(|e| web::fiscal_code_error(t, &e)),
+            ));
         }
     };
     let summary = match notices::verify(app, &notice, &cf).await {
         Ok(s) => s,
-        Err(ApiError::NotFound(m)) => return Ok(form_page(app, ctx, notice_in, cf_in, Some(m), None)),
+        Err(ApiError::NotFound(_)) => {
+            return Ok(form_page(
+                app,
+                ctx,
+                notice_in,
+                cf_in,
+                Some(ctx.t.notice_not_found.into()),
+                None,
+            ))
+        }
         Err(e) => return Err(e),
     };
     let t = ctx.t;
@@ -90,7 +127,11 @@ async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, Api
             full_name: summary.debtor.full_name.as_str(),
             privacy_error: form.get("step") == "summary",
         };
-        let status = if page.privacy_error { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+        let status = if page.privacy_error {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
         return Ok(web::render(app, ctx, status, &page));
     }
     let (status_label, status_text, badge) = status_view(t, summary.status);
@@ -114,5 +155,10 @@ async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, Api
         printable: matches!(summary.status, NoticeStatus::Payable),
         paid: summary.status == NoticeStatus::Paid,
     };
-    Ok(web::render(app, ctx, StatusCode::OK, &pages::NoticeSummaryPage { ctx, step: 3, s }))
+    Ok(web::render(
+        app,
+        ctx,
+        StatusCode::OK,
+        &pages::NoticeSummaryPage { ctx, step: 3, s },
+    ))
 }

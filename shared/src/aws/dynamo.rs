@@ -14,12 +14,15 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
 use crate::domain::text::Iupd;
 use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
-use crate::ports::{Activation, PaymentAttempt, PositionStore, ReceiptRecord, StoreError, Versioned};
+use crate::ports::{
+    Activation, PaymentAttempt, PositionStore, ReceiptRecord, StoreError, Versioned,
+};
 
 /// Payment attempts are kept this long (DynamoDB TTL).
 const ATTEMPT_TTL_DAYS: i64 = 30;
@@ -133,6 +136,26 @@ fn read_receipt(item: &Item) -> Result<ReceiptRecord, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))
 }
 
+/// A Put for a transaction, with its condition.
+fn conditional_put(
+    table: &str,
+    item: Item,
+    condition: &str,
+    value: Option<(&str, AttributeValue)>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition);
+    if let Some((k, v)) = value {
+        put = put.expression_attribute_values(k, v);
+    }
+    let put = put
+        .build()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
 #[derive(Clone)]
 pub struct DynamoPositions {
     client: Client,
@@ -140,6 +163,32 @@ pub struct DynamoPositions {
 }
 
 impl DynamoPositions {
+    /// Runs a transaction. `Ok(None)`: committed; `Ok(Some(failed))`: cancelled,
+    /// with which items' conditions failed, in order.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Option<Vec<bool>>, StoreError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c)) => Ok(Some(
+                    c.cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                        .collect(),
+                )),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -165,16 +214,12 @@ impl DynamoPositions {
 #[async_trait]
 impl PositionStore for DynamoPositions {
     async fn insert(&self, p: &Position) -> Result<(), StoreError> {
-        let mut items = vec![TransactWriteItem::builder()
-            .put(
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(position_item(p, 1)?))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            )
-            .build()];
+        let mut items = vec![conditional_put(
+            &self.table,
+            position_item(p, 1)?,
+            "attribute_not_exists(pk)",
+            None,
+        )?];
         for o in &p.payment_options {
             let claim = HashMap::from([
                 ("pk".into(), s(iuv_pk(&o.iuv()))),
@@ -186,46 +231,22 @@ impl PositionStore for DynamoPositions {
                     s(position_pk(&p.ec_fiscal_code, &p.iupd)),
                 ),
             ]);
-            items.push(
-                TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(&self.table)
-                            .set_item(Some(claim))
-                            .condition_expression("attribute_not_exists(pk)")
-                            .build()
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    )
-                    .build(),
-            );
+            items.push(conditional_put(
+                &self.table,
+                claim,
+                "attribute_not_exists(pk)",
+                None,
+            )?);
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let service = e.as_service_error();
-                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) = service {
-                    let failed = c
-                        .cancellation_reasons()
-                        .iter()
-                        .position(|r| r.code() == Some("ConditionalCheckFailed"));
-                    match failed {
-                        Some(0) => return Err(StoreError::DuplicateIupd),
-                        Some(i) => {
-                            return Err(StoreError::DuplicateNotice(
-                                p.payment_options[i - 1].notice_number,
-                            ))
-                        }
-                        None => {}
-                    }
-                }
-                Err(unavailable(e))
-            }
+        match self.transact(items).await? {
+            None => Ok(()),
+            Some(failed) => match failed.iter().position(|f| *f) {
+                Some(0) => Err(StoreError::DuplicateIupd),
+                Some(i) => Err(StoreError::DuplicateNotice(
+                    p.payment_options[i - 1].notice_number,
+                )),
+                None => Err(StoreError::Unavailable("transaction cancelled".into())),
+            },
         }
     }
 
@@ -344,56 +365,25 @@ impl PositionStore for DynamoPositions {
         record: &ReceiptRecord,
         pays: Option<(&Position, u64)>,
     ) -> Result<(), StoreError> {
-        let corrupt = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Corrupt(e.to_string());
-        let mut items = vec![TransactWriteItem::builder()
-            .put(
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(receipt_item(record)?))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .map_err(corrupt)?,
-            )
-            .build()];
+        let mut items = vec![conditional_put(
+            &self.table,
+            receipt_item(record)?,
+            "attribute_not_exists(pk)",
+            None,
+        )?];
         if let Some((p, version)) = pays {
-            items.push(
-                TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(&self.table)
-                            .set_item(Some(position_item(p, version + 1)?))
-                            .condition_expression("version = :v")
-                            .expression_attribute_values(":v", n(version))
-                            .build()
-                            .map_err(corrupt)?,
-                    )
-                    .build(),
-            );
+            items.push(conditional_put(
+                &self.table,
+                position_item(p, version + 1)?,
+                "version = :v",
+                Some((":v", n(version))),
+            )?);
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() {
-                    let failed: Vec<bool> = c
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                        .collect();
-                    if failed.first() == Some(&true) {
-                        return Err(StoreError::DuplicateReceipt);
-                    }
-                    if failed.get(1) == Some(&true) {
-                        return Err(StoreError::VersionConflict);
-                    }
-                }
-                Err(unavailable(e))
-            }
+        match self.transact(items).await? {
+            None => Ok(()),
+            Some(failed) if failed.first() == Some(&true) => Err(StoreError::DuplicateReceipt),
+            Some(failed) if failed.get(1) == Some(&true) => Err(StoreError::VersionConflict),
+            Some(_) => Err(StoreError::Unavailable("transaction cancelled".into())),
         }
     }
 
@@ -416,7 +406,11 @@ impl PositionStore for DynamoPositions {
             .as_ref()
             .map(|item| {
                 let mut r = read_receipt(item)?;
-                r.owed = item.get("owed").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default();
+                r.owed = item
+                    .get("owed")
+                    .and_then(|v| v.as_ss().ok())
+                    .cloned()
+                    .unwrap_or_default();
                 Ok(r)
             })
             .transpose()
@@ -461,7 +455,12 @@ impl PositionStore for DynamoPositions {
         Ok(())
     }
 
-    async fn complete_owed(&self, ec: &EcFiscalCode, receipt_id: &str, work: &str) -> Result<(), StoreError> {
+    async fn complete_owed(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        work: &str,
+    ) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -476,7 +475,13 @@ impl PositionStore for DynamoPositions {
         Ok(())
     }
 
-    async fn claim_mail(&self, ec: &EcFiscalCode, receipt_id: &str, now: chrono::DateTime<chrono::Utc>, lease_secs: i64) -> Result<bool, StoreError> {
+    async fn claim_mail(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -484,7 +489,9 @@ impl PositionStore for DynamoPositions {
             .key("pk", s(format!("RECEIPT#{receipt_id}")))
             .key("sk", s(ec_sk(ec)))
             .update_expression("SET mailLease = :until")
-            .condition_expression("contains(owed, :mail) AND (attribute_not_exists(mailLease) OR mailLease < :now)")
+            .condition_expression(
+                "contains(owed, :mail) AND (attribute_not_exists(mailLease) OR mailLease < :now)",
+            )
             .expression_attribute_values(":mail", s("mail"))
             .expression_attribute_values(":now", n(now.timestamp().max(0) as u64))
             .expression_attribute_values(":until", n((now.timestamp() + lease_secs).max(0) as u64))
@@ -492,21 +499,41 @@ impl PositionStore for DynamoPositions {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(unavailable(e)),
         }
     }
 
-    async fn complete_mail(&self, ec: &EcFiscalCode, receipt_id: &str, message_id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+    async fn complete_mail(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        message_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(format!("RECEIPT#{receipt_id}")))
             .key("sk", s(ec_sk(ec)))
-            .update_expression("DELETE owed :mail SET mailSentAt = :at, mailMessageId = :id REMOVE mailLease")
+            .update_expression(
+                "DELETE owed :mail SET mailSentAt = :at, mailMessageId = :id REMOVE mailLease",
+            )
             .expression_attribute_values(":mail", AttributeValue::Ss(vec!["mail".into()]))
             .expression_attribute_values(":at", s(at.to_rfc3339()))
-            .expression_attribute_values(":id", s(if message_id.is_empty() { "-" } else { message_id }))
+            .expression_attribute_values(
+                ":id",
+                s(if message_id.is_empty() {
+                    "-"
+                } else {
+                    message_id
+                }),
+            )
             .send()
             .await
             .map_err(unavailable)?;
@@ -541,7 +568,11 @@ impl PositionStore for DynamoPositions {
                 .map_err(unavailable)?;
             for item in out.items() {
                 let mut r = read_receipt(item)?;
-                r.owed = item.get("owed").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default();
+                r.owed = item
+                    .get("owed")
+                    .and_then(|v| v.as_ss().ok())
+                    .cloned()
+                    .unwrap_or_default();
                 found.push(r);
             }
             match out.last_evaluated_key {
@@ -552,7 +583,12 @@ impl PositionStore for DynamoPositions {
         Ok(found)
     }
 
-    async fn count_hit(&self, key: &str, window_start: i64, window_secs: i64) -> Result<u64, StoreError> {
+    async fn count_hit(
+        &self,
+        key: &str,
+        window_start: i64,
+        window_secs: i64,
+    ) -> Result<u64, StoreError> {
         let out = self
             .client
             .update_item()
@@ -575,7 +611,9 @@ impl PositionStore for DynamoPositions {
 
     async fn put_attempt(&self, a: &PaymentAttempt) -> Result<(), StoreError> {
         let doc = serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let expires = (a.created_at + chrono::Duration::days(ATTEMPT_TTL_DAYS)).timestamp().max(0) as u64;
+        let expires = (a.created_at + chrono::Duration::days(ATTEMPT_TTL_DAYS))
+            .timestamp()
+            .max(0) as u64;
         self.client
             .put_item()
             .table_name(&self.table)
@@ -603,7 +641,10 @@ impl PositionStore for DynamoPositions {
             .map_err(unavailable)?;
         out.item
             .as_ref()
-            .map(|i| serde_json::from_str(get_s(i, "doc")?).map_err(|e| StoreError::Corrupt(format!("attempt: {e}"))))
+            .map(|i| {
+                serde_json::from_str(get_s(i, "doc")?)
+                    .map_err(|e| StoreError::Corrupt(format!("attempt: {e}")))
+            })
             .transpose()
     }
 

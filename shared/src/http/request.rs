@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::problem::ApiError;
-use crate::domain::FieldErrors;
+use crate::domain::{FieldErrors, FiscalCode, NoticeNumber};
 
 /// Largest JSON body accepted by any endpoint.
 pub const MAX_JSON_BODY: usize = 256 * 1024;
@@ -49,6 +49,27 @@ pub fn optional_param<T, E: std::fmt::Display>(
         None => Some(None),
         Some(v) => required_param(errors, name, Some(v), parse).map(Some),
     }
+}
+
+/// The notice number (path `{noticeNumber}`, spaces allowed) and the fiscal code
+/// (query `fiscalCode`) that every citizen lookup takes; errors are recorded by name.
+pub fn notice_lookup(
+    req: &Request,
+    errors: &mut FieldErrors,
+) -> Option<(NoticeNumber, FiscalCode)> {
+    let notice = required_param(
+        errors,
+        "noticeNumber",
+        path_param(req, "noticeNumber"),
+        NoticeNumber::parse_lenient,
+    );
+    let who = required_param(
+        errors,
+        "fiscalCode",
+        query_param(req, "fiscalCode"),
+        FiscalCode::parse,
+    );
+    Some((notice?, who?))
 }
 
 pub fn body_bytes(req: &Request) -> &[u8] {

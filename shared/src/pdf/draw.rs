@@ -724,3 +724,60 @@ pub(crate) fn write_pdf(
     }
     document.finish().map_err(|e| PdfError::Pdf(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fonts::fonts;
+    use super::*;
+
+    const S: Style = Style::new(Weight::Regular, 10.0, INK);
+
+    #[test]
+    fn fit_cuts_with_an_ellipsis() {
+        let c = Canvas::new(fonts().unwrap());
+        assert_eq!(c.fit(S, "Comune di Prova", 200.0), "Comune di Prova");
+        let cut = c.fit(S, "Comune di Prova", 40.0);
+        assert!(cut.ends_with('…'), "{cut}");
+        assert!(c.width(S, &cut) <= 40.0);
+        assert!("Comune di Prova".starts_with(cut.trim_end_matches('…')));
+        // Control characters and runs of spaces become one space.
+        assert_eq!(c.fit(S, "a\n\tb   c", 200.0), "a b c");
+    }
+
+    #[test]
+    fn wrap_respects_width_and_lines() {
+        let c = Canvas::new(fonts().unwrap());
+        let text = "In fase di pagamento, se previsto dall'ente, l'importo potrebbe essere \
+                    aggiornato automaticamente e subire variazioni";
+        let lines = c.wrap(S, text, 150.0, 10);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| c.width(S, l) <= 150.0), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+
+        let cut = c.wrap(S, text, 150.0, 2);
+        assert_eq!(cut.len(), 2);
+        assert_eq!(cut[0], lines[0]);
+        assert!(cut[1].ends_with('…'), "{cut:?}");
+        assert!(c.width(S, &cut[1]) <= 150.0);
+
+        // A word longer than the line is broken between characters.
+        let long = "X".repeat(200);
+        let broken = c.wrap(S, &long, 100.0, 50);
+        assert!(broken.len() > 1);
+        assert!(broken.iter().all(|l| c.width(S, l) <= 100.0));
+        assert_eq!(broken.concat(), long);
+
+        assert!(c.wrap(S, "   ", 100.0, 3).is_empty());
+    }
+
+    #[test]
+    fn the_faces_cover_italian_text_and_the_euro_sign() {
+        let fonts = fonts().unwrap();
+        for weight in [Weight::Regular, Weight::SemiBold, Weight::Bold] {
+            let face = fonts.face(weight);
+            for ch in "àèéìòùÀÈÉÌÒÙ€·’…ÄÖÜßçñ".chars() {
+                assert!(face.has(ch), "{weight:?} lacks {ch}");
+            }
+        }
+    }
+}

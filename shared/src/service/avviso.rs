@@ -14,22 +14,36 @@ fn postal_account(iban: &str) -> Option<String> {
 
 fn address(p: &Position) -> Option<String> {
     let a = p.debtor.address.as_ref()?;
-    let parts: Vec<String> = [&a.street_name, &a.civic_number, &a.postal_code, &a.city, &a.state_province_region]
-        .iter()
-        .filter_map(|v| v.as_ref().map(|t| t.to_string()))
-        .collect();
+    let parts: Vec<String> = [
+        &a.street_name,
+        &a.civic_number,
+        &a.postal_code,
+        &a.city,
+        &a.state_province_region,
+    ]
+    .iter()
+    .filter_map(|v| v.as_ref().map(|t| t.to_string()))
+    .collect();
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 fn payment(o: &PaymentOption) -> AvvisoPayment {
-    AvvisoPayment { notice_number: o.notice_number, amount: o.amount_cents, due_date: Some(o.due_date) }
+    AvvisoPayment {
+        notice_number: o.notice_number,
+        amount: o.amount_cents,
+        due_date: Some(o.due_date),
+    }
 }
 
 /// What the avviso of a position shows: its options that can still be paid
 /// (the single payment and/or the installments).
 pub fn data(app: &App, entity: &Entity, p: &Position, lang: Lang) -> AvvisoData {
     let today = app.clock.today();
-    let open: Vec<&PaymentOption> = p.payment_options.iter().filter(|o| p.not_payable(o, today).is_none()).collect();
+    let open: Vec<&PaymentOption> = p
+        .payment_options
+        .iter()
+        .filter(|o| p.not_payable(o, today).is_none())
+        .collect();
     let postal = p
         .payment_options
         .iter()
@@ -60,19 +74,37 @@ pub fn data(app: &App, entity: &Entity, p: &Position, lang: Lang) -> AvvisoData 
             address: address(p),
         },
         single: open.iter().find(|o| !o.installment).map(|o| payment(o)),
-        installments: open.iter().filter(|o| o.installment).map(|o| payment(o)).collect(),
+        installments: open
+            .iter()
+            .filter(|o| o.installment)
+            .map(|o| payment(o))
+            .collect(),
     }
 }
 
 /// The avviso PDF of the position holding a notice, for its debtor. Only a
 /// payable notice has one (an expired, paid or cancelled one answers 409).
-pub async fn pdf(app: &App, notice: &NoticeNumber, debtor: &FiscalCode, lang: Lang) -> Result<Vec<u8>, ApiError> {
+pub async fn pdf(
+    app: &App,
+    notice: &NoticeNumber,
+    debtor: &FiscalCode,
+    lang: Lang,
+) -> Result<Vec<u8>, ApiError> {
     let summary = notices::verify(app, notice, debtor).await?;
     if summary.status != crate::domain::NoticeStatus::Payable {
-        return Err(ApiError::Conflict("l'avviso non è più pagabile e non può essere stampato".into()));
+        return Err(ApiError::Conflict(
+            "l'avviso non è più pagabile e non può essere stampato".into(),
+        ));
     }
-    let found = app.positions.find_by_iuv(&summary.ec_fiscal_code, &notice.iuv()).await?;
+    let found = app
+        .positions
+        .find_by_iuv(&summary.ec_fiscal_code, &notice.iuv())
+        .await?;
     let p = found.ok_or_else(notices::not_found)?;
-    let entity = app.entities.get(&summary.ec_fiscal_code).ok_or_else(notices::not_found)?;
-    render_avviso(&data(app, entity, &p.value, lang)).map_err(|e| ApiError::Internal(format!("avviso PDF: {e}")))
+    let entity = app
+        .entities
+        .get(&summary.ec_fiscal_code)
+        .ok_or_else(notices::not_found)?;
+    render_avviso(&data(app, entity, &p.value, lang))
+        .map_err(|e| ApiError::Internal(format!("avviso PDF: {e}")))
 }

@@ -1,8 +1,8 @@
 //! Use cases, called by the functions' handlers. They speak domain types and
 //! [`crate::http::ApiError`], and reach storage only through the ports.
 
-pub mod nodo;
 pub mod avviso;
+pub mod nodo;
 pub mod notices;
 pub mod payments;
 pub mod positions;

@@ -16,7 +16,10 @@ pub const MAX_NOTICES: usize = 5;
 
 /// Checks the notices of a payment: each known (with that fiscal code), payable,
 /// listed once. Every problem is named by `notices[i]`.
-pub async fn check_notices(app: &App, items: &[(NoticeNumber, FiscalCode)]) -> Result<Vec<NoticeSummary>, ApiError> {
+pub async fn check_notices(
+    app: &App,
+    items: &[(NoticeNumber, FiscalCode)],
+) -> Result<Vec<NoticeSummary>, ApiError> {
     let mut errors = FieldErrors::default();
     if items.is_empty() || items.len() > MAX_NOTICES {
         errors.push("notices", format!("servono da 1 a {MAX_NOTICES} avvisi"));

@@ -16,12 +16,18 @@ use crate::App;
 pub const MAIL_LEASE_SECS: i64 = 300;
 
 pub fn not_found() -> ApiError {
-    ApiError::NotFound("nessuna ricevuta corrisponde al codice avviso e al codice fiscale indicati".into())
+    ApiError::NotFound(
+        "nessuna ricevuta corrisponde al codice avviso e al codice fiscale indicati".into(),
+    )
 }
 
 /// The receipt of a notice, for its debtor or its payer. When a notice was paid
 /// twice, the receipt that paid it comes first.
-pub async fn find(app: &App, notice: &NoticeNumber, who: &FiscalCode) -> Result<ReceiptRecord, ApiError> {
+pub async fn find(
+    app: &App,
+    notice: &NoticeNumber,
+    who: &FiscalCode,
+) -> Result<ReceiptRecord, ApiError> {
     let mut found: Vec<ReceiptRecord> = app
         .positions
         .receipts_for_notice(notice.as_str())
@@ -30,7 +36,10 @@ pub async fn find(app: &App, notice: &NoticeNumber, who: &FiscalCode) -> Result<
         .filter(|r| r.receipt.outcome == "OK" && r.anomaly != Some(Anomaly::NotOwned))
         .filter(|r| {
             r.receipt.debtor.id.eq_ignore_ascii_case(who.as_str())
-                || r.receipt.payer.as_ref().is_some_and(|p| p.id.eq_ignore_ascii_case(who.as_str()))
+                || r.receipt
+                    .payer
+                    .as_ref()
+                    .is_some_and(|p| p.id.eq_ignore_ascii_case(who.as_str()))
         })
         .collect();
     found.sort_by_key(|r| (r.anomaly.is_some(), r.received_at));
@@ -42,7 +51,13 @@ pub fn document_key(r: &ReceiptRecord, ext: &str) -> String {
         .receipt
         .receipt_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("receipts/{}/{}-{safe}.{ext}", r.ec, r.receipt.notice_number)
 }
@@ -71,7 +86,10 @@ pub async fn pdf(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, ApiError> {
         return Ok(doc.bytes);
     }
     let bytes = render(app, r)?;
-    let doc = Document { content_type: "application/pdf".into(), bytes: bytes.clone() };
+    let doc = Document {
+        content_type: "application/pdf".into(),
+        bytes: bytes.clone(),
+    };
     if let Err(e) = app.documents.put(&key, &doc).await {
         tracing::warn!(error = %e, "receipt PDF not cached");
     }
@@ -83,7 +101,10 @@ pub async fn recipients(app: &App, r: &ReceiptRecord) -> Vec<Email> {
     let mut out: Vec<Email> = Vec::new();
     let mut add = |e: Option<&str>| {
         if let Some(Ok(e)) = e.map(Email::parse) {
-            if !out.iter().any(|o| o.as_str().eq_ignore_ascii_case(e.as_str())) {
+            if !out
+                .iter()
+                .any(|o| o.as_str().eq_ignore_ascii_case(e.as_str()))
+            {
                 out.push(e);
             }
         }
@@ -120,29 +141,38 @@ In allegato la ricevuta in formato PDF.\n\n---\n\nDear user,\n\nthe payment of n
 pub async fn deliver(app: &App, r: &ReceiptRecord) -> Result<(), StoreError> {
     let fail = |e: ApiError| StoreError::Unavailable(e.to_string());
     let rid = r.receipt.receipt_id.as_str();
-    if r.owed.iter().any(|w| w == "pdf") || r.owed.iter().any(|w| w == "mail") {
-        if r.anomaly == Some(Anomaly::NotOwned) || r.receipt.outcome != "OK" {
-            // Kept for reconciliation; nothing to send to citizens.
-            app.positions.complete_owed(&r.ec, rid, "pdf").await?;
-            app.positions.complete_owed(&r.ec, rid, "mail").await?;
-            return Ok(());
-        }
-    }
-    let bytes = if r.owed.iter().any(|w| w == "pdf" || w == "mail") {
-        pdf(app, r).await.map_err(fail)?
-    } else {
+    let owes = |work: &str| r.owed.iter().any(|w| w == work);
+    if !owes("pdf") && !owes("mail") {
         return Ok(());
-    };
-    if r.owed.iter().any(|w| w == "pdf") {
+    }
+    if r.anomaly == Some(Anomaly::NotOwned) || r.receipt.outcome != "OK" {
+        // Kept for reconciliation; nothing to send to citizens.
+        app.positions.complete_owed(&r.ec, rid, "pdf").await?;
+        app.positions.complete_owed(&r.ec, rid, "mail").await?;
+        return Ok(());
+    }
+    let bytes = pdf(app, r).await.map_err(fail)?;
+    if owes("pdf") {
         app.positions.complete_owed(&r.ec, rid, "pdf").await?;
     }
-    if r.owed.iter().any(|w| w == "mail") && app.positions.claim_mail(&r.ec, rid, Utc::now(), MAIL_LEASE_SECS).await? {
+    if owes("mail")
+        && app
+            .positions
+            .claim_mail(&r.ec, rid, Utc::now(), MAIL_LEASE_SECS)
+            .await?
+    {
         let to = recipients(app, r).await;
         if to.is_empty() {
-            app.positions.complete_mail(&r.ec, rid, "", Utc::now()).await?;
+            app.positions
+                .complete_mail(&r.ec, rid, "", Utc::now())
+                .await?;
             return Ok(());
         }
-        let ec_name = app.entities.get(&r.ec).map(|e| e.name.clone()).unwrap_or_else(|| r.receipt.company_name.clone());
+        let ec_name = app
+            .entities
+            .get(&r.ec)
+            .map(|e| e.name.clone())
+            .unwrap_or_else(|| r.receipt.company_name.clone());
         let mail = Mail {
             to,
             subject: format!("Ricevuta di pagamento – {}", r.receipt.description),
@@ -155,7 +185,9 @@ pub async fn deliver(app: &App, r: &ReceiptRecord) -> Result<(), StoreError> {
         };
         match app.mailer.send(&mail).await {
             Ok(id) => {
-                app.positions.complete_mail(&r.ec, rid, &id, Utc::now()).await?;
+                app.positions
+                    .complete_mail(&r.ec, rid, &id, Utc::now())
+                    .await?;
                 tracing::info!(ec = %r.ec, receipt_id = rid, recipients = mail.to.len(), "receipt mailed");
             }
             Err(e) => {

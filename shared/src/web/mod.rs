@@ -51,7 +51,10 @@ pub fn cookie_name(app: &App, base: &str) -> String {
 }
 
 pub fn set_cookie(app: &App, base: &str, value: &str, max_age: Option<u64>) -> String {
-    let mut c = format!("{}={value}; Path=/; HttpOnly; SameSite=Lax", cookie_name(app, base));
+    let mut c = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax",
+        cookie_name(app, base)
+    );
     if app.settings.secure_cookies {
         c.push_str("; Secure");
     }
@@ -75,13 +78,19 @@ pub struct Ctx {
 impl Ctx {
     pub fn new(app: &App, req: &Request) -> Self {
         let jar = cookies(req);
-        let from_query = req.query_string_parameters().first("lang").and_then(Lang::parse);
+        let from_query = req
+            .query_string_parameters()
+            .first("lang")
+            .and_then(Lang::parse);
         let lang = from_query
             .or_else(|| jar.get("lang").and_then(|l| Lang::parse(l)))
             .unwrap_or_default();
         let mut set_cookies = vec![];
         if let Some(l) = from_query {
-            set_cookies.push(format!("lang={}; Path=/; SameSite=Lax; Max-Age=31536000", l.code()));
+            set_cookies.push(format!(
+                "lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+                l.code()
+            ));
         }
         let existing = jar
             .get(&cookie_name(app, "csrf"))
@@ -126,7 +135,10 @@ pub fn read_form(app: &App, req: &Request) -> Result<Form, ApiError> {
         return Err(ApiError::PayloadTooLarge(MAX_FORM_BODY));
     }
     let fields: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
-    let cookie = cookies(req).get(&cookie_name(app, "csrf")).cloned().unwrap_or_default();
+    let cookie = cookies(req)
+        .get(&cookie_name(app, "csrf"))
+        .cloned()
+        .unwrap_or_default();
     let given = fields.get("csrf").cloned().unwrap_or_default();
     let ok = !cookie.is_empty() && bool::from(cookie.as_bytes().ct_eq(given.as_bytes()));
     if !ok {
@@ -146,21 +158,30 @@ pub fn csp(app: &App) -> String {
         .collect::<Vec<_>>()
         .join("/");
     format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; \
 connect-src 'self'; form-action 'self' {checkout}; frame-ancestors 'none'; base-uri 'none'"
     )
 }
 
 /// Security headers shared by pages and documents.
-pub fn secure(app: &App, mut b: lambda_http::http::response::Builder) -> lambda_http::http::response::Builder {
+pub fn secure(
+    app: &App,
+    mut b: lambda_http::http::response::Builder,
+) -> lambda_http::http::response::Builder {
     b = b
         .header("content-security-policy", csp(app))
         .header("x-content-type-options", "nosniff")
         .header("referrer-policy", "same-origin")
         .header("x-frame-options", "DENY")
-        .header("permissions-policy", "camera=(), microphone=(), geolocation=()");
+        .header(
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=()",
+        );
     if app.settings.secure_cookies {
-        b = b.header("strict-transport-security", "max-age=63072000; includeSubDomains");
+        b = b.header(
+            "strict-transport-security",
+            "max-age=63072000; includeSubDomains",
+        );
     }
     b
 }
@@ -215,11 +236,24 @@ pub fn error_page(app: &App, ctx: &Ctx, e: ApiError) -> Response<Body> {
         }
         other => other.to_string(),
     };
-    let title = if status == StatusCode::NOT_FOUND { ctx.t.not_found_title } else { ctx.t.error_title };
-    let tpl = pages::ErrorPage { ctx, title, message: &message };
+    let title = if status == StatusCode::NOT_FOUND {
+        ctx.t.not_found_title
+    } else {
+        ctx.t.error_title
+    };
+    let tpl = pages::ErrorPage {
+        ctx,
+        title,
+        message: &message,
+    };
     match tpl.render() {
         Ok(html) => page(app, ctx, status, html),
-        Err(_) => page(app, ctx, status, format!("<!doctype html><title>{title}</title><p>{message}</p>")),
+        Err(_) => page(
+            app,
+            ctx,
+            status,
+            format!("<!doctype html><title>{title}</title><p>{message}</p>"),
+        ),
     }
 }
 
@@ -228,12 +262,44 @@ pub fn respond_page(app: &App, ctx: &Ctx, r: Result<Response<Body>, ApiError>) -
     r.unwrap_or_else(|e| error_page(app, ctx, e))
 }
 
+/// A malformed notice code, in the page's language.
+pub fn notice_error(t: &T, e: &crate::domain::notice::NoticeError) -> String {
+    use crate::domain::notice::NoticeError::*;
+    match e {
+        Length => t.notice_length,
+        NotDigits => t.notice_digits,
+        AuxDigit => t.notice_aux,
+        CheckDigits => t.notice_check,
+    }
+    .to_owned()
+}
+
+/// A malformed fiscal code, in the page's language.
+pub fn fiscal_code_error(t: &T, e: &crate::domain::fiscal_code::FiscalCodeError) -> String {
+    use crate::domain::fiscal_code::FiscalCodeError::*;
+    match e {
+        Length => t.cf_length,
+        Characters => t.cf_characters,
+        BirthDate => t.cf_birth_date,
+        CheckCharacter => t.cf_check,
+        Numeric => t.cf_numeric,
+    }
+    .to_owned()
+}
+
 /// How a notice status reads on a page: label, explanation, badge class.
-pub fn status_view(t: &T, s: crate::domain::NoticeStatus) -> (&'static str, Option<&'static str>, &'static str) {
+pub fn status_view(
+    t: &T,
+    s: crate::domain::NoticeStatus,
+) -> (&'static str, Option<&'static str>, &'static str) {
     use crate::domain::NoticeStatus::*;
     match s {
         Payable => (t.status_payable, None, "bg-primary"),
-        Expired => (t.status_expired, Some(t.expired_text), "bg-warning text-dark"),
+        Expired => (
+            t.status_expired,
+            Some(t.expired_text),
+            "bg-warning text-dark",
+        ),
         Paid => (t.status_paid, Some(t.paid_text), "bg-success"),
         Cancelled => (t.status_cancelled, Some(t.cancelled_text), "bg-secondary"),
     }

@@ -109,6 +109,8 @@ pub struct OutcomePage<'a> {
     pub refresh: bool,
     pub retry: bool,
     pub self_url: String,
+    /// The payment being verified, for the page's optional status poller.
+    pub payment_id: String,
 }
 
 #[derive(Template)]

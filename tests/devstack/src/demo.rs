@@ -5,7 +5,6 @@
 
 use chrono::Duration;
 use serde_json::{json, Value};
-use shared::domain::position::{Payment, Recorded};
 use shared::domain::text::Iupd;
 use shared::domain::{EcFiscalCode, NoticeNumber, SegregationCode};
 use shared::http::ApiError;
@@ -160,6 +159,55 @@ fn iban_of(ec: &str) -> &'static str {
     }
 }
 
+/// Pays a demo position as pagoPA does: paGetPaymentV2, then a receipt delivered
+/// with paSendRTV2 to the station endpoint, so the receipt exists and can be
+/// downloaded and mailed like any other.
+async fn pay_through_the_nodo(app: &App, ec: &EcFiscalCode, iupd: &Iupd) -> Result<(), ApiError> {
+    use pagopa_simulator::nodo;
+    let p = positions::get(app, ec, iupd).await?.value;
+    let o = &p.payment_options[0];
+    let entity = positions::entity(&app.entities, ec)?;
+    let station = nodo::Station {
+        id_pa: ec.to_string(),
+        id_broker_pa: entity.broker_id.to_string(),
+        id_station: entity.station_ids[0].clone(),
+    };
+    let fail = |m: String| ApiError::Internal(format!("demo payment: {m}"));
+    let request = nodo::get_payment_request(
+        &station,
+        o.notice_number.as_str(),
+        true,
+        o.amount_cents.cents(),
+        Some("demo"),
+    );
+    let answer = shared::service::nodo::handle(app, request.as_bytes(), None).await;
+    let message = nodo::body_element(&answer.body).map_err(fail)?;
+    let data = message
+        .child("data")
+        .ok_or_else(|| fail(answer.body.clone()))?;
+    let psp = nodo::PspPayment {
+        receipt_id: format!("demo{}", o.notice_number),
+        payer_email: p.debtor.email.as_ref().map(|e| e.as_str().to_owned()),
+        payment_note: Some("demo".into()),
+        fee_cents: 100,
+        payment_date_time: (app.clock.now() + Duration::hours(1)).naive_utc(),
+    };
+    let receipt =
+        nodo::receipt_from_payment(data, o.notice_number.as_str(), ec.as_str(), &psp, true)
+            .map_err(fail)?;
+    let answer = shared::service::nodo::handle(
+        app,
+        nodo::send_rt_request(&station, &receipt, true).as_bytes(),
+        None,
+    )
+    .await;
+    let outcome = nodo::body_element(&answer.body).map_err(fail)?;
+    match outcome.child("outcome").map(|o| o.text.as_str()) {
+        Some("OK") => Ok(()),
+        _ => Err(fail(answer.body)),
+    }
+}
+
 /// Loads the dataset; positions that already exist are left as they are.
 pub async fn seed(app: &App) -> Result<Vec<DemoNotice>, ApiError> {
     let today = app.clock.today();
@@ -207,20 +255,7 @@ pub async fn seed(app: &App) -> Result<Vec<DemoNotice>, ApiError> {
             Then::Cancel => {
                 positions::cancel(app, &ec, &iupd).await?;
             }
-            Then::Pay => {
-                let current = positions::get(app, &ec, &iupd).await?;
-                let notice = current.value.payment_options[0].notice_number;
-                let payment = Payment {
-                    receipt_id: format!("DEMO-{}", notice),
-                    paid_at: app.clock.now(),
-                };
-                let Ok(Recorded::Paid(paid)) =
-                    current.value.record_payment(&notice, payment, today)
-                else {
-                    return Err(ApiError::Internal("demo payment refused".into()));
-                };
-                app.positions.replace(&paid, current.version).await?;
-            }
+            Then::Pay => pay_through_the_nodo(app, &ec, &iupd).await?,
         }
     }
     Ok(listed)

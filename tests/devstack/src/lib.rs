@@ -88,8 +88,19 @@ pub async fn provisioned_app(
         checkout_url: names.checkout_url.clone(),
         secure_cookies: false,
         portal_name: "Comune di Prova".into(),
-        static_dir: Some(moto::repo_root().join("web/public").to_string_lossy().into_owned()),
+        static_dir: Some(
+            moto::repo_root()
+                .join("web/public")
+                .to_string_lossy()
+                .into_owned(),
+        ),
         lookup_limit_per_minute: names.lookup_limit_per_minute,
     };
-    Ok(Arc::new(App::with_aws(clients, settings, entities, demo_catalog(), clock)?))
+    Ok(Arc::new(App::with_aws(
+        clients,
+        settings,
+        entities,
+        demo_catalog(),
+        clock,
+    )?))
 }

@@ -142,7 +142,8 @@ pub fn find<'r>(routes: &'r [Route], method: &str, path: &str) -> Match<'r> {
     if candidates.is_empty() {
         return Match::NotFound;
     }
-    candidates.sort_by_key(|(r, p)| (p.len(), r.method == "ANY"));
+    // Literal paths before parameters, a greedy `{proxy+}` last, ANY after a method.
+    candidates.sort_by_key(|(r, p)| (r.path.contains("+}"), p.len(), r.method == "ANY"));
     candidates
         .into_iter()
         .find(|(r, _)| r.method == method || r.method == "ANY")

@@ -13,8 +13,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use lambda_http::http::{self, header, StatusCode};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::http::{self, header, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use shared::http::ApiError;
@@ -43,7 +43,9 @@ pub fn handlers() -> HashMap<&'static str, Handler> {
     h.insert("pagopa-callback", |app, req| {
         Box::pin(async move { pagopa_callback::handle(&app, req).await })
     });
-    h.insert("home", |app, req| Box::pin(async move { home::handle(&app, req).await }));
+    h.insert("home", |app, req| {
+        Box::pin(async move { home::handle(&app, req).await })
+    });
     h.insert("print-notice", |app, req| {
         Box::pin(async move { print_notice::handle(&app, req).await })
     });

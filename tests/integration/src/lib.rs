@@ -102,11 +102,22 @@ impl TestEnv {
     }
 
     pub async fn build(clock: Clock, api_key: &str) -> Self {
-        Self::build_with(clock, api_key, "http://127.0.0.1:3000", "http://127.0.0.1:3001/checkout/ec/v1").await
+        Self::build_with(
+            clock,
+            api_key,
+            "http://127.0.0.1:3000",
+            "http://127.0.0.1:3001/checkout/ec/v1",
+        )
+        .await
     }
 
     /// An environment whose portal and Checkout live at the given addresses.
-    pub async fn build_with(clock: Clock, api_key: &str, public_base_url: &str, checkout_url: &str) -> Self {
+    pub async fn build_with(
+        clock: Clock,
+        api_key: &str,
+        public_base_url: &str,
+        checkout_url: &str,
+    ) -> Self {
         let clients = devstack::emulator_clients(&endpoint()).await;
         let names = Names {
             table: unique("t"),

@@ -59,7 +59,16 @@ async fn serves_health_routes_and_problems_over_http() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["status"], "payable");
 
+    // Unknown addresses: a page for people, problem+json under /api/.
     let r = client.get(format!("{base}/nowhere")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(r.text().await.unwrap().contains("Pagina non trovata"));
+    let r = client
+        .get(format!("{base}/api/v1/nowhere"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 

@@ -24,29 +24,63 @@ async fn world() -> World {
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let portal = format!("http://{}", portal_listener.local_addr().unwrap());
     let sim_url = format!("http://{}", sim_listener.local_addr().unwrap());
-    let env = TestEnv::build_with(Clock::system(), integration::API_KEY, &portal, &format!("{sim_url}/checkout/ec/v1")).await;
+    let env = TestEnv::build_with(
+        Clock::system(),
+        integration::API_KEY,
+        &portal,
+        &format!("{sim_url}/checkout/ec/v1"),
+    )
+    .await;
     let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
     let stack = Arc::new(devstack::server::Stack::new(env.app.clone(), routes).unwrap());
-    tokio::spawn(devstack::server::serve(portal_listener, stack, std::future::pending()));
-    let sim = Simulator::new(&sim_url, &portal, pagopa_simulator::stations_from_entities(&env.app.entities));
-    tokio::spawn(pagopa_simulator::serve(sim_listener, sim.clone(), std::future::pending()));
+    tokio::spawn(devstack::server::serve(
+        portal_listener,
+        stack,
+        std::future::pending(),
+    ));
+    let sim = Simulator::new(
+        &sim_url,
+        &portal,
+        pagopa_simulator::stations_from_entities(&env.app.entities),
+    );
+    tokio::spawn(pagopa_simulator::serve(
+        sim_listener,
+        sim.clone(),
+        std::future::pending(),
+    ));
     World { env, sim, sim_url }
 }
 
 async fn notice(env: &TestEnv, iupd: &str, cents: u64) -> String {
-    let r = env.create(EC, &position(EC, iupd, MARIO, cents, "2099-12-31")).await;
+    let r = env
+        .create(EC, &position(EC, iupd, MARIO, cents, "2099-12-31"))
+        .await;
     assert_eq!(r.status, 201);
-    r.json()["paymentOptions"][0]["noticeNumber"].as_str().unwrap().to_owned()
+    r.json()["paymentOptions"][0]["noticeNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn post_json(env: &TestEnv, uri: &str, body: &Value) -> integration::Reply {
-    env.call("POST", uri, &[("content-type", "application/json")], body.to_string().as_bytes()).await
+    env.call(
+        "POST",
+        uri,
+        &[("content-type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+    .await
 }
 
 /// Pays a cart through the simulator's control API.
 async fn pay_cart(w: &World, checkout_url: &str) -> Value {
     let id = checkout_url.rsplit('/').next().unwrap();
-    let r = reqwest::Client::new().post(format!("{}/control/carts/{id}/pay", w.sim_url)).json(&json!({})).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/control/carts/{id}/pay", w.sim_url))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     r.json().await.unwrap()
 }
 
@@ -59,23 +93,43 @@ async fn payments_api_starts_at_checkout_and_reports_from_receipts() {
     assert_eq!(r.status, 201, "{}", r.json());
     let body = r.json();
     let url = body["checkoutUrl"].as_str().unwrap();
-    assert!(url.starts_with(&format!("{}/checkout/carts/", w.sim_url)), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/checkout/carts/", w.sim_url)),
+        "{url}"
+    );
     let cart_id = body["cartId"].as_str().unwrap().to_owned();
 
-    let status = w.env.get(&format!("/api/v1/payments/{cart_id}")).await.json();
+    let status = w
+        .env
+        .get(&format!("/api/v1/payments/{cart_id}"))
+        .await
+        .json();
     assert_eq!(status["status"], "pending");
 
     let paid = pay_cart(&w, url).await;
     assert_eq!(paid["outcome"], "ok", "{paid}");
-    let status = w.env.get(&format!("/api/v1/payments/{cart_id}")).await.json();
+    let status = w
+        .env
+        .get(&format!("/api/v1/payments/{cart_id}"))
+        .await
+        .json();
     assert_eq!(status["status"], "paid", "{status}");
     // The receipts carry our cart id (paymentNote).
     let receipts = w.env.app.positions.receipts_for_notice(&a).await.unwrap();
-    assert_eq!(receipts[0].receipt.payment_note.as_deref(), Some(cart_id.as_str()));
+    assert_eq!(
+        receipts[0].receipt.payment_note.as_deref(),
+        Some(cart_id.as_str())
+    );
     assert!(w.sim.violations().is_empty(), "{:?}", w.sim.violations());
 
     // The return page says so.
-    let page = String::from_utf8(w.env.get(&format!("/pagamento/esito/ok?id={cart_id}")).await.body).unwrap();
+    let page = String::from_utf8(
+        w.env
+            .get(&format!("/pagamento/esito/ok?id={cart_id}"))
+            .await
+            .body,
+    )
+    .unwrap();
     assert!(page.contains("Pagamento completato"));
     w.env.get("/api/v1/payments/not-an-id").await.problem(404);
 }
@@ -86,9 +140,18 @@ async fn payments_api_refuses_what_cannot_be_paid() {
     let a = notice(&w.env, "REF-A", 1000).await;
     let cases = [
         (json!({"notices": []}), vec!["notices"]),
-        (json!({"notices": [{"noticeNumber": a, "fiscalCode": CHIARA}]}), vec!["notices[0].noticeNumber"]),
-        (json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}, {"noticeNumber": a, "fiscalCode": MARIO}]}), vec!["notices[1].noticeNumber"]),
-        (json!({"notices": [{"noticeNumber": "123", "fiscalCode": MARIO}], "email": "x"}), vec!["email", "notices[0].noticeNumber"]),
+        (
+            json!({"notices": [{"noticeNumber": a, "fiscalCode": CHIARA}]}),
+            vec!["notices[0].noticeNumber"],
+        ),
+        (
+            json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}, {"noticeNumber": a, "fiscalCode": MARIO}]}),
+            vec!["notices[1].noticeNumber"],
+        ),
+        (
+            json!({"notices": [{"noticeNumber": "123", "fiscalCode": MARIO}], "email": "x"}),
+            vec!["email", "notices[0].noticeNumber"],
+        ),
     ];
     for (body, fields) in cases {
         let r = post_json(&w.env, "/api/v1/payments", &body).await;
@@ -97,31 +160,90 @@ async fn payments_api_refuses_what_cannot_be_paid() {
         got.sort();
         assert_eq!(got, fields, "{body}");
     }
-    let six: Vec<Value> = (0..6).map(|_| json!({"noticeNumber": a, "fiscalCode": MARIO})).collect();
-    post_json(&w.env, "/api/v1/payments", &json!({"notices": six})).await.problem(422);
-    w.env.call("POST", "/api/v1/payments", &[("content-type", "application/json")], b"{").await.problem(400);
+    let six: Vec<Value> = (0..6)
+        .map(|_| json!({"noticeNumber": a, "fiscalCode": MARIO}))
+        .collect();
+    post_json(&w.env, "/api/v1/payments", &json!({"notices": six}))
+        .await
+        .problem(422);
+    w.env
+        .call(
+            "POST",
+            "/api/v1/payments",
+            &[("content-type", "application/json")],
+            b"{",
+        )
+        .await
+        .problem(400);
     // Not payable any more.
-    let url = post_json(&w.env, "/api/v1/payments", &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}]})).await.json()["checkoutUrl"].as_str().unwrap().to_owned();
+    let url = post_json(
+        &w.env,
+        "/api/v1/payments",
+        &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}]}),
+    )
+    .await
+    .json()["checkoutUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     pay_cart(&w, &url).await;
-    let r = post_json(&w.env, "/api/v1/payments", &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}]})).await;
+    let r = post_json(
+        &w.env,
+        "/api/v1/payments",
+        &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}]}),
+    )
+    .await;
     r.problem(422);
-    assert!(r.json()["errors"][0]["message"].as_str().unwrap().contains("già pagato"));
+    assert!(r.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("già pagato"));
 }
 
 #[tokio::test]
 async fn avviso_pdf_for_the_debtor_of_a_payable_notice() {
     let w = world().await;
     let a = notice(&w.env, "AVV-A", 15050).await;
-    let r = w.env.get(&format!("/api/v1/notices/{a}/avviso.pdf?fiscalCode={MARIO}")).await;
+    let r = w
+        .env
+        .get(&format!(
+            "/api/v1/notices/{a}/avviso.pdf?fiscalCode={MARIO}"
+        ))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.content_type(), "application/pdf");
     assert!(r.body.starts_with(b"%PDF"));
-    assert!(r.headers["content-disposition"].to_str().unwrap().contains(&format!("avviso-{a}.pdf")));
-    w.env.get(&format!("/api/v1/notices/{a}/avviso.pdf?fiscalCode={CHIARA}")).await.problem(404);
-    w.env.get(&format!("/api/v1/notices/{a}/avviso.pdf")).await.problem(400);
-    let url = post_json(&w.env, "/api/v1/payments", &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}]})).await.json()["checkoutUrl"].as_str().unwrap().to_owned();
+    assert!(r.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(&format!("avviso-{a}.pdf")));
+    w.env
+        .get(&format!(
+            "/api/v1/notices/{a}/avviso.pdf?fiscalCode={CHIARA}"
+        ))
+        .await
+        .problem(404);
+    w.env
+        .get(&format!("/api/v1/notices/{a}/avviso.pdf"))
+        .await
+        .problem(400);
+    let url = post_json(
+        &w.env,
+        "/api/v1/payments",
+        &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}]}),
+    )
+    .await
+    .json()["checkoutUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     pay_cart(&w, &url).await;
-    w.env.get(&format!("/api/v1/notices/{a}/avviso.pdf?fiscalCode={MARIO}")).await.problem(409);
+    w.env
+        .get(&format!(
+            "/api/v1/notices/{a}/avviso.pdf?fiscalCode={MARIO}"
+        ))
+        .await
+        .problem(409);
 }
 
 #[tokio::test]
@@ -129,36 +251,100 @@ async fn receipts_for_debtor_or_payer_in_every_format_and_mailed_once() {
     let w = world().await;
     let a = notice(&w.env, "RCP-A", 4200).await;
     // Unknown until paid: the same 404 as a wrong fiscal code.
-    let before = w.env.get(&format!("/api/v1/receipts/{a}?fiscalCode={MARIO}&format=json")).await;
+    let before = w
+        .env
+        .get(&format!(
+            "/api/v1/receipts/{a}?fiscalCode={MARIO}&format=json"
+        ))
+        .await;
     before.problem(404);
     let url = post_json(&w.env, "/api/v1/payments", &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}], "email": "payer@example.org"})).await.json()["checkoutUrl"].as_str().unwrap().to_owned();
     let result = pay_cart(&w, &url).await;
-    let receipt_id = result["notices"][0]["receiptId"].as_str().unwrap().to_owned();
+    let receipt_id = result["notices"][0]["receiptId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    let json = w.env.get(&format!("/api/v1/receipts/{a}?fiscalCode={MARIO}&format=json")).await;
+    let json = w
+        .env
+        .get(&format!(
+            "/api/v1/receipts/{a}?fiscalCode={MARIO}&format=json"
+        ))
+        .await;
     assert_eq!(json.status, 200);
     assert_eq!(json.json()["receipt"]["receiptId"], receipt_id.as_str());
-    let xml = w.env.get(&format!("/api/v1/receipts/{a}?fiscalCode={MARIO}&format=xml")).await;
+    let xml = w
+        .env
+        .get(&format!(
+            "/api/v1/receipts/{a}?fiscalCode={MARIO}&format=xml"
+        ))
+        .await;
     assert_eq!(xml.status, 200);
     let text = String::from_utf8(xml.body.clone()).unwrap();
-    assert!(text.starts_with("<receipt>") && text.contains(&format!("<receiptId>{receipt_id}</receiptId>")), "{text}");
-    let pdf = w.env.get(&format!("/api/v1/receipts/{a}?fiscalCode={MARIO}&format=pdf")).await;
+    assert!(
+        text.starts_with("<receipt>")
+            && text.contains(&format!("<receiptId>{receipt_id}</receiptId>")),
+        "{text}"
+    );
+    let pdf = w
+        .env
+        .get(&format!(
+            "/api/v1/receipts/{a}?fiscalCode={MARIO}&format=pdf"
+        ))
+        .await;
     assert_eq!(pdf.content_type(), "application/pdf");
     assert!(pdf.body.starts_with(b"%PDF"));
     // Wrong fiscal code, unknown format.
-    let wrong = w.env.get(&format!("/api/v1/receipts/{a}?fiscalCode={CHIARA}&format=json")).await;
+    let wrong = w
+        .env
+        .get(&format!(
+            "/api/v1/receipts/{a}?fiscalCode={CHIARA}&format=json"
+        ))
+        .await;
     assert_eq!(wrong.problem(404), before.problem(404));
-    w.env.get(&format!("/api/v1/receipts/{a}?fiscalCode={MARIO}&format=doc")).await.problem(400);
+    w.env
+        .get(&format!(
+            "/api/v1/receipts/{a}?fiscalCode={MARIO}&format=doc"
+        ))
+        .await
+        .problem(400);
 
     // The worker stores the PDF and mails debtor and payer, once.
     let ec = shared::domain::EcFiscalCode::parse(EC).unwrap();
-    assert_eq!(w.env.app.positions.get_receipt(&ec, &receipt_id).await.unwrap().unwrap().owed.len(), 2);
+    assert_eq!(
+        w.env
+            .app
+            .positions
+            .get_receipt(&ec, &receipt_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .owed
+            .len(),
+        2
+    );
     receipt_worker::sweep(&w.env.app).await.unwrap();
     receipt_worker::sweep(&w.env.app).await.unwrap();
-    let stored = w.env.app.positions.get_receipt(&ec, &receipt_id).await.unwrap().unwrap();
+    let stored = w
+        .env
+        .app
+        .positions
+        .get_receipt(&ec, &receipt_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(stored.owed.is_empty(), "{:?}", stored.owed);
     let key = shared::service::receipts::document_key(&stored, "pdf");
-    assert!(w.env.app.documents.get(&key).await.unwrap().unwrap().bytes.starts_with(b"%PDF"));
+    assert!(w
+        .env
+        .app
+        .documents
+        .get(&key)
+        .await
+        .unwrap()
+        .unwrap()
+        .bytes
+        .starts_with(b"%PDF"));
     let mails = sent_mails_mentioning(&receipt_id).await;
     assert_eq!(mails, 1, "exactly one mail for the receipt");
     // A stream event for the same receipt sends nothing more.
@@ -171,9 +357,18 @@ async fn receipts_for_debtor_or_payer_in_every_format_and_mailed_once() {
 /// mentions `needle`; each must go to both the debtor and the payer.
 async fn sent_mails_mentioning(needle: &str) -> usize {
     use base64::Engine;
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", integration::endpoint())).await.unwrap().json().await.unwrap();
+    let data: Value = reqwest::get(format!("{}/moto-api/data.json", integration::endpoint()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut count = 0;
-    for m in data["ses"]["RawMessage"].as_array().cloned().unwrap_or_default() {
+    for m in data["ses"]["RawMessage"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
         let raw = m["raw_data"].as_str().unwrap_or_default();
         // The text part: base64 lines after the first blank line of the first part.
         let text: String = raw
@@ -185,7 +380,10 @@ async fn sent_mails_mentioning(needle: &str) -> usize {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
         if text.contains(needle) {
-            assert!(raw.contains("To: mario.rossi@example.org, payer@example.org"), "{raw}");
+            assert!(
+                raw.contains("To: mario.rossi@example.org, payer@example.org"),
+                "{raw}"
+            );
             assert!(raw.contains("Content-Type: application/pdf"));
             count += 1;
         }
@@ -198,7 +396,10 @@ async fn a_failed_mail_stays_owed_and_is_retried() {
     let w = world().await;
     let a = notice(&w.env, "RETRY-A", 999).await;
     let url = post_json(&w.env, "/api/v1/payments", &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}], "email": "payer@example.org"})).await.json()["checkoutUrl"].as_str().unwrap().to_owned();
-    let receipt_id = pay_cart(&w, &url).await["notices"][0]["receiptId"].as_str().unwrap().to_owned();
+    let receipt_id = pay_cart(&w, &url).await["notices"][0]["receiptId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // SES refuses a sender whose identity is not verified: a real failure, on moto.
     let clients = devstack::emulator_clients(&integration::endpoint()).await;
@@ -209,15 +410,40 @@ async fn a_failed_mail_stays_owed_and_is_retried() {
     ));
     receipt_worker::sweep(&broken).await.unwrap();
     let ec = shared::domain::EcFiscalCode::parse(EC).unwrap();
-    let after_failure = w.env.app.positions.get_receipt(&ec, &receipt_id).await.unwrap().unwrap();
-    assert_eq!(after_failure.owed, vec!["mail"], "the PDF is done, the mail is still owed");
+    let after_failure = w
+        .env
+        .app
+        .positions
+        .get_receipt(&ec, &receipt_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after_failure.owed,
+        vec!["mail"],
+        "the PDF is done, the mail is still owed"
+    );
     assert_eq!(sent_mails_mentioning(&receipt_id).await, 0);
     let event = json!({"Records": [{"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": format!("RECEIPT#{receipt_id}")}, "sk": {"S": format!("EC#{EC}")}}}}]});
-    assert!(receipt_worker::handle(&broken, event.clone()).await.is_err(), "the stream batch fails, so it is retried");
+    assert!(
+        receipt_worker::handle(&broken, event.clone())
+            .await
+            .is_err(),
+        "the stream batch fails, so it is retried"
+    );
 
     // The retry with a working sender delivers it, once.
     receipt_worker::handle(&w.env.app, event).await.unwrap();
     receipt_worker::sweep(&w.env.app).await.unwrap();
     assert_eq!(sent_mails_mentioning(&receipt_id).await, 1);
-    assert!(w.env.app.positions.get_receipt(&ec, &receipt_id).await.unwrap().unwrap().owed.is_empty());
+    assert!(w
+        .env
+        .app
+        .positions
+        .get_receipt(&ec, &receipt_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .owed
+        .is_empty());
 }

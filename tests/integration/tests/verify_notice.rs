@@ -117,7 +117,7 @@ async fn malformed_input_is_a_400_naming_the_parameter() {
         b"",
     )
     .await
-    .problem(405);
+    .problem(404);
 }
 
 #[tokio::test]
@@ -197,12 +197,22 @@ async fn lookups_are_limited_per_client() {
     app.settings.lookup_limit_per_minute = 3;
     let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
     let stack = devstack::server::Stack::new(std::sync::Arc::new(app), routes).unwrap();
-    let never = shared::domain::NoticeNumber::generate(shared::domain::SegregationCode::new(1).unwrap(), 5_555).unwrap();
+    let never = shared::domain::NoticeNumber::generate(
+        shared::domain::SegregationCode::new(1).unwrap(),
+        5_555,
+    )
+    .unwrap();
     let call = |ip: [u8; 4]| {
         let stack = &stack;
         async move {
-            let (parts, ()) = http::Request::get(format!("/api/v1/notices/{never}?fiscalCode={MARIO}")).body(()).unwrap().into_parts();
-            stack.dispatch_from(parts, bytes::Bytes::new(), Some(std::net::IpAddr::from(ip))).await
+            let (parts, ()) =
+                http::Request::get(format!("/api/v1/notices/{never}?fiscalCode={MARIO}"))
+                    .body(())
+                    .unwrap()
+                    .into_parts();
+            stack
+                .dispatch_from(parts, bytes::Bytes::new(), Some(std::net::IpAddr::from(ip)))
+                .await
         }
     };
     for _ in 0..3 {
@@ -211,7 +221,10 @@ async fn lookups_are_limited_per_client() {
     let limited = call([10, 0, 0, 1]).await;
     assert_eq!(limited.status(), 429);
     assert_eq!(limited.headers()["retry-after"], "60");
-    assert_eq!(limited.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        limited.headers()["content-type"],
+        "application/problem+json"
+    );
     // Another client is not affected.
     assert_eq!(call([10, 0, 0, 2]).await.status(), 404);
 }

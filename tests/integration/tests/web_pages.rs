@@ -14,7 +14,11 @@ struct Browser {
 
 impl Browser {
     fn header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
     fn absorb(&mut self, r: &Reply) {
         for v in r.headers.get_all("set-cookie") {
@@ -28,10 +32,16 @@ impl Browser {
         }
     }
     fn csrf(&self) -> String {
-        self.cookies.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.clone()).unwrap_or_default()
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
     async fn get(&mut self, env: &TestEnv, uri: &str) -> Reply {
-        let r = env.call("GET", uri, &[("cookie", &self.header())], b"").await;
+        let r = env
+            .call("GET", uri, &[("cookie", &self.header())], b"")
+            .await;
         self.absorb(&r);
         r
     }
@@ -41,9 +51,19 @@ impl Browser {
         if !fields.iter().any(|(k, _)| *k == "csrf") {
             all.push(("csrf", &token));
         }
-        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(all).finish();
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(all)
+            .finish();
         let r = env
-            .call("POST", uri, &[("cookie", &self.header()), ("content-type", "application/x-www-form-urlencoded")], body.as_bytes())
+            .call(
+                "POST",
+                uri,
+                &[
+                    ("cookie", &self.header()),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                body.as_bytes(),
+            )
             .await;
         self.absorb(&r);
         r
@@ -55,8 +75,13 @@ fn html(r: &Reply) -> String {
 }
 
 async fn notice(env: &TestEnv, iupd: &str) -> String {
-    let r = env.create(EC, &position(EC, iupd, MARIO, 15050, "2099-12-31")).await;
-    r.json()["paymentOptions"][0]["noticeNumber"].as_str().unwrap().to_owned()
+    let r = env
+        .create(EC, &position(EC, iupd, MARIO, 15050, "2099-12-31"))
+        .await;
+    r.json()["paymentOptions"][0]["noticeNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -69,7 +94,11 @@ async fn home_has_both_boxes_security_headers_and_an_english_switch() {
     assert!(page.contains("Servizi senza autenticazione") && page.contains("Area riservata"));
     assert!(page.contains("Integrato con pagoPA"));
     let csp = r.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert!(
+        csp.contains("default-src 'none'")
+            && csp.contains("script-src 'self'")
+            && csp.contains("frame-ancestors 'none'")
+    );
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
     assert!(!b.csrf().is_empty(), "a CSRF cookie is set");
     let en = b.get(&env, "/?lang=en").await;
@@ -87,36 +116,108 @@ async fn pay_with_notice_steps_and_inline_errors() {
     assert_eq!(b.get(&env, "/pagamento-avviso").await.status, 200);
 
     // Malformed input: inline errors in Italian, input kept.
-    let r = b.post(&env, "/pagamento-avviso", &[("step", "verify"), ("notice", "1234"), ("fiscalCode", "RSSMRA85T10A562X")]).await;
+    let r = b
+        .post(
+            &env,
+            "/pagamento-avviso",
+            &[
+                ("step", "verify"),
+                ("notice", "1234"),
+                ("fiscalCode", "RSSMRA85T10A562X"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 422);
     let page = html(&r);
-    assert!(page.contains("il codice avviso deve avere 18 cifre"));
+    assert!(page.contains("Il codice avviso deve avere 18 cifre."));
     assert!(page.contains("carattere di controllo"));
     assert!(page.contains("value=\"1234\""));
     assert!(page.contains("aria-describedby=\"notice-help notice-error\""));
 
     // Spaces as printed on the avviso are accepted; then the debtor's details.
-    let grouped: String = n.chars().enumerate().flat_map(|(i, c)| if i > 0 && i % 4 == 0 { vec![' ', c] } else { vec![c] }).collect();
-    let r = b.post(&env, "/pagamento-avviso", &[("step", "verify"), ("notice", &grouped), ("fiscalCode", "rssmra85t10a562s")]).await;
+    let grouped: String = n
+        .chars()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            if i > 0 && i % 4 == 0 {
+                vec![' ', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    let r = b
+        .post(
+            &env,
+            "/pagamento-avviso",
+            &[
+                ("step", "verify"),
+                ("notice", &grouped),
+                ("fiscalCode", "rssmra85t10a562s"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 200);
-    assert!(html(&r).contains("Dati anagrafici del debitore") && html(&r).contains("Mario Rossi") && html(&r).contains("Persona fisica"));
+    assert!(
+        html(&r).contains("Dati anagrafici del debitore")
+            && html(&r).contains("Mario Rossi")
+            && html(&r).contains("Persona fisica")
+    );
 
     // Without the privacy notice accepted: stays there.
-    let r = b.post(&env, "/pagamento-avviso", &[("step", "summary"), ("notice", &n), ("fiscalCode", MARIO)]).await;
+    let r = b
+        .post(
+            &env,
+            "/pagamento-avviso",
+            &[("step", "summary"), ("notice", &n), ("fiscalCode", MARIO)],
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert!(html(&r).contains("Per procedere occorre prendere visione"));
 
-    let r = b.post(&env, "/pagamento-avviso", &[("step", "summary"), ("notice", &n), ("fiscalCode", MARIO), ("privacy", "yes")]).await;
+    let r = b
+        .post(
+            &env,
+            "/pagamento-avviso",
+            &[
+                ("step", "summary"),
+                ("notice", &n),
+                ("fiscalCode", MARIO),
+                ("privacy", "yes"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 200);
     let page = html(&r);
-    for text in ["Riepilogo", &n[1..], "Comune di Prova", "Rata unica", "Mario Rossi", "150,50 €", "31/12/2099", "Da pagare", "Stampa avviso", ">Paga<"] {
+    for text in [
+        "Riepilogo",
+        &n[1..],
+        "Comune di Prova",
+        "Rata unica",
+        "Mario Rossi",
+        "150,50 €",
+        "31/12/2099",
+        "Da pagare",
+        "Stampa avviso",
+        ">Paga<",
+    ] {
         assert!(page.contains(text), "{text} missing");
     }
 
     // Unknown notice or wrong fiscal code: the same message.
-    let r = b.post(&env, "/pagamento-avviso", &[("step", "verify"), ("notice", &n), ("fiscalCode", "CNTCHR83T41D969D")]).await;
+    let r = b
+        .post(
+            &env,
+            "/pagamento-avviso",
+            &[
+                ("step", "verify"),
+                ("notice", &n),
+                ("fiscalCode", "CNTCHR83T41D969D"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 422);
-    assert!(html(&r).contains("nessun avviso corrisponde"));
+    assert!(html(&r).contains("Nessun avviso corrisponde"));
 }
 
 #[tokio::test]
@@ -125,14 +226,37 @@ async fn forms_without_the_csrf_token_are_refused() {
     let n = notice(&env, "CSRF-1").await;
     let mut b = Browser::default();
     b.get(&env, "/").await;
-    let r = b.post(&env, "/pagamento-avviso", &[("csrf", "0000"), ("step", "verify"), ("notice", &n), ("fiscalCode", MARIO)]).await;
+    let r = b
+        .post(
+            &env,
+            "/pagamento-avviso",
+            &[
+                ("csrf", "0000"),
+                ("step", "verify"),
+                ("notice", &n),
+                ("fiscalCode", MARIO),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 403);
     assert!(html(&r).contains("sessione è scaduta"));
-    let r = b.post(&env, "/carrello", &[("csrf", ""), ("notice", &n), ("fiscalCode", MARIO)]).await;
+    let r = b
+        .post(
+            &env,
+            "/carrello",
+            &[("csrf", ""), ("notice", &n), ("fiscalCode", MARIO)],
+        )
+        .await;
     assert_eq!(r.status, 403);
     // A fresh browser with no cookie at all.
     let mut other = Browser::default();
-    assert_eq!(other.post(&env, "/ricevuta", &[("notice", &n), ("fiscalCode", MARIO)]).await.status, 403);
+    assert_eq!(
+        other
+            .post(&env, "/ricevuta", &[("notice", &n), ("fiscalCode", MARIO)])
+            .await
+            .status,
+        403
+    );
 }
 
 #[tokio::test]
@@ -145,18 +269,67 @@ async fn cart_holds_up_to_five_payable_notices() {
         notices.push(notice(&env, &format!("CART-{i}")).await);
     }
     for n in &notices[..5] {
-        let r = b.post(&env, "/carrello", &[("notice", n), ("fiscalCode", MARIO)]).await;
+        let r = b
+            .post(&env, "/carrello", &[("notice", n), ("fiscalCode", MARIO)])
+            .await;
         assert_eq!(r.status, 303, "{}", html(&r));
         assert_eq!(r.headers["location"], "/carrello");
     }
     // Adding the same notice again changes nothing.
-    b.post(&env, "/carrello", &[("notice", &notices[0]), ("fiscalCode", MARIO)]).await;
+    b.post(
+        &env,
+        "/carrello",
+        &[("notice", &notices[0]), ("fiscalCode", MARIO)],
+    )
+    .await;
     let page = html(&b.get(&env, "/carrello").await);
     assert_eq!(page.matches("/carrello/rimuovi").count(), 5);
     assert!(page.contains("752,50 €"));
-    let r = b.post(&env, "/carrello", &[("notice", &notices[5]), ("fiscalCode", MARIO)]).await;
+    let r = b
+        .post(
+            &env,
+            "/carrello",
+            &[("notice", &notices[5]), ("fiscalCode", MARIO)],
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert!(html(&r).contains("massimo"));
-    b.post(&env, "/carrello/rimuovi", &[("notice", &notices[0])]).await;
-    assert_eq!(html(&b.get(&env, "/carrello").await).matches("/carrello/rimuovi").count(), 4);
+    b.post(&env, "/carrello/rimuovi", &[("notice", &notices[0])])
+        .await;
+    assert_eq!(
+        html(&b.get(&env, "/carrello").await)
+            .matches("/carrello/rimuovi")
+            .count(),
+        4
+    );
+}
+
+#[tokio::test]
+async fn static_assets_are_embedded_and_paths_are_safe() {
+    let env = TestEnv::new().await;
+    let mut app = (*env.app).clone();
+    app.settings.static_dir = None; // as deployed: the copy embedded at build time
+    let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
+    let stack = devstack::server::Stack::new(std::sync::Arc::new(app), routes).unwrap();
+    let get = |uri: &str| {
+        let (parts, ()) = lambda_http::http::Request::get(uri)
+            .body(())
+            .unwrap()
+            .into_parts();
+        stack.dispatch(parts, bytes::Bytes::new())
+    };
+    let css = get("/static/bootstrap-italia/css/bootstrap-italia.min.css").await;
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    let font = get("/static/bootstrap-italia/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-regular.woff2").await;
+    assert_eq!(font.status(), 200);
+    assert_eq!(get("/static/app/fonts.css").await.status(), 200);
+    for bad in [
+        "/static/../Cargo.toml",
+        "/static/app/%2e%2e/x",
+        "/static/nope.css",
+        "/static/app/portal.css%00",
+    ] {
+        assert_eq!(get(bad).await.status(), 404, "{bad}");
+    }
 }
