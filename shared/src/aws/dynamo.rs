@@ -189,6 +189,41 @@ impl DynamoPositions {
         }
     }
 
+    /// An atomic counter: adds `by` to the item's `count` and returns the new value.
+    async fn add(
+        &self,
+        pk: String,
+        sk: String,
+        kind: &str,
+        by: u64,
+        expires_at: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression(match expires_at {
+                Some(_) => "ADD #count :by SET #kind = :kind, expiresAt = :exp",
+                None => "ADD #count :by SET #kind = :kind",
+            })
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":by", n(by))
+            .expression_attribute_values(":kind", s(kind))
+            .return_values(ReturnValue::UpdatedNew);
+        if let Some(exp) = expires_at {
+            update = update.expression_attribute_values(":exp", n(exp));
+        }
+        let out = update.send().await.map_err(unavailable)?;
+        out.attributes
+            .as_ref()
+            .map(|a| get_n(a, "count"))
+            .transpose()?
+            .ok_or_else(|| StoreError::Corrupt("counter not returned".into()))
+    }
+
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -589,24 +624,15 @@ impl PositionStore for DynamoPositions {
         window_start: i64,
         window_secs: i64,
     ) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("RATE#{key}")))
-            .key("sk", s(window_start.to_string()))
-            .update_expression("ADD hits :one SET expiresAt = :exp")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":exp", n((window_start + 2 * window_secs).max(0) as u64))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.attributes
-            .as_ref()
-            .map(|a| get_n(a, "hits"))
-            .transpose()?
-            .ok_or_else(|| StoreError::Corrupt("hits not returned".into()))
+        let expires = (window_start + 2 * window_secs).max(0) as u64;
+        self.add(
+            format!("RATE#{key}"),
+            window_start.to_string(),
+            "rate",
+            1,
+            Some(expires),
+        )
+        .await
     }
 
     async fn put_attempt(&self, a: &PaymentAttempt) -> Result<(), StoreError> {
@@ -654,27 +680,10 @@ impl PositionStore for DynamoPositions {
         segregation: SegregationCode,
         count: u64,
     ) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("SEQUENCE#{ec}#{segregation}")))
-            .key("sk", s("SEQUENCE"))
-            .update_expression("ADD #last :n SET #kind = :kind")
-            .expression_attribute_names("#last", "last")
-            .expression_attribute_names("#kind", "kind")
-            .expression_attribute_values(":n", n(count))
-            .expression_attribute_values(":kind", s("sequence"))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let last = out
-            .attributes
-            .as_ref()
-            .map(|a| get_n(a, "last"))
-            .transpose()?
-            .ok_or_else(|| StoreError::Corrupt("sequence not returned".into()))?;
+        let pk = format!("SEQUENCE#{ec}#{segregation}");
+        let last = self
+            .add(pk, "SEQUENCE".into(), "sequence", count, None)
+            .await?;
         Ok(last + 1 - count)
     }
 }
