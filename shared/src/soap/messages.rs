@@ -587,7 +587,7 @@ fn read_receipt(el: &Element, v2: bool, errors: &Errs) -> Option<Receipt> {
     })
 }
 
-fn read_body(op: Operation, el: &Element) -> Result<Request, Vec<String>> {
+fn read_body(op: Operation, el: &Element, source: &[u8]) -> Result<Request, Vec<String>> {
     let errors = Errs::default();
     let errors = &errors;
     let path = op.request_element();
@@ -657,7 +657,11 @@ fn read_body(op: Operation, el: &Element) -> Result<Request, Vec<String>> {
                 (Some(caller), Some(receipt), Some(r)) => Some(Request::SendRt {
                     caller,
                     receipt: Box::new(receipt),
-                    receipt_xml: r.to_xml(),
+                    // Kept exactly as sent (the element's own bytes).
+                    receipt_xml: source
+                        .get(r.span.0..r.span.1)
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .unwrap_or_else(|| r.to_xml()),
                 }),
                 _ => None,
             }
@@ -753,7 +757,7 @@ pub fn read_request(body: &[u8], soap_action: Option<&str>) -> Result<Request, R
             detail: format!("{}: namespace atteso {PAFORNODE_NS}", payload.name),
         });
     }
-    read_body(op, payload).map_err(|errors| RequestError::Xsd {
+    read_body(op, payload, body).map_err(|errors| RequestError::Xsd {
         operation: op,
         id_pa,
         detail: errors.join("; "),

@@ -32,6 +32,9 @@ pub struct Element {
     pub children: Vec<Element>,
     /// Character content (concatenated), not trimmed.
     pub text: String,
+    /// Where the element stands in the parsed document: byte offsets of its
+    /// start tag's `<` and just past its end tag, so it can be kept exactly as sent.
+    pub span: (usize, usize),
 }
 
 impl Element {
@@ -80,6 +83,7 @@ pub fn parse(xml: &[u8]) -> Result<Element, XmlError> {
     let mut count = 0usize;
     let bad = |e: quick_xml::Error| XmlError::Malformed(e.to_string());
     loop {
+        let before = reader.buffer_position() as usize;
         let (resolved, event) = reader.read_resolved_event().map_err(bad)?;
         let ns = match resolved {
             ResolveResult::Bound(n) => Some(n.as_ref().to_owned()),
@@ -88,6 +92,7 @@ pub fn parse(xml: &[u8]) -> Result<Element, XmlError> {
                 return Err(XmlError::Malformed(format!("prefisso non dichiarato: {p}")))
             }
         };
+        let after = reader.buffer_position() as usize;
         match event {
             Event::Start(ref s) | Event::Empty(ref s) => {
                 count += 1;
@@ -100,6 +105,7 @@ pub fn parse(xml: &[u8]) -> Result<Element, XmlError> {
                 let el = Element {
                     ns,
                     name: s.local_name().as_ref().to_owned(),
+                    span: (before, after),
                     ..Default::default()
                 };
                 if matches!(event, Event::Empty(_)) {
@@ -112,9 +118,10 @@ pub fn parse(xml: &[u8]) -> Result<Element, XmlError> {
                 }
             }
             Event::End(_) => {
-                let el = stack
+                let mut el = stack
                     .pop()
                     .ok_or_else(|| XmlError::Malformed("chiusura inattesa".into()))?;
+                el.span.1 = after;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),
                     None => root = Some(el),
@@ -255,7 +262,12 @@ mod tests {
         assert_eq!(req.child("idPA").unwrap().text, "777 & A");
         assert_eq!(req.child("x").unwrap().ns, None);
         let again = parse(req.to_xml().as_bytes()).unwrap();
-        assert_eq!(&again, req);
+        assert_eq!(again.to_xml(), req.to_xml());
+        // The span gives back the element exactly as written.
+        let id = req.child("idPA").unwrap();
+        assert_eq!(&doc[id.span.0..id.span.1], b"<idPA>777 &amp; &#65;</idPA>");
+        let x = req.child("x").unwrap();
+        assert_eq!(&doc[x.span.0..x.span.1], b"<x xmlns=\"\"/>");
     }
 
     #[test]

@@ -406,7 +406,11 @@ async fn send_rt_stores_the_receipt_then_marks_the_option_paid() {
             .expect("receipt stored");
         assert_eq!(stored.anomaly, None);
         assert_eq!(stored.owed, vec!["pdf", "mail"]);
-        assert!(stored.xml.contains(&id) && stored.xml.starts_with("<"));
+        assert_eq!(
+            stored.xml,
+            receipt(v2, EC, &notice, &id, 15050),
+            "the receipt element is kept exactly as sent"
+        );
         assert_eq!(stored.receipt.psp_company_name, "Intesa Sanpaolo");
         assert_eq!(stored.receipt.fee_cents, Some(150));
         assert_eq!(
