@@ -189,6 +189,30 @@ impl DynamoPositions {
         }
     }
 
+    /// Puts an item holding `value` as a JSON document, expiring (TTL) at `expires`.
+    async fn put_doc(
+        &self,
+        pk: String,
+        sk: String,
+        kind: &str,
+        value: &impl serde::Serialize,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let doc = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(pk))
+            .item("sk", s(sk))
+            .item("kind", s(kind))
+            .item("doc", s(doc))
+            .item("expiresAt", n(expires.timestamp().max(0) as u64))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     /// An atomic counter: adds `by` to the item's `count` and returns the new value.
     async fn add(
         &self,
@@ -469,25 +493,10 @@ impl PositionStore for DynamoPositions {
     }
 
     async fn record_activation(&self, a: &Activation) -> Result<(), StoreError> {
-        let doc = serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let expires = (a.at + chrono::Duration::days(ACTIVATION_TTL_DAYS))
-            .timestamp()
-            .max(0) as u64;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("ACTIVATION#{}#{}", a.ec, a.notice_number)))
-            .item(
-                "sk",
-                s(a.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)),
-            )
-            .item("kind", s("activation"))
-            .item("doc", s(doc))
-            .item("expiresAt", n(expires))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let pk = format!("ACTIVATION#{}#{}", a.ec, a.notice_number);
+        let sk = a.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        let expires = a.at + chrono::Duration::days(ACTIVATION_TTL_DAYS);
+        self.put_doc(pk, sk, "activation", a, expires).await
     }
 
     async fn complete_owed(
@@ -636,22 +645,15 @@ impl PositionStore for DynamoPositions {
     }
 
     async fn put_attempt(&self, a: &PaymentAttempt) -> Result<(), StoreError> {
-        let doc = serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let expires = (a.created_at + chrono::Duration::days(ATTEMPT_TTL_DAYS))
-            .timestamp()
-            .max(0) as u64;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("ATTEMPT#{}", a.id)))
-            .item("sk", s("ATTEMPT"))
-            .item("kind", s("attempt"))
-            .item("doc", s(doc))
-            .item("expiresAt", n(expires))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let expires = a.created_at + chrono::Duration::days(ATTEMPT_TTL_DAYS);
+        self.put_doc(
+            format!("ATTEMPT#{}", a.id),
+            "ATTEMPT".into(),
+            "attempt",
+            a,
+            expires,
+        )
+        .await
     }
 
     async fn get_attempt(&self, id: &str) -> Result<Option<PaymentAttempt>, StoreError> {

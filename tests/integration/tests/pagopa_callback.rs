@@ -449,30 +449,32 @@ async fn send_rt_stores_the_receipt_then_marks_the_option_paid() {
     }
 }
 
+/// Delivers a V2 receipt to `id_pa` and expects it to be stored (OK).
+async fn deliver_ok(
+    env: &TestEnv,
+    id_pa: &str,
+    ec: &str,
+    notice: &str,
+    receipt_id: &str,
+    cents: u64,
+) {
+    let r = env
+        .soap(
+            &send_rt(true, id_pa, &receipt(true, ec, notice, receipt_id, cents)),
+            None,
+        )
+        .await;
+    assert_eq!(r.outcome(), "OK", "{}", r.raw);
+}
+
 #[tokio::test]
 async fn receipts_that_cannot_pay_a_position_are_kept_and_flagged() {
     let env = env().await;
     let ec = EcFiscalCode::parse(EC).unwrap();
     let notice = payable(&env, "A-1").await;
-    assert_eq!(
-        env.soap(
-            &send_rt(true, EC, &receipt(true, EC, &notice, "first", 15050)),
-            None
-        )
-        .await
-        .outcome(),
-        "OK"
-    );
+    deliver_ok(&env, EC, EC, &notice, "first", 15050).await;
     // A second payment of the same notice (a double payment): stored, flagged, position untouched.
-    assert_eq!(
-        env.soap(
-            &send_rt(true, EC, &receipt(true, EC, &notice, "second", 15050)),
-            None
-        )
-        .await
-        .outcome(),
-        "OK"
-    );
+    deliver_ok(&env, EC, EC, &notice, "second", 15050).await;
     assert_eq!(
         env.app
             .positions
@@ -543,15 +545,7 @@ async fn receipts_that_cannot_pay_a_position_are_kept_and_flagged() {
     let mut exp = position(EC, "A-EXP", MARIO, 100, "2026-11-30");
     exp["switchToExpired"] = json!(true);
     let expired = create(&env, EC, "A-EXP", exp).await;
-    assert_eq!(
-        env.soap(
-            &send_rt(true, EC, &receipt(true, EC, &expired, "late", 100)),
-            None
-        )
-        .await
-        .outcome(),
-        "OK"
-    );
+    deliver_ok(&env, EC, EC, &expired, "late", 100).await;
     assert_eq!(
         env.app
             .positions
@@ -571,15 +565,7 @@ async fn receipts_that_cannot_pay_a_position_are_kept_and_flagged() {
 
     // A different amount.
     let n = payable(&env, "A-AMT").await;
-    assert_eq!(
-        env.soap(
-            &send_rt(true, EC, &receipt(true, EC, &n, "less", 15000)),
-            None
-        )
-        .await
-        .outcome(),
-        "OK"
-    );
+    deliver_ok(&env, EC, EC, &n, "less", 15000).await;
     assert_eq!(
         env.app
             .positions

@@ -72,6 +72,13 @@ async fn post_json(env: &TestEnv, uri: &str, body: &Value) -> integration::Reply
     .await
 }
 
+/// Starts a payment through the API; returns where Checkout is.
+async fn checkout_url(w: &World, body: &Value) -> String {
+    let r = post_json(&w.env, "/api/v1/payments", body).await;
+    assert_eq!(r.status, 201, "{}", r.json());
+    r.json()["checkoutUrl"].as_str().unwrap().to_owned()
+}
+
 /// Pays a cart through the simulator's control API.
 async fn pay_cart(w: &World, checkout_url: &str) -> Value {
     let id = checkout_url.rsplit('/').next().unwrap();
@@ -176,16 +183,11 @@ async fn payments_api_refuses_what_cannot_be_paid() {
         .await
         .problem(400);
     // Not payable any more.
-    let url = post_json(
-        &w.env,
-        "/api/v1/payments",
+    let url = checkout_url(
+        &w,
         &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}]}),
     )
-    .await
-    .json()["checkoutUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     pay_cart(&w, &url).await;
     let r = post_json(
         &w.env,
@@ -227,16 +229,11 @@ async fn avviso_pdf_for_the_debtor_of_a_payable_notice() {
         .get(&format!("/api/v1/notices/{a}/avviso.pdf"))
         .await
         .problem(400);
-    let url = post_json(
-        &w.env,
-        "/api/v1/payments",
+    let url = checkout_url(
+        &w,
         &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}]}),
     )
-    .await
-    .json()["checkoutUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     pay_cart(&w, &url).await;
     w.env
         .get(&format!(
@@ -258,7 +255,7 @@ async fn receipts_for_debtor_or_payer_in_every_format_and_mailed_once() {
         ))
         .await;
     before.problem(404);
-    let url = post_json(&w.env, "/api/v1/payments", &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}], "email": "payer@example.org"})).await.json()["checkoutUrl"].as_str().unwrap().to_owned();
+    let url = checkout_url(&w, &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}], "email": "payer@example.org"})).await;
     let result = pay_cart(&w, &url).await;
     let receipt_id = result["notices"][0]["receiptId"]
         .as_str()
@@ -357,12 +354,21 @@ async fn receipts_for_debtor_or_payer_in_every_format_and_mailed_once() {
 /// mentions `needle`; each must go to both the debtor and the payer.
 async fn sent_mails_mentioning(needle: &str) -> usize {
     use base64::Engine;
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", integration::endpoint()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // moto builds data.json from live state; another test writing at the same
+    // moment can make one read fail, so read it again.
+    let mut data = Value::Null;
+    for _ in 0..10 {
+        let r = reqwest::get(format!("{}/moto-api/data.json", integration::endpoint())).await;
+        if let Ok(Ok(v)) = match r {
+            Ok(r) => Ok(r.json::<Value>().await),
+            Err(e) => Err(e),
+        } {
+            data = v;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!data.is_null(), "moto's data.json could not be read");
     let mut count = 0;
     for m in data["ses"]["RawMessage"]
         .as_array()
@@ -395,7 +401,7 @@ async fn sent_mails_mentioning(needle: &str) -> usize {
 async fn a_failed_mail_stays_owed_and_is_retried() {
     let w = world().await;
     let a = notice(&w.env, "RETRY-A", 999).await;
-    let url = post_json(&w.env, "/api/v1/payments", &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}], "email": "payer@example.org"})).await.json()["checkoutUrl"].as_str().unwrap().to_owned();
+    let url = checkout_url(&w, &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}], "email": "payer@example.org"})).await;
     let receipt_id = pay_cart(&w, &url).await["notices"][0]["receiptId"]
         .as_str()
         .unwrap()
