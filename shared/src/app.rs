@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::auth::oidc::{IdentityProvider, OidcProvider, OidcSettings};
 use crate::aws::{Clients, DynamoPositions, S3Documents, SesMailer};
 use crate::checkout::{Checkout, HttpCheckout};
-use crate::domain::catalog::Catalog;
 use crate::domain::clock::rome_date;
 use crate::domain::text::Email;
 use crate::domain::Entities;
 use crate::http::ApiKey;
-use crate::ports::{DocumentStore, Mailer, PositionStore};
+use crate::ports::{CatalogStore, DocumentStore, Mailer, PositionStore, SessionStore};
 
 /// The time source. Fixed in tests that need a given day.
 #[derive(Clone, Copy, Debug, Default)]
@@ -62,6 +62,12 @@ pub struct Settings {
     /// Lookups by notice and fiscal code one client may make per minute
     /// (`LOOKUP_LIMIT_PER_MINUTE`, default 30): notices and receipts cannot be enumerated.
     pub lookup_limit_per_minute: u64,
+    /// The host of CNS login (`CNS_DOMAIN`), whose custom domain asks for the
+    /// smart card's certificate (mutual TLS); none: no CNS login.
+    pub cns_domain: Option<String>,
+    /// Whether login goes to the development identity provider (an issuer on
+    /// loopback, refused when running in Lambda): the login page says so.
+    pub dev_identity_provider: bool,
 }
 
 fn env(name: &'static str) -> Result<String, ConfigError> {
@@ -102,6 +108,8 @@ impl Settings {
                     .map_err(|_| ConfigError::Invalid("LOOKUP_LIMIT_PER_MINUTE", v))?,
                 Err(_) => 30,
             },
+            cns_domain: std::env::var("CNS_DOMAIN").ok().filter(|v| !v.is_empty()),
+            dev_identity_provider: false,
         })
     }
 }
@@ -122,26 +130,6 @@ pub fn entities_from_env() -> Result<Entities, ConfigError> {
     Entities::from_json(&json).map_err(|e| ConfigError::Invalid("ENTITIES_JSON", e.to_string()))
 }
 
-/// Reads the service catalogue from `SERVICES_JSON`, or from the file named by
-/// `SERVICES_FILE`; none configured means an empty catalogue.
-pub fn catalog_from_env() -> Result<Catalog, ConfigError> {
-    let json = match std::env::var("SERVICES_JSON")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        Some(j) => j,
-        None => match std::env::var("SERVICES_FILE")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            Some(path) => std::fs::read_to_string(&path)
-                .map_err(|e| ConfigError::Invalid("SERVICES_FILE", format!("{path}: {e}")))?,
-            None => return Ok(Catalog::default()),
-        },
-    };
-    Catalog::from_json(&json).map_err(|e| ConfigError::Invalid("SERVICES_JSON", e))
-}
-
 #[derive(Clone)]
 pub struct App {
     pub positions: Arc<dyn PositionStore>,
@@ -149,7 +137,11 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub checkout: Arc<dyn Checkout>,
     pub entities: Arc<Entities>,
-    pub catalog: Arc<Catalog>,
+    /// The service catalogue (managed through the operator API).
+    pub catalog: Arc<dyn CatalogStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    /// The SPID/CIE identity gateway; none when login is not configured.
+    pub identity: Option<Arc<dyn IdentityProvider>>,
     pub settings: Settings,
     pub clock: Clock,
 }
@@ -160,15 +152,18 @@ impl App {
         clients: &Clients,
         settings: Settings,
         entities: Entities,
-        catalog: Catalog,
         clock: Clock,
     ) -> Result<Self, ConfigError> {
         let checkout = HttpCheckout::new(&settings.checkout_url);
+        let store = Arc::new(DynamoPositions::new(
+            clients.dynamodb.clone(),
+            &settings.table_name,
+        ));
         Ok(Self {
-            positions: Arc::new(DynamoPositions::new(
-                clients.dynamodb.clone(),
-                &settings.table_name,
-            )),
+            positions: store.clone(),
+            catalog: store.clone(),
+            sessions: store,
+            identity: None,
             documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),
             mailer: Arc::new(SesMailer::new(
                 clients.sesv2.clone(),
@@ -176,7 +171,6 @@ impl App {
             )),
             checkout: Arc::new(checkout),
             entities: Arc::new(entities),
-            catalog: Arc::new(catalog),
             settings,
             clock,
         })
@@ -184,10 +178,15 @@ impl App {
 
     /// Everything from the environment, as a Lambda's `main` does it.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let settings = Settings::from_env()?;
+        let mut settings = Settings::from_env()?;
+        let oidc = OidcSettings::from_env().map_err(|e| ConfigError::Invalid("OIDC_ISSUER", e))?;
+        settings.dev_identity_provider = oidc
+            .as_ref()
+            .is_some_and(|o| crate::auth::oidc::check_issuer(&o.issuer, true).is_err());
         let entities = entities_from_env()?;
-        let catalog = catalog_from_env()?;
         let clients = Clients::from_env().await;
-        Self::with_aws(&clients, settings, entities, catalog, Clock::system())
+        let mut app = Self::with_aws(&clients, settings, entities, Clock::system())?;
+        app.identity = oidc.map(|o| Arc::new(OidcProvider::new(o)) as Arc<dyn IdentityProvider>);
+        Ok(app)
     }
 }

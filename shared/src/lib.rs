@@ -5,9 +5,11 @@
 //! - [`aws`]: their DynamoDB, S3 and SES adapters;
 //! - [`service`]: the use cases the functions call;
 //! - [`http`]: the shared HTTP edge (errors as problem+json, request parsing);
-//! - [`app`]: configuration and wiring, done once per cold start.
+//! - [`app`]: configuration and wiring, done once per cold start;
+//! - [`auth`]: citizens' login (OpenID Connect relying party, ID token verification).
 
 pub mod app;
+pub mod auth;
 pub mod aws;
 pub mod checkout;
 pub mod domain;

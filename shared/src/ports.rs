@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::catalog::Service;
 use crate::domain::receipt::{Anomaly, Receipt};
-use crate::domain::text::{Email, Iupd};
+use crate::domain::text::{Email, Iupd, ServiceCode};
 use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,6 +153,12 @@ pub trait PositionStore: Send + Sync {
         notice_number: &str,
     ) -> Result<Vec<ReceiptRecord>, StoreError>;
 
+    /// Receipts whose payer (not debtor) has this fiscal code.
+    async fn receipts_for_payer(
+        &self,
+        payer: &FiscalCode,
+    ) -> Result<Vec<ReceiptRecord>, StoreError>;
+
     async fn record_activation(&self, activation: &Activation) -> Result<(), StoreError>;
 
     /// Marks one piece of owed work (`pdf`) done.
@@ -209,6 +216,72 @@ pub trait PositionStore: Send + Sync {
         segregation: SegregationCode,
         count: u64,
     ) -> Result<u64, StoreError>;
+}
+
+/// The service catalogue, as the operator API manages it.
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// Every service of one EC, by code.
+    async fn services(&self, ec: &EcFiscalCode) -> Result<Vec<Service>, StoreError>;
+
+    async fn service(
+        &self,
+        ec: &EcFiscalCode,
+        code: &ServiceCode,
+    ) -> Result<Option<Service>, StoreError>;
+
+    /// Creates or replaces a service; `true` when it was new.
+    async fn put_service(&self, service: &Service) -> Result<bool, StoreError>;
+
+    /// `false` when there was no such service.
+    async fn delete_service(
+        &self,
+        ec: &EcFiscalCode,
+        code: &ServiceCode,
+    ) -> Result<bool, StoreError>;
+}
+
+/// A signed-in citizen, kept server-side behind an opaque cookie.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub fiscal_code: FiscalCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// `spid`, `cie` or `cns`.
+    pub method: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Sessions and short-lived single-use records (login state, CNS hand-off).
+/// Keys are hashes of the secrets the browser holds, never the secrets.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a single-use record until `expires_at`.
+    async fn put_once(
+        &self,
+        key: &str,
+        doc: &serde_json::Value,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Reads and deletes a single-use record atomically: only one caller gets
+    /// it, and never after it expired.
+    async fn take_once(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
+
+    async fn put_session(&self, key: &str, session: &Session) -> Result<(), StoreError>;
+
+    /// The session, if it exists and has not expired at `now`.
+    async fn session(&self, key: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError>;
+
+    async fn delete_session(&self, key: &str) -> Result<(), StoreError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,11 +4,18 @@
 //! - `GET    /api/v1/organizations/{ecFiscalCode}/debt-positions/{iupd}`
 //! - `DELETE /api/v1/organizations/{ecFiscalCode}/debt-positions/{iupd}`
 //!
+//! - `GET    /api/v1/organizations/{ecFiscalCode}/services`: the EC's service catalogue
+//! - `GET    /api/v1/organizations/{ecFiscalCode}/services/{code}`
+//! - `PUT    /api/v1/organizations/{ecFiscalCode}/services/{code}`: creates or replaces a service
+//!   (201 / 200), checked as the catalogue file is
+//! - `DELETE /api/v1/organizations/{ecFiscalCode}/services/{code}` (204)
+//!
 //! Every call needs the `x-api-key` header.
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::domain::text::Iupd;
+use shared::domain::catalog::Service;
+use shared::domain::text::{Iupd, ServiceCode};
 use shared::domain::{EcFiscalCode, FieldErrors};
 use shared::http::{
     json_body, json_response, optional_param, path_param, required_param, respond, ApiError, ApiKey,
@@ -22,6 +29,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     ApiKey::check(app.settings.operator_api_key.as_ref(), req)?;
+    if req.uri().path().contains("/services") {
+        return services(app, req).await;
+    }
     let mut errors = FieldErrors::default();
     let ec = required_param(
         &mut errors,
@@ -55,6 +65,91 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         (&Method::DELETE, Some(iupd)) => {
             let p = positions::cancel(app, &ec, &iupd).await?;
             Ok(json_response(StatusCode::OK, &positions::view(&p, today)))
+        }
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+async fn services(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let mut errors = FieldErrors::default();
+    let ec = required_param(
+        &mut errors,
+        "ecFiscalCode",
+        path_param(req, "ecFiscalCode"),
+        EcFiscalCode::parse,
+    );
+    let code = optional_param(
+        &mut errors,
+        "code",
+        path_param(req, "code"),
+        ServiceCode::parse,
+    );
+    let (Some(ec), Some(code)) = (ec, code) else {
+        return Err(ApiError::InvalidParams(errors));
+    };
+    positions::entity(&app.entities, &ec)?;
+    let view = |s: &Service| serde_json::to_value(s).map_err(|e| ApiError::Internal(e.to_string()));
+    let not_found = || ApiError::NotFound("servizio non presente nel catalogo".into());
+    match (req.method(), code) {
+        (&Method::GET, None) => {
+            let list = app.catalog.services(&ec).await?;
+            let list = list.iter().map(view).collect::<Result<Vec<_>, _>>()?;
+            Ok(json_response(
+                StatusCode::OK,
+                &serde_json::Value::Array(list),
+            ))
+        }
+        (&Method::GET, Some(code)) => {
+            let s = app
+                .catalog
+                .service(&ec, &code)
+                .await?
+                .ok_or_else(not_found)?;
+            Ok(json_response(StatusCode::OK, &view(&s)?))
+        }
+        (&Method::PUT, Some(code)) => {
+            let mut doc = json_body(req)?;
+            let Some(obj) = doc.as_object_mut() else {
+                return Err(ApiError::Validation(FieldErrors::single(
+                    "",
+                    "deve essere un oggetto JSON",
+                )));
+            };
+            let mut errors = FieldErrors::default();
+            for (key, want) in [("ecFiscalCode", ec.as_str()), ("code", code.as_str())] {
+                match obj.get(key).and_then(|v| v.as_str()) {
+                    None => {
+                        obj.insert(key.into(), want.into());
+                    }
+                    Some(v) if v == want => {}
+                    Some(_) => errors.push(key, "deve coincidere con l'indirizzo della richiesta"),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            let service = Service::from_json(&doc.to_string())
+                .map_err(|m| ApiError::Validation(FieldErrors::single("", m)))?;
+            let created = app.catalog.put_service(&service).await?;
+            tracing::info!(ec = %ec, service = %code, created, "service saved");
+            Ok(json_response(
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                &view(&service)?,
+            ))
+        }
+        (&Method::DELETE, Some(code)) => {
+            if !app.catalog.delete_service(&ec, &code).await? {
+                return Err(not_found());
+            }
+            tracing::info!(ec = %ec, service = %code, "service deleted");
+            Ok(lambda_http::http::Response::builder()
+                .status(StatusCode::NO_CONTENT)
+                .body(Body::Empty)
+                .expect("valid response"))
         }
         _ => Err(ApiError::MethodNotAllowed),
     }

@@ -7,12 +7,12 @@
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::position::SubjectType;
-use shared::domain::{FieldErrors, FiscalCode, NoticeNumber, NoticeStatus};
+use shared::domain::{FieldErrors, FiscalCode, NoticeNumber};
 use shared::http::limit;
 use shared::http::request::notice_lookup;
 use shared::http::{json_response, respond, ApiError};
 use shared::service::notices;
-use shared::web::{self, pages, read_form, status_view, Ctx};
+use shared::web::{self, pages, read_form, Ctx};
 use shared::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -134,27 +134,7 @@ async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, Api
         };
         return Ok(web::render(app, ctx, status, &page));
     }
-    let (status_label, status_text, badge) = status_view(t, summary.status);
-    let s = pages::SummaryView {
-        notice: notice.to_string(),
-        notice_grouped: notice.grouped(),
-        fiscal_code: cf.to_string(),
-        iuv: summary.iuv.to_string(),
-        ec_name: match &summary.office_name {
-            Some(o) => format!("{} – {o}", summary.company_name),
-            None => summary.company_name.clone(),
-        },
-        service: summary.description.to_string(),
-        holder: summary.debtor.full_name.to_string(),
-        amount: web::amount(ctx.lang, summary.amount_cents),
-        due_date: web::date(ctx.lang, summary.due_date),
-        status_label,
-        status_text,
-        badge,
-        payable: summary.status == NoticeStatus::Payable,
-        printable: matches!(summary.status, NoticeStatus::Payable),
-        paid: summary.status == NoticeStatus::Paid,
-    };
+    let s = web::summary_view(ctx, &summary, &cf);
     Ok(web::render(
         app,
         ctx,

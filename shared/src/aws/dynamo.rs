@@ -9,6 +9,12 @@
 //! | rate counter    | `RATE#<scope>#<client>`     | `<window start>` |                 |                        |
 //! | payment attempt | `ATTEMPT#<id>`              | `ATTEMPT`       |                  |                        |
 //! | activation      | `ACTIVATION#<ec>#<notice>`  | `<RFC 3339 time>` |                |                        |
+//! | service         | `SERVICES#<ec>`             | `SERVICE#<code>` |                 |                        |
+//! | session         | `SESSION#<sha256(id)>`      | `SESSION`       |                  |                        |
+//! | single-use      | `ONCE#<sha256(secret)>`     | `ONCE`          |                  |                        |
+//!
+//! A receipt whose payer is not its debtor also carries `gsi2pk` = `PAYER#<cf>`,
+//! `gsi2sk` = `RECEIPT#<receivedAt>#<receiptId>` (index `gsi2`).
 
 use std::collections::HashMap;
 
@@ -18,10 +24,12 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
-use crate::domain::text::Iupd;
+use crate::domain::catalog::Service;
+use crate::domain::text::{Iupd, ServiceCode};
 use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
 use crate::ports::{
-    Activation, PaymentAttempt, PositionStore, ReceiptRecord, StoreError, Versioned,
+    Activation, CatalogStore, PaymentAttempt, PositionStore, ReceiptRecord, Session, SessionStore,
+    StoreError, Versioned,
 };
 
 /// Payment attempts are kept this long (DynamoDB TTL).
@@ -31,6 +39,7 @@ const ATTEMPT_TTL_DAYS: i64 = 30;
 const ACTIVATION_TTL_DAYS: i64 = 90;
 
 pub const GSI_DEBTOR: &str = "gsi1";
+pub const GSI_PAYER: &str = "gsi2";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -127,6 +136,20 @@ fn receipt_item(r: &ReceiptRecord) -> Result<Item, StoreError> {
     }
     if !r.owed.is_empty() {
         item.insert("owed".into(), AttributeValue::Ss(r.owed.clone()));
+    }
+    if let Some(payer) = &r.receipt.payer {
+        let id = payer.id.trim().to_ascii_uppercase();
+        if !id.is_empty() && id != r.receipt.debtor.id.trim().to_ascii_uppercase() {
+            item.insert("gsi2pk".into(), s(format!("PAYER#{id}")));
+            item.insert(
+                "gsi2sk".into(),
+                s(format!(
+                    "RECEIPT#{}#{}",
+                    r.received_at.to_rfc3339(),
+                    r.receipt.receipt_id
+                )),
+            );
+        }
     }
     Ok(item)
 }
@@ -246,6 +269,36 @@ impl DynamoPositions {
             .map(|a| get_n(a, "count"))
             .transpose()?
             .ok_or_else(|| StoreError::Corrupt("counter not returned".into()))
+    }
+
+    /// Every item of a query, following pages.
+    async fn query_all(
+        &self,
+        index: Option<&str>,
+        condition: &str,
+        pk: AttributeValue,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression(condition)
+                .expression_attribute_values(":pk", pk.clone())
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            found.extend(out.items().iter().cloned());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(found)
     }
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {
@@ -492,6 +545,16 @@ impl PositionStore for DynamoPositions {
         out.items().iter().map(read_receipt).collect()
     }
 
+    async fn receipts_for_payer(
+        &self,
+        payer: &FiscalCode,
+    ) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let items = self
+            .query_all(Some(GSI_PAYER), "gsi2pk = :pk", s(format!("PAYER#{payer}")))
+            .await?;
+        items.iter().map(read_receipt).collect()
+    }
+
     async fn record_activation(&self, a: &Activation) -> Result<(), StoreError> {
         let pk = format!("ACTIVATION#{}#{}", a.ec, a.notice_number);
         let sk = a.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
@@ -687,5 +750,168 @@ impl PositionStore for DynamoPositions {
             .add(pk, "SEQUENCE".into(), "sequence", count, None)
             .await?;
         Ok(last + 1 - count)
+    }
+}
+
+fn read_doc<T: serde::de::DeserializeOwned>(item: &Item, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(get_s(item, "doc")?)
+        .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn expired(item: &Item, now: chrono::DateTime<chrono::Utc>) -> bool {
+    get_n(item, "expiresAt").map_or(true, |e| (e as i64) <= now.timestamp())
+}
+
+#[async_trait]
+impl CatalogStore for DynamoPositions {
+    async fn services(&self, ec: &EcFiscalCode) -> Result<Vec<Service>, StoreError> {
+        let items = self
+            .query_all(None, "pk = :pk", s(format!("SERVICES#{ec}")))
+            .await?;
+        items.iter().map(|i| read_doc(i, "service")).collect()
+    }
+
+    async fn service(
+        &self,
+        ec: &EcFiscalCode,
+        code: &ServiceCode,
+    ) -> Result<Option<Service>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SERVICES#{ec}")))
+            .key("sk", s(format!("SERVICE#{code}")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item
+            .as_ref()
+            .map(|i| read_doc(i, "service"))
+            .transpose()
+    }
+
+    async fn put_service(&self, service: &Service) -> Result<bool, StoreError> {
+        let doc = serde_json::to_string(service).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("SERVICES#{}", service.ec_fiscal_code)))
+            .item("sk", s(format!("SERVICE#{}", service.code)))
+            .item("kind", s("service"))
+            .item("doc", s(doc))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.attributes.is_none_or(|a| a.is_empty()))
+    }
+
+    async fn delete_service(
+        &self,
+        ec: &EcFiscalCode,
+        code: &ServiceCode,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SERVICES#{ec}")))
+            .key("sk", s(format!("SERVICE#{code}")))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+}
+
+#[async_trait]
+impl SessionStore for DynamoPositions {
+    async fn put_once(
+        &self,
+        key: &str,
+        doc: &serde_json::Value,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.put_doc(
+            format!("ONCE#{key}"),
+            "ONCE".into(),
+            "once",
+            doc,
+            expires_at,
+        )
+        .await
+    }
+
+    async fn take_once(
+        &self,
+        key: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        // A conditional delete returning the old item: of two concurrent takes,
+        // only one sees it.
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("ONCE#{key}")))
+            .key("sk", s("ONCE"))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match out.attributes {
+            Some(item) if !item.is_empty() && !expired(&item, now) => {
+                Ok(Some(read_doc(&item, "single-use record")?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn put_session(&self, key: &str, session: &Session) -> Result<(), StoreError> {
+        self.put_doc(
+            format!("SESSION#{key}"),
+            "SESSION".into(),
+            "session",
+            session,
+            session.expires_at,
+        )
+        .await
+    }
+
+    async fn session(
+        &self,
+        key: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Session>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SESSION#{key}")))
+            .key("sk", s("SESSION"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match out.item {
+            // DynamoDB deletes expired items lazily: the expiry is checked here.
+            Some(item) if !expired(&item, now) => Ok(Some(read_doc(&item, "session")?)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn delete_session(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SESSION#{key}")))
+            .key("sk", s("SESSION"))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 }

@@ -52,6 +52,36 @@ impl AmountCents {
         format!("{}.{:02}", self.0 / 100, self.0 % 100)
     }
 
+    /// Parses an amount as a citizen types it in euro: `25`, `25,5`, `1.250,00`,
+    /// `25.50`, optionally with `€` and spaces.
+    pub fn parse_euro(s: &str) -> Result<Self, AmountError> {
+        let s: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '€')
+            .collect();
+        let (int, dec) = match (s.rsplit_once(','), s.rsplit_once('.')) {
+            (Some((i, d)), _) => (i.replace('.', ""), d.to_owned()),
+            (None, Some((i, d))) if d.len() <= 2 && !i.contains('.') => {
+                (i.to_owned(), d.to_owned())
+            }
+            (None, _) => (s.replace('.', ""), String::new()),
+        };
+        let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || int.len() > 12 || dec.len() > 2 || !digits(&int) || !digits(&dec) {
+            return Err(AmountError::Malformed);
+        }
+        let euros: u64 = int.parse().map_err(|_| AmountError::Malformed)?;
+        let cents: u64 = format!("{dec:0<2}")
+            .parse()
+            .map_err(|_| AmountError::Malformed)?;
+        Self::new(
+            euros
+                .checked_mul(100)
+                .and_then(|e| e.checked_add(cents))
+                .ok_or(AmountError::TooLarge)?,
+        )
+    }
+
     /// Parses the SOAP form (`\d+\.\d{2}`).
     pub fn parse_soap(s: &str) -> Result<Self, AmountError> {
         Self::new(parse_soap_cents(s)?)
@@ -124,6 +154,29 @@ impl fmt::Display for AmountCents {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn parses_euro_as_typed() {
+        let c = |s: &str| AmountCents::parse_euro(s).map(AmountCents::cents);
+        assert_eq!(c("25"), Ok(2500));
+        assert_eq!(c("25,5"), Ok(2550));
+        assert_eq!(c("1.250,00 €"), Ok(125000));
+        assert_eq!(c("25.50"), Ok(2550));
+        assert_eq!(c("1.250"), Ok(125000));
+        assert_eq!(c("€ 7,05"), Ok(705));
+        for bad in [
+            "",
+            ",50",
+            "1,234",
+            "abc",
+            "-5",
+            "0",
+            "1,2,3",
+            "99999999999999",
+        ] {
+            assert!(c(bad).is_err(), "{bad}");
+        }
+    }
     use super::*;
     use proptest::prelude::*;
 

@@ -11,6 +11,8 @@
 //! receipt; the position is cancelled when `cancelledAt` is set; an unpaid option
 //! is expired when its due date has passed and the position has `switchToExpired`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +144,10 @@ pub struct Position {
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// What the citizen entered in the service's form (spontaneous payments),
+    /// or what the EC's systems attach: name → value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_data: BTreeMap<String, String>,
 }
 
 /// The stored form of a position, checked again when read back.
@@ -159,6 +165,8 @@ struct PositionRecord {
     created_at: DateTime<Utc>,
     #[serde(default)]
     cancelled_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    service_data: BTreeMap<String, String>,
 }
 
 impl TryFrom<PositionRecord> for Position {
@@ -174,6 +182,7 @@ impl TryFrom<PositionRecord> for Position {
             payment_options: r.payment_options,
             created_at: r.created_at,
             cancelled_at: r.cancelled_at,
+            service_data: r.service_data,
         };
         let errors = p.invariant_errors();
         if errors.is_empty() {
@@ -392,6 +401,7 @@ pub struct PositionDraft {
     pub description: Text140,
     pub switch_to_expired: bool,
     pub payment_options: Vec<OptionDraft>,
+    pub service_data: BTreeMap<String, String>,
 }
 
 impl PositionDraft {
@@ -443,6 +453,7 @@ impl PositionDraft {
             payment_options: options,
             created_at: now,
             cancelled_at: None,
+            service_data: self.service_data,
         };
         let errors = p.invariant_errors();
         if errors.is_empty() {
@@ -508,6 +519,7 @@ mod tests {
             description: Text140::parse("TARI 2026").unwrap(),
             switch_to_expired: true,
             payment_options: options,
+            service_data: BTreeMap::new(),
         }
     }
     fn build(options: Vec<OptionDraft>) -> Position {

@@ -508,10 +508,19 @@ async fn demand(
     id_soggetto: &str,
     dati: &[u8],
 ) -> Outcome<Response> {
-    let service = app
+    let services = app
         .catalog
-        .by_demand_id(&entity.fiscal_code, id_servizio)
-        .ok_or_else(|| {
+        .services(&entity.fiscal_code)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "catalogue not readable");
+            (
+                FaultCode::SystemError,
+                "errore temporaneo, riprovare".to_owned(),
+            )
+        })?;
+    let service =
+        crate::domain::catalog::by_demand_id(&services, id_servizio).ok_or_else(|| {
             (
                 FaultCode::Semantica,
                 format!("servizio {id_servizio} non disponibile per pagamenti spontanei"),
@@ -542,7 +551,7 @@ async fn demand(
         .amount(requested)
         .map_err(|m| (FaultCode::Semantica, m))?;
     let fiscal = crate::domain::FiscalCode::parse(&cf).map_err(|e| xsd(&e.to_string()))?;
-    let due = app.clock.today() + Duration::days(i64::from(service.due_days));
+    let (due, switch_to_expired) = service.due_date(app.clock.today());
     let description = fit(&service.name, 140);
     let subject: String = id_soggetto
         .chars()
@@ -556,7 +565,7 @@ async fn demand(
         let doc = json!({
             "iupd": iupd,
             "debtor": {"type": if fiscal.is_personal() { "F" } else { "G" }, "fiscalCode": fiscal.as_str(), "fullName": fit(&name, 70)},
-            "serviceCode": service.code.as_str(), "description": description,
+            "serviceCode": service.code.as_str(), "description": description, "switchToExpired": switch_to_expired,
             "paymentOptions": [{"amountCents": amount.cents(), "dueDate": due.to_string(), "description": description,
                 "transfers": [{"ecFiscalCode": entity.fiscal_code.as_str(), "iban": service.iban.as_str(),
                     "postalIban": service.postal_iban.as_ref().map(|p| p.as_str()),

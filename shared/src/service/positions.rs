@@ -154,6 +154,26 @@ fn read_option(r: &mut Reader, o: &Obj) -> Option<OptionDraft> {
     })
 }
 
+/// `serviceData`: at most 30 entries, string values of at most 1,000 characters.
+fn service_data(v: &Value) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let o = v
+        .as_object()
+        .ok_or("deve essere un oggetto di coppie nome → testo")?;
+    if o.len() > 30 {
+        return Err("al massimo 30 voci".into());
+    }
+    o.iter()
+        .map(|(k, v)| match v.as_str() {
+            Some(s) if !k.is_empty() && k.len() <= 40 && s.chars().count() <= 1000 => {
+                Ok((k.clone(), s.to_owned()))
+            }
+            _ => Err(format!(
+                "{k}: deve essere un testo di al massimo 1000 caratteri"
+            )),
+        })
+        .collect()
+}
+
 /// Reads a position as the operator API receives it, naming every invalid field.
 pub fn parse_draft(doc: &Value) -> Result<PositionDraft, FieldErrors> {
     let mut r = Reader::default();
@@ -168,6 +188,7 @@ pub fn parse_draft(doc: &Value) -> Result<PositionDraft, FieldErrors> {
                 "description",
                 "switchToExpired",
                 "paymentOptions",
+                "serviceData",
             ],
         );
         let iupd = o.req(&mut r, "iupd", string(Iupd::parse));
@@ -177,6 +198,7 @@ pub fn parse_draft(doc: &Value) -> Result<PositionDraft, FieldErrors> {
         let service_code = o.req(&mut r, "serviceCode", string(ServiceCode::parse));
         let description = o.req(&mut r, "description", string(Text140::parse));
         let switch_to_expired = o.opt(&mut r, "switchToExpired", boolean);
+        let service_data = o.opt(&mut r, "serviceData", service_data);
         let mut options = Vec::new();
         let mut ok = true;
         for (path, v) in o
@@ -195,6 +217,7 @@ pub fn parse_draft(doc: &Value) -> Result<PositionDraft, FieldErrors> {
             description: description?,
             switch_to_expired: switch_to_expired?.unwrap_or(false),
             payment_options: (ok && !options.is_empty()).then_some(options)?,
+            service_data: service_data?.unwrap_or_default(),
         })
     })();
     r.finish(draft)

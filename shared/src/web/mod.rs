@@ -325,3 +325,34 @@ pub fn date(lang: Lang, d: chrono::NaiveDate) -> String {
         Lang::En => d.format("%d %b %Y").to_string(),
     }
 }
+
+/// The summary (riepilogo) of a notice, as every page shows it.
+pub fn summary_view(
+    ctx: &Ctx,
+    summary: &crate::service::notices::NoticeSummary,
+    cf: &crate::domain::FiscalCode,
+) -> pages::SummaryView {
+    use crate::domain::NoticeStatus;
+    let (status_label, status_text, badge) = status_view(ctx.t, summary.status);
+    let notice = summary.notice_number;
+    pages::SummaryView {
+        notice: notice.to_string(),
+        notice_grouped: notice.grouped(),
+        fiscal_code: cf.to_string(),
+        iuv: summary.iuv.to_string(),
+        ec_name: match &summary.office_name {
+            Some(o) => format!("{} – {o}", summary.company_name),
+            None => summary.company_name.clone(),
+        },
+        service: summary.description.to_string(),
+        holder: summary.debtor.full_name.to_string(),
+        amount: amount(ctx.lang, summary.amount_cents),
+        due_date: date(ctx.lang, summary.due_date),
+        status_label,
+        status_text,
+        badge,
+        payable: summary.status == NoticeStatus::Payable,
+        printable: matches!(summary.status, NoticeStatus::Payable),
+        paid: summary.status == NoticeStatus::Paid,
+    }
+}

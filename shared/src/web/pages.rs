@@ -123,3 +123,145 @@ pub struct ReceiptForm<'a> {
     pub cf_error: Option<String>,
     pub message: Option<String>,
 }
+
+/// One service in the spontaneous-payment list.
+pub struct ServiceItem {
+    pub name: String,
+    pub description: String,
+    pub amount: String,
+    pub url: String,
+}
+
+/// An EC and its services that match the search.
+pub struct EcServices {
+    pub ec_name: String,
+    pub services: Vec<ServiceItem>,
+}
+
+#[derive(Template)]
+#[template(path = "spontaneous_list.html")]
+pub struct SpontaneousList<'a> {
+    pub ctx: &'a Ctx,
+    pub step: u8,
+    pub query: &'a str,
+    pub groups: Vec<EcServices>,
+    pub count: usize,
+}
+
+pub struct OptionView {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// One input of a service's form.
+pub struct FieldView {
+    pub id: String,
+    pub name: String,
+    pub label: String,
+    pub help: Option<String>,
+    pub textarea: bool,
+    pub select: bool,
+    pub input_type: &'static str,
+    pub inputmode: Option<&'static str>,
+    pub uppercase: bool,
+    pub autocomplete: &'static str,
+    pub required: bool,
+    pub pattern: Option<String>,
+    pub maxlength: Option<u32>,
+    pub options: Vec<OptionView>,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "spontaneous_form.html")]
+pub struct SpontaneousForm<'a> {
+    pub ctx: &'a Ctx,
+    pub step: u8,
+    pub action: String,
+    pub ec_name: String,
+    pub name: String,
+    pub description: String,
+    pub amount_text: String,
+    pub amount_free: bool,
+    pub legal: bool,
+    /// What was entered, by input id.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Errors, by input id.
+    pub field_errors: std::collections::BTreeMap<String, String>,
+    pub debtor_fields: Vec<FieldView>,
+    /// The service's own fields, and the amount when it is free.
+    pub fields: Vec<FieldView>,
+    pub key: &'a str,
+    /// Every error, for the summary at the top: (input id, message).
+    pub errors: Vec<(String, String)>,
+}
+
+impl SpontaneousForm<'_> {
+    pub fn value(&self, id: &str) -> &str {
+        self.values.get(id).map(String::as_str).unwrap_or("")
+    }
+    pub fn error(&self, id: &str) -> Option<&str> {
+        self.field_errors.get(id).map(String::as_str)
+    }
+    pub fn label_of(&self, id: &str) -> String {
+        let t = self.ctx.t;
+        match id {
+            "debtor-type" => t.subject_type.into(),
+            "debtor-fiscalCode" => t.fiscal_code.into(),
+            "debtor-fullName" => t.full_name.into(),
+            "debtor-email" => t.email_optional.into(),
+            "amount" => t.amount.into(),
+            "privacy" => t.privacy.into(),
+            other => self
+                .fields
+                .iter()
+                .find(|f| f.id == other)
+                .map(|f| f.label.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// One line of the reserved area's lists.
+pub struct MyRow {
+    pub notice: String,
+    pub notice_grouped: String,
+    pub ec_name: String,
+    pub description: String,
+    pub amount: String,
+    pub due_date: String,
+    pub paid_on: String,
+    pub status_label: &'static str,
+    pub badge: &'static str,
+    /// The notice's page in the reserved area (empty for others' notices).
+    pub url: String,
+    /// Whose notice it was, for receipts paid on somebody else's behalf.
+    pub debtor_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "my_positions.html")]
+pub struct MyPositionsPage<'a> {
+    pub ctx: &'a Ctx,
+    pub user: String,
+    pub method: String,
+    pub fiscal_code: String,
+    pub to_pay: Vec<MyRow>,
+    pub expired: Vec<MyRow>,
+    pub paid: Vec<MyRow>,
+    pub paid_for_others: Vec<MyRow>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub ctx: &'a Ctx,
+    pub enabled: bool,
+    /// Where CNS login starts (its own host, with a client certificate), if offered.
+    pub cns_url: Option<String>,
+    pub message: Option<&'a str>,
+    pub alert: &'a str,
+    pub dev: bool,
+}

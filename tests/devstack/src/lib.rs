@@ -18,6 +18,7 @@ use std::sync::Arc;
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use shared::app::{Clock, Settings};
+use shared::auth::oidc::{IdentityProvider, OidcProvider, OidcSettings};
 use shared::aws::Clients;
 use shared::domain::text::Email;
 use shared::domain::Entities;
@@ -65,6 +66,19 @@ pub struct Names {
     pub checkout_url: String,
     /// Lookups per minute and client (high locally: tests and demos make many).
     pub lookup_limit_per_minute: u64,
+    /// The identity provider of the reserved area (the simulator's development one).
+    pub oidc: Option<OidcSettings>,
+    /// The host of CNS login, if any (see `CNS_DOMAIN`).
+    pub cns_domain: Option<String>,
+}
+
+/// The simulator's development identity provider, as the relying party sees it.
+pub fn dev_oidc(simulator_base_url: &str) -> OidcSettings {
+    OidcSettings {
+        issuer: format!("{}/oidc", simulator_base_url.trim_end_matches('/')),
+        client_id: pagopa_simulator::oidc::DEFAULT_CLIENT_ID.into(),
+        client_secret: pagopa_simulator::oidc::DEFAULT_CLIENT_SECRET.into(),
+    }
 }
 
 /// Creates the resources and returns an [`App`] wired to them.
@@ -95,12 +109,16 @@ pub async fn provisioned_app(
                 .into_owned(),
         ),
         lookup_limit_per_minute: names.lookup_limit_per_minute,
+        cns_domain: names.cns_domain.clone(),
+        dev_identity_provider: names.oidc.is_some(),
     };
-    Ok(Arc::new(App::with_aws(
-        clients,
-        settings,
-        entities,
-        demo_catalog(),
-        clock,
-    )?))
+    let mut app = App::with_aws(clients, settings, entities, clock)?;
+    app.identity = names
+        .oidc
+        .clone()
+        .map(|o| Arc::new(OidcProvider::new(o)) as Arc<dyn IdentityProvider>);
+    for service in demo_catalog().iter() {
+        app.catalog.put_service(service).await?;
+    }
+    Ok(Arc::new(app))
 }

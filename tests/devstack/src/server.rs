@@ -55,6 +55,15 @@ pub fn handlers() -> HashMap<&'static str, Handler> {
     h.insert("fetch-receipt", |app, req| {
         Box::pin(async move { fetch_receipt::handle(&app, req).await })
     });
+    h.insert("spontaneous-payment", |app, req| {
+        Box::pin(async move { spontaneous_payment::handle(&app, req).await })
+    });
+    h.insert("list-positions", |app, req| {
+        Box::pin(async move { list_positions::handle(&app, req).await })
+    });
+    h.insert("login", |app, req| {
+        Box::pin(async move { login::handle(&app, req).await })
+    });
     h
 }
 

@@ -118,15 +118,29 @@ impl TestEnv {
         public_base_url: &str,
         checkout_url: &str,
     ) -> Self {
+        Self::build_custom(clock, api_key, public_base_url, checkout_url, |_| {}).await
+    }
+
+    /// [`Self::build_with`], with the names adjusted (identity provider, CNS host).
+    pub async fn build_custom(
+        clock: Clock,
+        api_key: &str,
+        public_base_url: &str,
+        checkout_url: &str,
+        adjust: impl FnOnce(&mut Names),
+    ) -> Self {
         let clients = devstack::emulator_clients(&endpoint()).await;
-        let names = Names {
+        let mut names = Names {
             table: unique("t"),
             bucket: unique("b").to_lowercase(),
             mail_from: Email::parse("noreply@comune-di-prova.example").unwrap(),
             public_base_url: public_base_url.to_owned(),
             checkout_url: checkout_url.to_owned(),
             lookup_limit_per_minute: 10_000,
+            oidc: None,
+            cns_domain: None,
         };
+        adjust(&mut names);
         let app =
             devstack::provisioned_app(&clients, &names, devstack::demo_entities(), api_key, clock)
                 .await
@@ -196,6 +210,70 @@ impl TestEnv {
             body,
         )
         .await
+    }
+}
+
+/// A browser-like cookie jar for in-process calls.
+#[derive(Default)]
+pub struct Browser {
+    pub cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    pub fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+    pub fn absorb(&mut self, r: &Reply) {
+        for v in r.headers.get_all("set-cookie") {
+            let s = v.to_str().unwrap();
+            let (kv, attrs) = s.split_once(';').unwrap_or((s, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !attrs.contains("Max-Age=0") {
+                self.cookies.push((k.to_owned(), val.to_owned()));
+            }
+        }
+    }
+    pub fn csrf(&self) -> String {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+    pub async fn get(&mut self, env: &TestEnv, uri: &str) -> Reply {
+        let r = env
+            .call("GET", uri, &[("cookie", &self.header())], b"")
+            .await;
+        self.absorb(&r);
+        r
+    }
+    pub async fn post(&mut self, env: &TestEnv, uri: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf();
+        if !fields.iter().any(|(k, _)| *k == "csrf") {
+            all.push(("csrf", &token));
+        }
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(all)
+            .finish();
+        let r = env
+            .call(
+                "POST",
+                uri,
+                &[
+                    ("cookie", &self.header()),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                body.as_bytes(),
+            )
+            .await;
+        self.absorb(&r);
+        r
     }
 }
 

@@ -1,74 +1,10 @@
 //! The citizen pages in-process: forms, CSRF, language, security headers, the
 //! cart and the payment start at the simulator's Checkout.
 
-use integration::{position, Reply, TestEnv};
+use integration::{position, Browser, Reply, TestEnv};
 
 const EC: &str = "77777777777";
 const MARIO: &str = "RSSMRA85T10A562S";
-
-/// A browser-like cookie jar for in-process calls.
-#[derive(Default)]
-struct Browser {
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-    fn absorb(&mut self, r: &Reply) {
-        for v in r.headers.get_all("set-cookie") {
-            let s = v.to_str().unwrap();
-            let (kv, attrs) = s.split_once(';').unwrap_or((s, ""));
-            let (k, val) = kv.split_once('=').unwrap();
-            self.cookies.retain(|(n, _)| n != k);
-            if !attrs.contains("Max-Age=0") {
-                self.cookies.push((k.to_owned(), val.to_owned()));
-            }
-        }
-    }
-    fn csrf(&self) -> String {
-        self.cookies
-            .iter()
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-    async fn get(&mut self, env: &TestEnv, uri: &str) -> Reply {
-        let r = env
-            .call("GET", uri, &[("cookie", &self.header())], b"")
-            .await;
-        self.absorb(&r);
-        r
-    }
-    async fn post(&mut self, env: &TestEnv, uri: &str, fields: &[(&str, &str)]) -> Reply {
-        let mut all: Vec<(&str, &str)> = fields.to_vec();
-        let token = self.csrf();
-        if !fields.iter().any(|(k, _)| *k == "csrf") {
-            all.push(("csrf", &token));
-        }
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(all)
-            .finish();
-        let r = env
-            .call(
-                "POST",
-                uri,
-                &[
-                    ("cookie", &self.header()),
-                    ("content-type", "application/x-www-form-urlencoded"),
-                ],
-                body.as_bytes(),
-            )
-            .await;
-        self.absorb(&r);
-        r
-    }
-}
 
 fn html(r: &Reply) -> String {
     String::from_utf8_lossy(&r.body).into_owned()

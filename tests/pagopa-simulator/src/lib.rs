@@ -5,11 +5,17 @@
 //!   (paymentNote = idCart) and delivers a realistic receipt with paSendRTV2, then
 //!   sends the browser to the bare return URL, as Checkout does.
 //!
-//! Fault modes per notice ([`checkout::Mode`]), a JSON control API for tests
-//! (`/control/...`), and an XSD check of every SOAP message, reported loudly.
+//! - **the SPID/CIE identity gateway**: a development OpenID Connect provider
+//!   under `/oidc` ([`oidc`]), issuer `{public_base}/oidc`, client
+//!   `portale-dev` / `portale-dev-secret` by default ([`oidc::DevIdpSettings`]).
+//!
+//! Fault modes per notice ([`checkout::Mode`]) and per ID token
+//! ([`oidc::TokenMode`]), a JSON control API for tests (`/control/...`), and an
+//! XSD check of every SOAP message, reported loudly.
 
 pub mod checkout;
 pub mod nodo;
+pub mod oidc;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -21,6 +27,7 @@ use std::time::{Duration, Instant};
 use checkout::{CartRequest, Mode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
+use hyper::header::HeaderMap;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use nodo::{NodoClient, PspPayment, Station};
@@ -69,6 +76,7 @@ pub struct Simulator {
     nodo: NodoClient,
     carts: Mutex<HashMap<String, Cart>>,
     counter: AtomicU64,
+    idp: oidc::DevIdp,
 }
 
 /// The station each EC is reached through, from the portal's EC configuration.
@@ -95,18 +103,42 @@ fn rome_now() -> chrono::NaiveDateTime {
 
 impl Simulator {
     /// `public_base` is where browsers reach the simulator; `portal_base` where the portal listens.
+    /// The development identity provider accepts the default client
+    /// ([`oidc::DevIdpSettings::for_portal`]).
     pub fn new(
         public_base: &str,
         portal_base: &str,
         stations: HashMap<String, Station>,
     ) -> Arc<Self> {
+        Self::with_dev_idp(
+            public_base,
+            portal_base,
+            stations,
+            oidc::DevIdpSettings::for_portal(portal_base),
+        )
+    }
+
+    /// [`Self::new`] with the development identity provider's client given.
+    pub fn with_dev_idp(
+        public_base: &str,
+        portal_base: &str,
+        stations: HashMap<String, Station>,
+        idp: oidc::DevIdpSettings,
+    ) -> Arc<Self> {
+        let public_base = public_base.trim_end_matches('/').to_owned();
         Arc::new(Self {
-            public_base: public_base.trim_end_matches('/').to_owned(),
+            idp: oidc::DevIdp::new(&format!("{public_base}/oidc"), idp),
+            public_base,
             stations,
             nodo: NodoClient::new(portal_base),
             carts: Mutex::default(),
             counter: AtomicU64::new(0),
         })
+    }
+
+    /// The development identity provider (issuer `{public_base}/oidc`).
+    pub fn dev_idp(&self) -> &oidc::DevIdp {
+        &self.idp
     }
 
     /// Every XSD violation seen so far (tests assert it stays empty).
@@ -404,11 +436,26 @@ impl Simulator {
         method: &Method,
         path: &str,
         query: &HashMap<String, String>,
+        headers: &HeaderMap,
         body: Bytes,
     ) -> Response<Full<Bytes>> {
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
         match (method, segs.as_slice()) {
             (&Method::GET, ["health"]) => json_reply(StatusCode::OK, &json!({"status": "ok"})),
+            (_, ["oidc", rest @ ..]) => self.idp.route(method, rest, query, headers, &body),
+            (&Method::POST, ["control", "oidc", "mode"]) => {
+                let opts: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+                match opts["mode"].as_str().and_then(oidc::TokenMode::parse) {
+                    Some(mode) => {
+                        self.idp.set_mode(mode);
+                        json_reply(StatusCode::OK, &json!({"mode": mode}))
+                    }
+                    None => json_reply(StatusCode::BAD_REQUEST, &json!({"status": 400, "detail": "mode must be normal, expired, wrong-audience, alg-none, forged or wrong-nonce"})),
+                }
+            }
+            (&Method::POST, ["control", "oidc", "rotate-key"]) => {
+                json_reply(StatusCode::OK, &json!({"kid": self.idp.rotate_key()}))
+            }
             (&Method::POST, ["checkout", "ec", "v1", "carts"]) => match checkout::check_cart(&body) {
                 Ok(req) => {
                     let id = self.create_cart(req);
@@ -508,8 +555,14 @@ async fn handle(sim: Arc<Simulator>, req: Request<Incoming>) -> Response<Full<By
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    sim.route(&parts.method, parts.uri.path(), &query, body)
-        .await
+    sim.route(
+        &parts.method,
+        parts.uri.path(),
+        &query,
+        &parts.headers,
+        body,
+    )
+    .await
 }
 
 /// Serves the simulator until `shutdown` completes.

@@ -54,6 +54,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         lookup_limit_per_minute: env_or("LOOKUP_LIMIT_PER_MINUTE", "600")
             .parse()
             .map_err(|_| "LOOKUP_LIMIT_PER_MINUTE must be a number")?,
+        oidc: Some(devstack::dev_oidc(&format!("http://127.0.0.1:{sim_port}"))),
+        cns_domain: None,
     };
     let app = devstack::provisioned_app(
         &clients,

@@ -1,0 +1,1 @@
+shared::http_main!(list_positions::handle);

@@ -1,0 +1,156 @@
+//! Login and logout of the reserved area.
+//!
+//! - `GET /accesso`: the login page (SPID, CIE, and CNS when its host is configured);
+//! - `GET /accesso/avvia?metodo=spid|cie`: to the identity gateway (OIDC);
+//! - `GET /accesso/callback`: the gateway's answer → session → `/area-riservata`;
+//! - `GET /accesso/cns`: on the CNS mutual-TLS host → `/accesso/cns/completa` on the portal's host;
+//! - `POST /esci`: ends the session server-side.
+
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use shared::auth::oidc::LoginMethod;
+use shared::http::request::query_param;
+use shared::http::ApiError;
+use shared::service::login::{self, Failure};
+use shared::service::sessions;
+use shared::web::{self, cookie_name, cookies, pages, read_form, set_cookie, Ctx};
+use shared::App;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let ctx = Ctx::new(app, &req);
+    let get = req.method() == lambda_http::http::Method::GET;
+    let path = req.uri().path().to_owned();
+    match (get, path.as_str()) {
+        (true, "/accesso") => {
+            let (message, alert, status) = match query_param(&req, "esito").as_deref() {
+                Some("uscito") => (Some(ctx.t.logged_out), "alert-success", StatusCode::OK),
+                Some("annullato") => (Some(ctx.t.login_cancelled), "alert-info", StatusCode::OK),
+                _ => (None, "", StatusCode::OK),
+            };
+            login_page(app, &ctx, message, alert, status)
+        }
+        (true, "/accesso/avvia") => start(app, &ctx, &req).await,
+        (true, "/accesso/callback") => callback(app, &ctx, &req).await,
+        (true, "/accesso/cns") => match login::cns(app, &req).await {
+            Ok(code) => redirect(
+                app,
+                &ctx,
+                &format!(
+                    "{}/accesso/cns/completa?codice={code}",
+                    app.settings.public_base_url
+                ),
+                &[],
+            ),
+            Err(e) => login_failed(app, &ctx, e.status(), ctx.t.login_failed),
+        },
+        (true, "/accesso/cns/completa") => {
+            let code = query_param(&req, "codice").unwrap_or_default();
+            finish(app, &ctx, login::cns_complete(app, &code).await)
+        }
+        (false, "/esci") => logout(app, &ctx, &req).await,
+        _ => web::error_page(app, &ctx, ApiError::MethodNotAllowed),
+    }
+}
+
+fn login_page(
+    app: &App,
+    ctx: &Ctx,
+    message: Option<&str>,
+    alert: &str,
+    status: StatusCode,
+) -> Response<Body> {
+    let page = pages::LoginPage {
+        ctx,
+        enabled: app.identity.is_some(),
+        cns_url: app
+            .settings
+            .cns_domain
+            .as_ref()
+            .map(|d| format!("https://{d}/accesso/cns")),
+        message,
+        alert,
+        dev: app.settings.dev_identity_provider,
+    };
+    web::render(app, ctx, status, &page)
+}
+
+fn login_failed(app: &App, ctx: &Ctx, status: StatusCode, message: &str) -> Response<Body> {
+    login_page(app, ctx, Some(message), "alert-danger", status)
+}
+
+/// A 303 with cookies (the login cookie is cleared on the way).
+fn redirect(app: &App, ctx: &Ctx, to: &str, extra: &[String]) -> Response<Body> {
+    let mut cookies = extra.to_vec();
+    cookies.push(set_cookie(app, login::LOGIN_COOKIE, "", Some(0)));
+    web::see_other(app, ctx, to, &cookies)
+}
+
+async fn start(app: &App, ctx: &Ctx, req: &Request) -> Response<Body> {
+    let method = match query_param(req, "metodo")
+        .as_deref()
+        .and_then(LoginMethod::parse)
+    {
+        Some(m @ (LoginMethod::Spid | LoginMethod::Cie)) => m,
+        _ => return login_failed(app, ctx, StatusCode::BAD_REQUEST, ctx.t.login_failed),
+    };
+    if app.identity.is_none() {
+        return login_page(app, ctx, None, "", StatusCode::NOT_FOUND);
+    }
+    match login::start(app, method).await {
+        Ok((url, state)) => {
+            let bind = set_cookie(
+                app,
+                login::LOGIN_COOKIE,
+                &state,
+                Some(login::LOGIN_TTL.num_seconds() as u64),
+            );
+            web::see_other(app, ctx, &url, &[bind])
+        }
+        Err(e) => web::error_page(app, ctx, e),
+    }
+}
+
+async fn callback(app: &App, ctx: &Ctx, req: &Request) -> Response<Body> {
+    let state = query_param(req, "state").unwrap_or_default();
+    let bound = cookies(req)
+        .get(&cookie_name(app, login::LOGIN_COOKIE))
+        .cloned();
+    let code = query_param(req, "code");
+    let error = query_param(req, "error");
+    let result = login::callback(
+        app,
+        &state,
+        bound.as_deref(),
+        code.as_deref(),
+        error.as_deref(),
+    )
+    .await;
+    finish(app, ctx, result)
+}
+
+fn finish(app: &App, ctx: &Ctx, result: Result<String, Failure>) -> Response<Body> {
+    match result {
+        Ok(session_cookie) => redirect(app, ctx, "/area-riservata", &[session_cookie]),
+        Err(Failure::Cancelled) => redirect(app, ctx, "/accesso?esito=annullato", &[]),
+        Err(e @ (Failure::State | Failure::Refused(_))) => {
+            tracing::warn!(error = %e, "login refused");
+            let mut r = login_failed(app, ctx, StatusCode::UNAUTHORIZED, ctx.t.login_failed);
+            if let Ok(v) = HeaderValue::from_str(&set_cookie(app, login::LOGIN_COOKIE, "", Some(0)))
+            {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(Failure::Api(e)) => web::error_page(app, ctx, e),
+    }
+}
+
+async fn logout(app: &App, ctx: &Ctx, req: &Request) -> Response<Body> {
+    if let Err(e) = read_form(app, req) {
+        return web::error_page(app, ctx, e);
+    }
+    match sessions::end(app, req).await {
+        Ok(clear) => web::see_other(app, ctx, "/accesso?esito=uscito", &[clear]),
+        Err(e) => web::error_page(app, ctx, e),
+    }
+}

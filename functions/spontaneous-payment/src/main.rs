@@ -1,0 +1,1 @@
+shared::http_main!(spontaneous_payment::handle);

@@ -1,0 +1,931 @@
+//! Verification of an OpenID Connect ID token (a compact JWS, RFC 7515/7519)
+//! against the identity provider's JWKS (RFC 7517). Pure: no I/O, no clock.
+//!
+//! Only `RS256` (RSASSA-PKCS1-v1_5 with SHA-256, keys of 2048 to 8192 bits) and
+//! `ES256` (ECDSA P-256 with SHA-256, the 64-byte `r || s` signature of RFC 7518
+//! §3.4) are accepted. The key is chosen by `kid` among the JWKS's keys and never
+//! from the token's own header (`jwk`, `jku`, `x5u`, `x5c` are ignored).
+
+use std::fmt;
+
+use aws_lc_rs::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use crate::domain::FiscalCode;
+
+/// Longest token accepted (SPID/CIE ID tokens are a few kilobytes).
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Why an ID token is refused. The messages are for logs: they carry no personal
+/// data and no part of the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not three base64url parts of JSON objects, too long, or an unsupported critical header.
+    #[error("malformed token: {0}")]
+    Malformed(&'static str),
+    /// `alg` is not RS256 or ES256 (`none`, `HS256`, ...).
+    #[error("unsupported signature algorithm {0:?}")]
+    UnsupportedAlgorithm(String),
+    /// No `kid`, and the JWKS does not have exactly one usable key.
+    #[error("the token names no key and the key set has more than one")]
+    MissingKeyId,
+    /// The `kid` is not in the JWKS.
+    #[error("the token's key is not in the key set")]
+    UnknownKey,
+    /// The key's type (or declared `alg`) does not match the token's `alg`.
+    #[error("the token's algorithm does not match its key")]
+    KeyMismatch,
+    #[error("invalid signature")]
+    BadSignature,
+    #[error("missing claim {0}")]
+    MissingClaim(&'static str),
+    /// A claim of the wrong JSON type or form.
+    #[error("invalid claim {0}")]
+    InvalidClaim(&'static str),
+    #[error("wrong issuer")]
+    WrongIssuer,
+    #[error("the token is not meant for this client (aud)")]
+    WrongAudience,
+    #[error("the token was issued to another party (azp)")]
+    WrongAuthorizedParty,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token was issued in the future (iat)")]
+    IssuedInFuture,
+    #[error("the token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("wrong nonce")]
+    WrongNonce,
+    /// `fiscal_number` is missing or is not a valid codice fiscale.
+    #[error("missing or invalid fiscal_number")]
+    InvalidFiscalNumber,
+}
+
+/// What the relying party expects of the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectations {
+    /// The issuer, compared exactly with `iss`.
+    pub issuer: String,
+    /// The client id: must be in `aud`.
+    pub audience: String,
+    /// The nonce sent in the authorization request.
+    pub nonce: String,
+    /// Clock skew tolerated on `exp`, `iat` and `nbf`.
+    pub leeway_secs: i64,
+}
+
+impl Expectations {
+    /// The default leeway (60 s).
+    pub const LEEWAY_SECS: i64 = 60;
+
+    pub fn new(issuer: &str, audience: &str, nonce: &str) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            nonce: nonce.to_owned(),
+            leeway_secs: Self::LEEWAY_SECS,
+        }
+    }
+}
+
+/// The verified claims of an ID token.
+#[derive(Clone, PartialEq)]
+pub struct Claims {
+    pub sub: String,
+    /// From `fiscal_number` (`TINIT-<CF>`, or a bare CF).
+    pub fiscal_code: FiscalCode,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// Every claim, as sent.
+    pub raw: Value,
+}
+
+impl fmt::Debug for Claims {
+    /// Personal data stays out of debug output.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claims")
+            .field("fiscal_code", &self.fiscal_code.masked())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Alg {
+    Rs256,
+    Es256,
+}
+
+impl Alg {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "RS256" => Some(Alg::Rs256),
+            "ES256" => Some(Alg::Es256),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum KeyMaterial {
+    /// Big-endian modulus and exponent, without leading zeros.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// Uncompressed P-256 point `04 || x || y`.
+    P256 { point: Vec<u8> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Jwk {
+    kid: Option<String>,
+    /// The `alg` the JWK is restricted to, if any.
+    alg: Option<Alg>,
+    key: KeyMaterial,
+}
+
+impl Jwk {
+    fn suits(&self, alg: Alg) -> bool {
+        let kty_ok = matches!(
+            (&self.key, alg),
+            (KeyMaterial::Rsa { .. }, Alg::Rs256) | (KeyMaterial::P256 { .. }, Alg::Es256)
+        );
+        kty_ok && self.alg.is_none_or(|a| a == alg)
+    }
+
+    fn verify(&self, alg: Alg, message: &[u8], sig: &[u8]) -> Result<(), TokenError> {
+        let ok = match (&self.key, alg) {
+            (KeyMaterial::Rsa { n, e }, Alg::Rs256) => RsaPublicKeyComponents { n, e }
+                .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, sig)
+                .is_ok(),
+            (KeyMaterial::P256 { point }, Alg::Es256) => {
+                sig.len() == 64
+                    && UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                        .verify(message, sig)
+                        .is_ok()
+            }
+            _ => return Err(TokenError::KeyMismatch),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(TokenError::BadSignature)
+        }
+    }
+}
+
+/// The JWKS could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid JWKS: {0}")]
+pub struct InvalidJwks(pub &'static str);
+
+/// An identity provider's signing keys. Keys of unsupported types, curves or
+/// algorithms, encryption keys (`use` other than `sig`) and keys that do not
+/// decode are left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+fn b64(s: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(s).ok()
+}
+
+fn strip_leading_zeros(mut b: Vec<u8>) -> Vec<u8> {
+    let zeros = b.iter().take_while(|&&x| x == 0).count();
+    b.drain(..zeros);
+    b
+}
+
+fn parse_jwk(v: &Value) -> Option<Jwk> {
+    let str_field = |name: &str| v.get(name).and_then(Value::as_str);
+    if let Some(u) = v.get("use") {
+        if u.as_str() != Some("sig") {
+            return None;
+        }
+    }
+    let alg = match v.get("alg") {
+        None => None,
+        Some(a) => Some(Alg::parse(a.as_str()?)?),
+    };
+    let kid = match v.get("kid") {
+        None => None,
+        Some(k) => Some(k.as_str()?.to_owned()),
+    };
+    let key = match str_field("kty")? {
+        "RSA" => {
+            let n = strip_leading_zeros(b64(str_field("n")?)?);
+            let e = strip_leading_zeros(b64(str_field("e")?)?);
+            // RS256 keys of 2048 to 8192 bits, exponent of at most 33 bits.
+            if !(256..=1024).contains(&n.len()) || e.is_empty() || e.len() > 5 {
+                return None;
+            }
+            KeyMaterial::Rsa { n, e }
+        }
+        "EC" => {
+            if str_field("crv")? != "P-256" {
+                return None;
+            }
+            let x = b64(str_field("x")?)?;
+            let y = b64(str_field("y")?)?;
+            if x.len() != 32 || y.len() != 32 {
+                return None;
+            }
+            let mut point = Vec::with_capacity(65);
+            point.push(4);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            KeyMaterial::P256 { point }
+        }
+        _ => return None,
+    };
+    Some(Jwk { kid, alg, key })
+}
+
+impl Jwks {
+    /// Parses a JWKS document (`{"keys": [...]}`).
+    pub fn parse(json: &[u8]) -> Result<Self, InvalidJwks> {
+        let v: Value = serde_json::from_slice(json).map_err(|_| InvalidJwks("not JSON"))?;
+        Self::from_value(&v)
+    }
+
+    pub fn from_value(v: &Value) -> Result<Self, InvalidJwks> {
+        let keys = v
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or(InvalidJwks("no keys array"))?;
+        Ok(Self {
+            keys: keys.iter().filter_map(parse_jwk).collect(),
+        })
+    }
+
+    /// How many usable keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Whether a usable key has this `kid`.
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+
+    fn select(&self, kid: Option<&str>, alg: Alg) -> Result<&Jwk, TokenError> {
+        match kid {
+            Some(kid) => {
+                let mut named = self
+                    .keys
+                    .iter()
+                    .filter(|k| k.kid.as_deref() == Some(kid))
+                    .peekable();
+                if named.peek().is_none() {
+                    return Err(TokenError::UnknownKey);
+                }
+                named.find(|k| k.suits(alg)).ok_or(TokenError::KeyMismatch)
+            }
+            None => match self.keys.as_slice() {
+                [only] if only.suits(alg) => Ok(only),
+                [_] => Err(TokenError::KeyMismatch),
+                _ => Err(TokenError::MissingKeyId),
+            },
+        }
+    }
+}
+
+fn json_object(part: &str, what: &'static str) -> Result<Map<String, Value>, TokenError> {
+    let bytes = b64(part).ok_or(TokenError::Malformed(what))?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(TokenError::Malformed(what)),
+    }
+}
+
+/// An algorithm name fit for a log line: short and printable.
+fn loggable(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(16)
+        .collect()
+}
+
+/// A NumericDate (seconds since the epoch; fractions allowed).
+fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<i64>, TokenError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(v) => {
+            if let Some(i) = v.as_i64() {
+                Ok(Some(i))
+            } else {
+                match v.as_f64() {
+                    Some(f) if f.is_finite() && f.abs() < 1e15 => Ok(Some(f.floor() as i64)),
+                    _ => Err(TokenError::InvalidClaim(name)),
+                }
+            }
+        }
+    }
+}
+
+fn optional_string(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<String>, TokenError> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(TokenError::InvalidClaim(name)),
+    }
+}
+
+fn required_string<'a>(
+    claims: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<&'a str, TokenError> {
+    match claims.get(name) {
+        None => Err(TokenError::MissingClaim(name)),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(TokenError::InvalidClaim(name)),
+    }
+}
+
+/// The codice fiscale of SPID's `fiscalNumber` (`TINIT-<CF>`); a bare CF is accepted.
+pub fn parse_fiscal_number(s: &str) -> Option<FiscalCode> {
+    let cf = match s.get(..6) {
+        Some(p) if p.eq_ignore_ascii_case("TINIT-") => &s[6..],
+        _ => s,
+    };
+    if cf.len() != cf.trim().len() {
+        return None;
+    }
+    FiscalCode::parse(cf).ok()
+}
+
+/// Verifies `token` (signature, then claims) and returns its claims. `now` is
+/// the current time in seconds since the epoch.
+pub fn verify_id_token(
+    token: &str,
+    jwks: &Jwks,
+    expect: &Expectations,
+    now: i64,
+) -> Result<Claims, TokenError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::Malformed("too long"));
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed("not three parts"));
+    };
+    let header = json_object(h, "header")?;
+    let alg = match header.get("alg") {
+        Some(Value::String(a)) => {
+            Alg::parse(a).ok_or_else(|| TokenError::UnsupportedAlgorithm(loggable(a)))?
+        }
+        Some(_) => return Err(TokenError::Malformed("header alg")),
+        None => return Err(TokenError::Malformed("no alg")),
+    };
+    if header.contains_key("crit") {
+        return Err(TokenError::Malformed("critical header"));
+    }
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(k)) => Some(k.as_str()),
+        Some(_) => return Err(TokenError::Malformed("header kid")),
+    };
+    let key = jwks.select(kid, alg)?;
+    let sig = b64(s).ok_or(TokenError::Malformed("signature"))?;
+    let signed = &token[..h.len() + 1 + p.len()];
+    key.verify(alg, signed.as_bytes(), &sig)?;
+
+    // The signature is good: now the claims.
+    let claims = json_object(p, "payload")?;
+    if required_string(&claims, "iss")? != expect.issuer {
+        return Err(TokenError::WrongIssuer);
+    }
+    let audience_ok = match claims.get("aud") {
+        None => return Err(TokenError::MissingClaim("aud")),
+        Some(Value::String(a)) => a == &expect.audience,
+        Some(Value::Array(list)) => {
+            let mut found = false;
+            for a in list {
+                match a.as_str() {
+                    Some(a) => found |= a == expect.audience,
+                    None => return Err(TokenError::InvalidClaim("aud")),
+                }
+            }
+            if found && list.len() > 1 && !claims.contains_key("azp") {
+                return Err(TokenError::WrongAuthorizedParty);
+            }
+            found
+        }
+        Some(_) => return Err(TokenError::InvalidClaim("aud")),
+    };
+    if !audience_ok {
+        return Err(TokenError::WrongAudience);
+    }
+    if let Some(azp) = claims.get("azp") {
+        if azp.as_str() != Some(expect.audience.as_str()) {
+            return Err(TokenError::WrongAuthorizedParty);
+        }
+    }
+    let leeway = expect.leeway_secs.max(0);
+    let exp = numeric_date(&claims, "exp")?.ok_or(TokenError::MissingClaim("exp"))?;
+    if now.saturating_sub(leeway) >= exp {
+        return Err(TokenError::Expired);
+    }
+    let iat = numeric_date(&claims, "iat")?.ok_or(TokenError::MissingClaim("iat"))?;
+    if iat > now.saturating_add(leeway) {
+        return Err(TokenError::IssuedInFuture);
+    }
+    if let Some(nbf) = numeric_date(&claims, "nbf")? {
+        if nbf > now.saturating_add(leeway) {
+            return Err(TokenError::NotYetValid);
+        }
+    }
+    let nonce = required_string(&claims, "nonce")?;
+    if expect.nonce.is_empty()
+        || !bool::from(subtle::ConstantTimeEq::ct_eq(
+            nonce.as_bytes(),
+            expect.nonce.as_bytes(),
+        ))
+    {
+        return Err(TokenError::WrongNonce);
+    }
+    let sub = required_string(&claims, "sub")?;
+    if sub.is_empty() {
+        return Err(TokenError::InvalidClaim("sub"));
+    }
+    let fiscal_code = match claims.get("fiscal_number") {
+        Some(Value::String(f)) => parse_fiscal_number(f).ok_or(TokenError::InvalidFiscalNumber)?,
+        _ => return Err(TokenError::InvalidFiscalNumber),
+    };
+    Ok(Claims {
+        sub: sub.to_owned(),
+        fiscal_code,
+        given_name: optional_string(&claims, "given_name")?,
+        family_name: optional_string(&claims, "family_name")?,
+        raw: Value::Object(claims),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::signer::{compact, JwtSigner};
+    use serde_json::json;
+    use std::sync::OnceLock;
+
+    const ISS: &str = "https://idp.example.it/oidc";
+    const CLIENT: &str = "portale";
+    const NONCE: &str = "n-0S6_WzA2Mj";
+    const NOW: i64 = 1_800_000_000;
+
+    fn es() -> &'static JwtSigner {
+        static K: OnceLock<JwtSigner> = OnceLock::new();
+        K.get_or_init(|| JwtSigner::generate_es256("ec-1"))
+    }
+
+    fn rs() -> &'static JwtSigner {
+        static K: OnceLock<JwtSigner> = OnceLock::new();
+        K.get_or_init(|| JwtSigner::generate_rs256("rsa-1"))
+    }
+
+    fn jwks() -> Jwks {
+        Jwks::from_value(&JwtSigner::jwks(&[es(), rs()])).unwrap()
+    }
+
+    fn expect() -> Expectations {
+        Expectations::new(ISS, CLIENT, NONCE)
+    }
+
+    fn claims() -> Value {
+        json!({
+            "iss": ISS, "sub": "abc-123", "aud": CLIENT, "iat": NOW - 5, "exp": NOW + 300,
+            "nonce": NONCE, "fiscal_number": "TINIT-RSSMRA85T10A562S",
+            "given_name": "Mario", "family_name": "Rossi", "acr": "https://www.spid.gov.it/SpidL2"
+        })
+    }
+
+    fn with(changes: Value) -> Value {
+        let mut c = claims();
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                c.as_object_mut().unwrap().remove(k);
+            } else {
+                c[k] = v.clone();
+            }
+        }
+        c
+    }
+
+    fn check(token: &str) -> Result<Claims, TokenError> {
+        verify_id_token(token, &jwks(), &expect(), NOW)
+    }
+
+    #[test]
+    fn valid_es256_and_rs256_tokens_pass() {
+        for signer in [es(), rs()] {
+            let c = check(&signer.sign(&claims())).unwrap();
+            assert_eq!(c.sub, "abc-123");
+            assert_eq!(c.fiscal_code.as_str(), "RSSMRA85T10A562S");
+            assert_eq!(c.given_name.as_deref(), Some("Mario"));
+            assert_eq!(c.family_name.as_deref(), Some("Rossi"));
+            assert_eq!(c.raw["acr"], "https://www.spid.gov.it/SpidL2");
+            assert!(!format!("{c:?}").contains("RSSMRA85T10A562S"));
+        }
+    }
+
+    #[test]
+    fn bare_fiscal_code_multi_audience_with_azp_and_leeway_pass() {
+        let t = es().sign(&with(json!({"fiscal_number": "cntchr83t41d969d",
+            "aud": ["other", CLIENT], "azp": CLIENT, "exp": NOW - 30, "iat": NOW + 30, "nbf": NOW + 30,
+            "given_name": null})));
+        let c = check(&t).unwrap();
+        assert_eq!(c.fiscal_code.as_str(), "CNTCHR83T41D969D");
+        assert_eq!(c.given_name, None);
+        // A one-element array needs no azp.
+        assert!(check(&es().sign(&with(json!({"aud": [CLIENT]})))).is_ok());
+    }
+
+    #[test]
+    fn a_single_key_may_be_used_without_kid() {
+        let only = Jwks::from_value(&JwtSigner::jwks(&[es()])).unwrap();
+        let t = es().sign_with_header(&json!({"alg": "ES256"}), &claims());
+        assert!(verify_id_token(&t, &only, &expect(), NOW).is_ok());
+        assert_eq!(check(&t).unwrap_err(), TokenError::MissingKeyId);
+        // The single key is RSA, the token says ES256.
+        let only_rsa = Jwks::from_value(&JwtSigner::jwks(&[rs()])).unwrap();
+        assert_eq!(
+            verify_id_token(&t, &only_rsa, &expect(), NOW).unwrap_err(),
+            TokenError::KeyMismatch
+        );
+    }
+
+    #[test]
+    fn tampered_payload_is_refused() {
+        let t = es().sign(&claims());
+        let parts: Vec<&str> = t.split('.').collect();
+        let other = URL_SAFE_NO_PAD
+            .encode(with(json!({"fiscal_number": "TINIT-CNTCHR83T41D969D"})).to_string());
+        let forged = format!("{}.{}.{}", parts[0], other, parts[2]);
+        assert_eq!(check(&forged).unwrap_err(), TokenError::BadSignature);
+        let rt = rs().sign(&claims());
+        let parts: Vec<&str> = rt.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], other, parts[2]);
+        assert_eq!(check(&forged).unwrap_err(), TokenError::BadSignature);
+    }
+
+    #[test]
+    fn signature_by_another_key_is_refused() {
+        let impostor = JwtSigner::generate_es256("ec-1");
+        assert_eq!(
+            check(&impostor.sign(&claims())).unwrap_err(),
+            TokenError::BadSignature
+        );
+        // An RSA signature under the EC key's kid.
+        let t = rs().sign_with_header(&json!({"alg": "RS256", "kid": "ec-1"}), &claims());
+        assert_eq!(check(&t).unwrap_err(), TokenError::KeyMismatch);
+        // An EC token claiming the RSA key.
+        let t = es().sign_with_header(&json!({"alg": "ES256", "kid": "rsa-1"}), &claims());
+        assert_eq!(check(&t).unwrap_err(), TokenError::KeyMismatch);
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        for alg in ["none", "None", "NONE"] {
+            let header = json!({"alg": alg, "kid": "ec-1"});
+            for sig in [&b""[..], b"x"] {
+                let t = compact(&header, &claims(), sig);
+                assert_eq!(
+                    check(&t).unwrap_err(),
+                    TokenError::UnsupportedAlgorithm(alg.into())
+                );
+            }
+        }
+        // Without the third part at all.
+        let t = compact(&json!({"alg": "none"}), &claims(), b"");
+        let t = t.trim_end_matches('.');
+        assert_eq!(
+            check(t).unwrap_err(),
+            TokenError::Malformed("not three parts")
+        );
+    }
+
+    #[test]
+    fn hs256_with_the_public_key_as_secret_is_refused() {
+        use aws_lc_rs::hmac;
+        for (signer, kid) in [(es(), "ec-1"), (rs(), "rsa-1")] {
+            let header = json!({"alg": "HS256", "kid": kid});
+            let unsigned = compact(&header, &claims(), b"");
+            let signing_input = unsigned.trim_end_matches('.');
+            let secret = signer.public_jwk().to_string();
+            let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+            let tag = hmac::sign(&key, signing_input.as_bytes());
+            let t = compact(&header, &claims(), tag.as_ref());
+            assert_eq!(
+                check(&t).unwrap_err(),
+                TokenError::UnsupportedAlgorithm("HS256".into())
+            );
+        }
+        for alg in ["RS512", "ES384", "PS256", "EdDSA", "es256"] {
+            let t = es().sign_with_header(&json!({"alg": alg, "kid": "ec-1"}), &claims());
+            assert!(matches!(
+                check(&t).unwrap_err(),
+                TokenError::UnsupportedAlgorithm(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn unknown_or_missing_kid_is_refused() {
+        let t = es().sign_with_header(&json!({"alg": "ES256", "kid": "other"}), &claims());
+        assert_eq!(check(&t).unwrap_err(), TokenError::UnknownKey);
+        let t = es().sign_with_header(&json!({"alg": "ES256", "kid": 7}), &claims());
+        assert_eq!(check(&t).unwrap_err(), TokenError::Malformed("header kid"));
+        let empty = Jwks::default();
+        assert_eq!(
+            verify_id_token(&es().sign(&claims()), &empty, &expect(), NOW).unwrap_err(),
+            TokenError::UnknownKey
+        );
+    }
+
+    #[test]
+    fn embedded_keys_and_critical_headers_are_not_honoured() {
+        let impostor = JwtSigner::generate_es256("mine");
+        let header = json!({"alg": "ES256", "kid": "mine", "jwk": impostor.public_jwk()});
+        let t = impostor.sign_with_header(&header, &claims());
+        assert_eq!(check(&t).unwrap_err(), TokenError::UnknownKey);
+        let t = es().sign_with_header(
+            &json!({"alg": "ES256", "kid": "ec-1", "crit": ["exp"]}),
+            &claims(),
+        );
+        assert_eq!(
+            check(&t).unwrap_err(),
+            TokenError::Malformed("critical header")
+        );
+    }
+
+    #[test]
+    fn expired_and_future_tokens_are_refused() {
+        let cases = [
+            (json!({"exp": NOW - 61}), TokenError::Expired),
+            (json!({"exp": NOW - 60}), TokenError::Expired),
+            (json!({"exp": null}), TokenError::MissingClaim("exp")),
+            (json!({"exp": "tomorrow"}), TokenError::InvalidClaim("exp")),
+            (json!({"iat": NOW + 61}), TokenError::IssuedInFuture),
+            (json!({"iat": null}), TokenError::MissingClaim("iat")),
+            (json!({"nbf": NOW + 120}), TokenError::NotYetValid),
+        ];
+        for (change, err) in cases {
+            assert_eq!(check(&es().sign(&with(change))).unwrap_err(), err);
+        }
+        assert!(check(&es().sign(&with(json!({"exp": NOW - 59})))).is_ok());
+        assert!(check(&es().sign(&with(json!({"exp": (NOW + 10) as f64 + 0.5})))).is_ok());
+    }
+
+    #[test]
+    fn issuer_audience_and_azp_are_checked() {
+        let cases = [
+            (
+                json!({"iss": "https://evil.example/oidc"}),
+                TokenError::WrongIssuer,
+            ),
+            (json!({"iss": format!("{ISS}/")}), TokenError::WrongIssuer),
+            (json!({"iss": null}), TokenError::MissingClaim("iss")),
+            (json!({"aud": "other"}), TokenError::WrongAudience),
+            (json!({"aud": ["a", "b"]}), TokenError::WrongAudience),
+            (json!({"aud": []}), TokenError::WrongAudience),
+            (json!({"aud": null}), TokenError::MissingClaim("aud")),
+            (json!({"aud": 5}), TokenError::InvalidClaim("aud")),
+            (json!({"aud": [CLIENT, 5]}), TokenError::InvalidClaim("aud")),
+            (
+                json!({"aud": [CLIENT, "other"]}),
+                TokenError::WrongAuthorizedParty,
+            ),
+            (
+                json!({"aud": [CLIENT, "other"], "azp": "other"}),
+                TokenError::WrongAuthorizedParty,
+            ),
+            (json!({"azp": "other"}), TokenError::WrongAuthorizedParty),
+        ];
+        for (change, err) in cases {
+            assert_eq!(
+                check(&es().sign(&with(change.clone()))).unwrap_err(),
+                err,
+                "{change}"
+            );
+        }
+    }
+
+    #[test]
+    fn nonce_subject_and_fiscal_number_are_checked() {
+        let cases = [
+            (json!({"nonce": "other"}), TokenError::WrongNonce),
+            (
+                json!({"nonce": format!("{NONCE}x")}),
+                TokenError::WrongNonce,
+            ),
+            (json!({"nonce": null}), TokenError::MissingClaim("nonce")),
+            (json!({"sub": null}), TokenError::MissingClaim("sub")),
+            (json!({"sub": ""}), TokenError::InvalidClaim("sub")),
+            (
+                json!({"fiscal_number": null}),
+                TokenError::InvalidFiscalNumber,
+            ),
+            (
+                json!({"fiscal_number": "TINIT-RSSMRA85T10A562X"}),
+                TokenError::InvalidFiscalNumber,
+            ),
+            (
+                json!({"fiscal_number": "TINXX-RSSMRA85T10A562S"}),
+                TokenError::InvalidFiscalNumber,
+            ),
+            (
+                json!({"fiscal_number": " RSSMRA85T10A562S"}),
+                TokenError::InvalidFiscalNumber,
+            ),
+            (
+                json!({"fiscal_number": 12}),
+                TokenError::InvalidFiscalNumber,
+            ),
+            (
+                json!({"given_name": 12}),
+                TokenError::InvalidClaim("given_name"),
+            ),
+        ];
+        for (change, err) in cases {
+            assert_eq!(
+                check(&es().sign(&with(change.clone()))).unwrap_err(),
+                err,
+                "{change}"
+            );
+        }
+        let mut e = expect();
+        e.nonce = String::new();
+        let t = es().sign(&with(json!({"nonce": ""})));
+        assert_eq!(
+            verify_id_token(&t, &jwks(), &e, NOW).unwrap_err(),
+            TokenError::WrongNonce
+        );
+    }
+
+    #[test]
+    fn malformed_inputs_are_refused() {
+        let good = es().sign(&claims());
+        let parts: Vec<&str> = good.split('.').collect();
+        let cases: Vec<(String, TokenError)> = vec![
+            (String::new(), TokenError::Malformed("not three parts")),
+            ("a.b".into(), TokenError::Malformed("not three parts")),
+            (
+                format!("{good}.x"),
+                TokenError::Malformed("not three parts"),
+            ),
+            ("!!.b.c".into(), TokenError::Malformed("header")),
+            (
+                format!(
+                    "{}.{}.{}",
+                    URL_SAFE_NO_PAD.encode("[1]"),
+                    parts[1],
+                    parts[2]
+                ),
+                TokenError::Malformed("header"),
+            ),
+            (
+                format!("{}=.{}.{}", parts[0], parts[1], parts[2]),
+                TokenError::Malformed("header"),
+            ),
+            (
+                format!("{}.{}.{}", URL_SAFE_NO_PAD.encode("{}"), parts[1], parts[2]),
+                TokenError::Malformed("no alg"),
+            ),
+            (
+                format!("{}.{}.{}", parts[0], parts[1], "***"),
+                TokenError::Malformed("signature"),
+            ),
+            (
+                format!("{}.{}.{}", parts[0], parts[1], &parts[2][..40]),
+                TokenError::BadSignature,
+            ),
+            (
+                "x".repeat(MAX_TOKEN_LEN + 1),
+                TokenError::Malformed("too long"),
+            ),
+        ];
+        for (t, err) in cases {
+            assert_eq!(check(&t).unwrap_err(), err, "{t}");
+        }
+        // A valid signature over a payload that is not JSON.
+        let h = URL_SAFE_NO_PAD.encode(json!({"alg": "ES256", "kid": "ec-1"}).to_string());
+        let p = URL_SAFE_NO_PAD.encode("not json");
+        let sig = es().sign_bytes(format!("{h}.{p}").as_bytes());
+        let t = format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(sig));
+        assert_eq!(check(&t).unwrap_err(), TokenError::Malformed("payload"));
+    }
+
+    #[test]
+    fn jwks_parsing_skips_unusable_keys() {
+        let mut keys = vec![es().public_jwk(), rs().public_jwk()];
+        keys.push(json!({"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"}));
+        keys.push(json!({"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA", "kid": "p384"}));
+        let mut enc = es().public_jwk();
+        enc["use"] = json!("enc");
+        enc["kid"] = json!("enc");
+        keys.push(enc);
+        let mut short = rs().public_jwk();
+        short["n"] = json!(URL_SAFE_NO_PAD.encode([0xffu8; 128]));
+        short["kid"] = json!("rsa-1024");
+        keys.push(short);
+        keys.push(json!({"kty": "RSA", "n": "***", "e": "AQAB", "kid": "bad"}));
+        let mut rs512 = rs().public_jwk();
+        rs512["alg"] = json!("RS512");
+        rs512["kid"] = json!("rs512");
+        keys.push(rs512);
+        let jwks = Jwks::from_value(&json!({ "keys": keys })).unwrap();
+        assert_eq!(jwks.len(), 2);
+        assert!(jwks.has_kid("ec-1") && jwks.has_kid("rsa-1") && !jwks.has_kid("hmac"));
+        assert!(Jwks::parse(b"{}").is_err());
+        assert!(Jwks::parse(b"nope").is_err());
+        assert!(Jwks::parse(br#"{"keys": []}"#).unwrap().is_empty());
+        // A JWK restricted to RS256 refuses an ES256 key of the same kid.
+        let mut only_rs = es().public_jwk();
+        only_rs["alg"] = json!("RS256");
+        let jwks = Jwks::from_value(&json!({ "keys": [only_rs] })).unwrap();
+        assert_eq!(
+            verify_id_token(&es().sign(&claims()), &jwks, &expect(), NOW).unwrap_err(),
+            TokenError::KeyMismatch
+        );
+    }
+
+    #[test]
+    fn fiscal_numbers() {
+        assert_eq!(
+            parse_fiscal_number("TINIT-RSSMRA85T10A562S")
+                .unwrap()
+                .as_str(),
+            "RSSMRA85T10A562S"
+        );
+        assert!(parse_fiscal_number("tinit-RSSMRA85T10A562S").is_some());
+        assert!(parse_fiscal_number("RSSMRA85T10A562S").is_some());
+        assert!(parse_fiscal_number("TINIT-01234567897").is_some());
+        assert!(parse_fiscal_number("TINIT-").is_none());
+        assert!(parse_fiscal_number("").is_none());
+        assert!(parse_fiscal_number("TINIT-è").is_none());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn valid_es256() -> &'static String {
+            static T: OnceLock<String> = OnceLock::new();
+            T.get_or_init(|| es().sign(&claims()))
+        }
+
+        proptest! {
+            #[test]
+            fn arbitrary_strings_never_panic(s in ".{0,400}") {
+                let _ = check(&s);
+            }
+
+            #[test]
+            fn arbitrary_three_part_tokens_never_panic(
+                h in "[A-Za-z0-9_=-]{0,60}", p in "[A-Za-z0-9_=-]{0,60}", s in "[A-Za-z0-9_=-]{0,90}"
+            ) {
+                let _ = check(&format!("{h}.{p}.{s}"));
+            }
+
+            #[test]
+            fn arbitrary_json_parts_never_panic(
+                header in prop::collection::hash_map("[a-z]{1,4}", "[A-Za-z0-9]{0,8}", 0..4),
+                payload in ".{0,80}", sig in prop::collection::vec(any::<u8>(), 0..80)
+            ) {
+                let mut h: Value = serde_json::to_value(&header).unwrap();
+                h["alg"] = json!("ES256");
+                let t = format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(h.to_string()),
+                    URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(sig));
+                prop_assert!(check(&t).is_err());
+            }
+
+            #[test]
+            fn any_one_character_change_is_refused(i in 0usize..2000, c in "[A-Za-z0-9_.-]") {
+                let good = valid_es256();
+                let i = i % good.len();
+                let c = c.chars().next().unwrap();
+                prop_assume!(good.as_bytes()[i] != c as u8);
+                let mut t = good.clone().into_bytes();
+                t[i] = c as u8;
+                prop_assert!(check(&String::from_utf8(t).unwrap()).is_err());
+            }
+
+            #[test]
+            fn arbitrary_jwks_never_panic(s in ".{0,200}") {
+                let _ = Jwks::parse(s.as_bytes());
+            }
+        }
+    }
+}

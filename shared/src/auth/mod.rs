@@ -1,0 +1,11 @@
+//! Citizens' login: the portal as an OpenID Connect relying party of a SPID/CIE
+//! identity gateway.
+//!
+//! - [`jwt`]: ID token verification against the provider's JWKS (pure);
+//! - [`oidc`]: the login attempt's secrets, the [`oidc::IdentityProvider`] port
+//!   and its HTTP implementation [`oidc::OidcProvider`], settings from the environment;
+//! - [`signer`]: a JWT signer for tests and the development identity provider.
+
+pub mod jwt;
+pub mod oidc;
+pub mod signer;

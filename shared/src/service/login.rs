@@ -1,0 +1,248 @@
+//! Login to the reserved area.
+//!
+//! - SPID and CIE: the portal is an OpenID Connect relying party of an identity
+//!   gateway (authorization code + PKCE + nonce + state). The state, nonce and
+//!   code verifier wait server-side, single use, for ten minutes; a short-lived
+//!   cookie binds the login to the browser that started it.
+//! - CNS: mutual TLS on a dedicated host. API Gateway verifies the smart card's
+//!   certificate against the CNS truststore and passes its subject to the
+//!   function, which hands the login over to the portal's host with a
+//!   single-use code valid for one minute (cookies are per host).
+
+use chrono::Duration;
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde_json::json;
+
+use crate::auth::oidc::{AuthRequest, IdentityProvider, LoginError, LoginMethod};
+use crate::domain::FiscalCode;
+use crate::http::ApiError;
+use crate::service::sessions::{self, SignedIn};
+use crate::App;
+
+/// The cookie that binds a login to the browser that started it.
+pub const LOGIN_COOKIE: &str = "login";
+
+/// How long a started login may wait for the identity provider's answer.
+pub const LOGIN_TTL: Duration = Duration::minutes(10);
+
+/// How long the CNS hand-off code lives.
+pub const HANDOFF_TTL: Duration = Duration::seconds(60);
+
+/// Why a login did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The citizen cancelled at the identity provider.
+    #[error("login cancelled")]
+    Cancelled,
+    /// Unknown, reused or expired state, or a state of another browser.
+    #[error("login state not valid")]
+    State,
+    /// The identity provider's answer was refused (token not valid).
+    #[error("login refused: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl From<crate::ports::StoreError> for Failure {
+    fn from(e: crate::ports::StoreError) -> Self {
+        Failure::Api(e.into())
+    }
+}
+
+pub fn redirect_uri(app: &App) -> String {
+    format!("{}/accesso/callback", app.settings.public_base_url)
+}
+
+fn provider(app: &App) -> Result<&dyn IdentityProvider, ApiError> {
+    app.identity
+        .as_deref()
+        .ok_or_else(|| ApiError::NotFound("accesso non configurato".into()))
+}
+
+/// Starts a login: returns where to send the browser and the state for the
+/// binding cookie.
+pub async fn start(app: &App, method: LoginMethod) -> Result<(String, String), ApiError> {
+    let idp = provider(app)?;
+    let req = AuthRequest::new();
+    let url = idp
+        .authorize_url(&req, method, &redirect_uri(app))
+        .await
+        .map_err(|e| match e {
+            LoginError::Unavailable(m) | LoginError::Refused(m) => ApiError::Unavailable(m),
+        })?;
+    app.sessions
+        .put_once(
+            &sessions::key(&req.state),
+            &json!({"nonce": req.nonce, "codeVerifier": req.code_verifier, "method": method.code()}),
+            app.clock.now() + LOGIN_TTL,
+        )
+        .await?;
+    Ok((url, req.state))
+}
+
+/// Completes a login from the identity provider's answer; returns the session cookie.
+pub async fn callback(
+    app: &App,
+    state: &str,
+    bound_state: Option<&str>,
+    code: Option<&str>,
+    error: Option<&str>,
+) -> Result<String, Failure> {
+    let idp = provider(app)?;
+    if state.is_empty() || state.len() > 200 || bound_state != Some(state) {
+        return Err(Failure::State);
+    }
+    // Single use: taken even when the answer is an error.
+    let Some(saved) = app
+        .sessions
+        .take_once(&sessions::key(state), app.clock.now())
+        .await?
+    else {
+        return Err(Failure::State);
+    };
+    if error.is_some() {
+        return Err(Failure::Cancelled);
+    }
+    let code = code
+        .filter(|c| !c.is_empty() && c.len() <= 2048)
+        .ok_or(Failure::State)?;
+    let text = |k: &str| saved[k].as_str().unwrap_or_default().to_owned();
+    let method = LoginMethod::parse(&text("method")).unwrap_or(LoginMethod::Spid);
+    let req = AuthRequest {
+        state: state.to_owned(),
+        nonce: text("nonce"),
+        code_verifier: text("codeVerifier"),
+    };
+    let who = idp
+        .redeem(code, &req, method, &redirect_uri(app))
+        .await
+        .map_err(|e| match e {
+            LoginError::Refused(m) => Failure::Refused(m),
+            LoginError::Unavailable(m) => Failure::Api(ApiError::Unavailable(m)),
+        })?;
+    Ok(sessions::start(
+        app,
+        SignedIn {
+            fiscal_code: who.fiscal_code,
+            given_name: who.given_name,
+            family_name: who.family_name,
+            method: method.code().to_owned(),
+        },
+    )
+    .await?)
+}
+
+/// The fiscal code in a CNS certificate's subject: the `serialNumber`
+/// attribute (`TINIT-<CF>`), or the common name `<CF>/<card serial>.<hash>`.
+pub fn fiscal_code_from_dn(dn: &str) -> Option<FiscalCode> {
+    let attrs = dn
+        .split([',', '/'].as_slice())
+        .filter_map(|part| part.split_once('='))
+        .map(|(k, v)| (k.trim().to_ascii_uppercase(), v.trim()));
+    let mut from_cn = None;
+    for (k, v) in attrs {
+        match k.as_str() {
+            "SERIALNUMBER" | "2.5.4.5" => {
+                let cf = v.strip_prefix("TINIT-").unwrap_or(v);
+                if let Ok(c) = FiscalCode::parse(cf) {
+                    return Some(c);
+                }
+            }
+            "CN" | "2.5.4.3" => {
+                let cf: String = v.chars().take(16).collect();
+                if let Ok(c) = FiscalCode::parse(&cf) {
+                    from_cn.get_or_insert(c);
+                }
+            }
+            _ => {}
+        }
+    }
+    from_cn
+}
+
+/// CNS login on its mutual-TLS host: reads the verified certificate's subject
+/// and returns a single-use hand-off code for the portal's host.
+pub async fn cns(app: &App, req: &Request) -> Result<String, ApiError> {
+    let Some(RequestContext::ApiGatewayV2(c)) = req.request_context_ref() else {
+        return Err(ApiError::Unauthorized);
+    };
+    // Only requests that came through the CNS domain carry a verified certificate.
+    let expected = app
+        .settings
+        .cns_domain
+        .as_deref()
+        .ok_or(ApiError::Unauthorized)?;
+    if c.domain_name.as_deref() != Some(expected) {
+        return Err(ApiError::Unauthorized);
+    }
+    let subject = c
+        .authentication
+        .as_ref()
+        .and_then(|a| a.client_cert.as_ref())
+        .and_then(|cert| cert.subject_dn.as_deref())
+        .ok_or(ApiError::Unauthorized)?;
+    let cf = fiscal_code_from_dn(subject).ok_or(ApiError::Unauthorized)?;
+    let code = sessions::secret();
+    app.sessions
+        .put_once(
+            &sessions::key(&code),
+            &json!({"fiscalCode": cf.as_str()}),
+            app.clock.now() + HANDOFF_TTL,
+        )
+        .await?;
+    tracing::info!("CNS login handed off");
+    Ok(code)
+}
+
+/// Completes a CNS login on the portal's host; returns the session cookie.
+pub async fn cns_complete(app: &App, code: &str) -> Result<String, Failure> {
+    if code.is_empty() || code.len() > 200 {
+        return Err(Failure::State);
+    }
+    let saved = app
+        .sessions
+        .take_once(&sessions::key(code), app.clock.now())
+        .await?
+        .ok_or(Failure::State)?;
+    let cf = saved["fiscalCode"]
+        .as_str()
+        .and_then(|c| FiscalCode::parse(c).ok())
+        .ok_or(Failure::State)?;
+    Ok(sessions::start(
+        app,
+        SignedIn {
+            fiscal_code: cf,
+            given_name: None,
+            family_name: None,
+            method: "cns".into(),
+        },
+    )
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_fiscal_code_in_cns_subjects() {
+        let cf = |dn: &str| fiscal_code_from_dn(dn).map(|c| c.to_string());
+        assert_eq!(
+            cf("CN=RSSMRA85T10A562S/7420091000049623.FbPkopq2QwfWENtsDzDLxvGpb0U=,OU=Regione Lombardia,O=Ente,C=IT"),
+            Some("RSSMRA85T10A562S".into())
+        );
+        assert_eq!(
+            cf("SERIALNUMBER=TINIT-CNTCHR83T41D969D,GN=CHIARA,SN=CONTI,CN=CONTI CHIARA,C=IT"),
+            Some("CNTCHR83T41D969D".into())
+        );
+        assert_eq!(
+            cf("2.5.4.5=TINIT-RSSMRA85T10A562S, CN=Mario Rossi"),
+            Some("RSSMRA85T10A562S".into())
+        );
+        assert_eq!(cf("CN=www.example.org,O=Example,C=IT"), None);
+        assert_eq!(cf("SERIALNUMBER=TINIT-RSSMRA85T10A562X"), None);
+        assert_eq!(cf(""), None);
+    }
+}

@@ -1,0 +1,245 @@
+//! Spontaneous payments: a citizen (or a PSP, through paDemandPaymentNotice)
+//! fills a service's form and gets a new position with a new notice number.
+//!
+//! Re-submitting the same request does not create a second position: the
+//! position's iupd is derived from the service and the request's idempotency key,
+//! and the store refuses a second position with the same iupd.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::domain::catalog::Service;
+use crate::domain::position::Debtor;
+use crate::domain::text::{Iupd, ServiceCode};
+use crate::domain::{AmountCents, EcFiscalCode, FieldErrors, Position};
+use crate::http::input::{cents, Reader};
+use crate::http::ApiError;
+use crate::service::positions;
+use crate::App;
+
+/// Longest idempotency key accepted.
+pub const MAX_KEY_LEN: usize = 200;
+
+/// What a citizen asks for: who pays, the form's values, the amount when free.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub debtor: Debtor,
+    pub fields: BTreeMap<String, String>,
+    pub amount_cents: Option<AmountCents>,
+}
+
+/// Every enabled service of the ECs this portal serves, in the ECs' order.
+pub async fn enabled_services(app: &App) -> Result<Vec<Service>, ApiError> {
+    let mut all = Vec::new();
+    for entity in app.entities.iter() {
+        let mut services = app.catalog.services(&entity.fiscal_code).await?;
+        services.retain(|s| s.spontaneous);
+        services.sort_by(|a, b| a.name.cmp(&b.name));
+        all.extend(services);
+    }
+    Ok(all)
+}
+
+/// One enabled service; 404 when unknown or not payable without a notice.
+pub async fn service(app: &App, ec: &str, code: &str) -> Result<Service, ApiError> {
+    let not_found =
+        || ApiError::NotFound("servizio non disponibile per il pagamento spontaneo".into());
+    let ec = EcFiscalCode::parse(ec).map_err(|_| not_found())?;
+    let code = ServiceCode::parse(code).map_err(|_| not_found())?;
+    positions::entity(&app.entities, &ec)?;
+    match app.catalog.service(&ec, &code).await? {
+        Some(s) if s.spontaneous => Ok(s),
+        _ => Err(not_found()),
+    }
+}
+
+/// Reads the JSON body of `POST /api/v1/services/{ec}/{code}/positions`.
+pub fn parse_request(doc: &Value) -> Result<Request, FieldErrors> {
+    let mut r = Reader::default();
+    let req = (|| {
+        let o = r.object(doc, "")?;
+        o.deny_unknown(&mut r, &["debtor", "fields", "amountCents"]);
+        let debtor = o
+            .object(&mut r, "debtor")
+            .and_then(|d| positions::read_debtor(&mut r, &d));
+        let fields = o.opt(&mut r, "fields", |v| {
+            let map = v
+                .as_object()
+                .ok_or("deve essere un oggetto nome → valore")?;
+            map.iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    Value::Number(n) => Ok((k.clone(), n.to_string())),
+                    Value::Null => Ok((k.clone(), String::new())),
+                    _ => Err(format!("{k}: deve essere un testo o un numero")),
+                })
+                .collect::<Result<BTreeMap<_, _>, _>>()
+        });
+        let amount = o.opt(&mut r, "amountCents", cents);
+        Some(Request {
+            debtor: debtor?,
+            fields: fields?.unwrap_or_default(),
+            amount_cents: amount?,
+        })
+    })();
+    r.finish(req)
+}
+
+/// The iupd of the position a request creates: the same key for the same
+/// service always names the same position.
+pub fn iupd_for(service: &Service, key: &str) -> Iupd {
+    let mut h = Sha256::new();
+    h.update(service.ec_fiscal_code.as_str().as_bytes());
+    h.update([0]);
+    h.update(service.code.as_str().as_bytes());
+    h.update([0]);
+    h.update(key.as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(14).map(|b| format!("{b:02x}")).collect();
+    Iupd::parse(&format!("SPO-{hex}")).expect("valid iupd")
+}
+
+/// Checks an idempotency key: 1–200 visible ASCII characters.
+pub fn check_key(key: &str) -> Result<&str, ApiError> {
+    let ok =
+        !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(key)
+    } else {
+        Err(ApiError::Validation(FieldErrors::single(
+            "Idempotency-Key",
+            "intestazione obbligatoria: da 1 a 200 caratteri ASCII visibili",
+        )))
+    }
+}
+
+/// Whether an existing position is what this request would have created.
+fn same_request(
+    p: &Position,
+    debtor: &Debtor,
+    amount: AmountCents,
+    data: &BTreeMap<String, String>,
+) -> bool {
+    p.debtor.fiscal_code == debtor.fiscal_code
+        && p.payment_options.first().map(|o| o.amount_cents) == Some(amount)
+        && &p.service_data == data
+}
+
+/// Creates the position of a spontaneous payment, or returns the one this key
+/// already created (`false`). Every invalid field is named (422).
+pub async fn create(
+    app: &App,
+    service: &Service,
+    req: Request,
+    key: &str,
+) -> Result<(Position, bool), ApiError> {
+    let key = check_key(key)?;
+    let entity = positions::entity(&app.entities, &service.ec_fiscal_code)?;
+    let mut errors = FieldErrors::default();
+    let values = match service.validate_fields(&req.fields) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    let amount = match service.amount.amount(req.amount_cents) {
+        Ok(a) => Some(a),
+        Err(m) => {
+            errors.push("amountCents", m);
+            None
+        }
+    };
+    let (Some(values), Some(amount)) = (values, amount) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let description = service.payment_description(&values);
+    let data: BTreeMap<String, String> = values.as_map().clone();
+    let iupd = iupd_for(service, key);
+    let reuse = |p: Position| {
+        if same_request(&p, &req.debtor, amount, &data) {
+            Ok((p, false))
+        } else {
+            Err(ApiError::Validation(FieldErrors::single(
+                "Idempotency-Key",
+                "chiave già usata per una richiesta diversa",
+            )))
+        }
+    };
+    if let Some(existing) = app.positions.get(&entity.fiscal_code, &iupd).await? {
+        return reuse(existing.value);
+    }
+    let (due, switch_to_expired) = service.due_date(app.clock.today());
+    let debtor =
+        serde_json::to_value(&req.debtor).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let doc = json!({
+        "iupd": iupd.as_str(),
+        "debtor": debtor,
+        "serviceCode": service.code.as_str(),
+        "description": description.as_str(),
+        "switchToExpired": switch_to_expired,
+        "serviceData": data,
+        "paymentOptions": [{
+            "amountCents": amount.cents(), "dueDate": due.to_string(), "description": description.as_str(),
+            "transfers": [{
+                "ecFiscalCode": entity.fiscal_code.as_str(), "iban": service.iban.as_str(),
+                "postalIban": service.postal_iban.as_ref().map(|p| p.as_str()),
+                "amountCents": amount.cents(), "remittanceInformation": description.as_str(),
+                "category": service.category.as_str()}]}]
+    });
+    let draft = positions::parse_draft(&doc).map_err(ApiError::Validation)?;
+    match positions::create(app, &entity.fiscal_code, draft).await {
+        Ok(p) => {
+            tracing::info!(ec = %p.ec_fiscal_code, service = %service.code, iupd = %p.iupd, "spontaneous position created");
+            Ok((p, true))
+        }
+        // The same request, submitted twice at once: the other one won.
+        Err(ApiError::Conflict(_)) => match app.positions.get(&entity.fiscal_code, &iupd).await? {
+            Some(existing) => reuse(existing.value),
+            None => Err(ApiError::Unavailable("concurrent creation".into())),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_checked() {
+        assert!(check_key("a1b2-c3").is_ok());
+        assert!(check_key("").is_err());
+        assert!(check_key("with space").is_err());
+        assert!(check_key(&"x".repeat(201)).is_err());
+        assert!(check_key("àèì").is_err());
+    }
+
+    #[test]
+    fn parses_requests_and_names_invalid_fields() {
+        let ok = parse_request(&json!({"debtor": {"type": "F", "fiscalCode": "RSSMRA85T10A562S", "fullName": "Mario Rossi"},
+            "fields": {"richiedente": "Mario Rossi", "anno": 2026}, "amountCents": 1500}))
+        .unwrap();
+        assert_eq!(ok.fields["anno"], "2026");
+        assert_eq!(ok.amount_cents.unwrap().cents(), 1500);
+        let errs = parse_request(
+            &json!({"debtor": {"type": "F", "fiscalCode": "RSSMRA85T10A562X", "fullName": ""},
+            "fields": {"a": [1]}, "amountCents": -1, "extra": 1}),
+        )
+        .unwrap_err();
+        let mut f = errs.fields();
+        f.sort();
+        assert_eq!(
+            f,
+            vec![
+                "amountCents",
+                "debtor.fiscalCode",
+                "debtor.fullName",
+                "extra",
+                "fields"
+            ]
+        );
+    }
+}
