@@ -3,13 +3,11 @@
 //! every error is `outcome=KO` with the fault code pagoPA prescribes.
 
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
-use serde_json::json;
 
 use crate::domain::position::{NotPayable, Payment, Recorded, TransitionError};
 use crate::domain::receipt::Anomaly;
 use crate::domain::{EcFiscalCode, Entity, NoticeNumber, Position};
 use crate::ports::{Activation, ReceiptRecord, StoreError, Versioned};
-use crate::service::positions;
 use crate::soap::messages::{
     read_request, Caller, Operation, QrCode, Request, RequestError, TransferType,
 };
@@ -499,8 +497,10 @@ fn find_text(el: &Element, names: &[&str]) -> Option<String> {
 
 /// paDemandPaymentNotice: a PSP asks for a new notice of a spontaneous service.
 /// `datiSpecificiServizioRequest` carries the debtor (`codiceFiscale` or
-/// `fiscalCode`, `denominazione` or `fullName`) and, for services with a free
-/// amount, `importo` (e.g. `25.00`).
+/// `fiscalCode`, `denominazione` or `fullName`), for services with a free
+/// amount `importo` (e.g. `25.00`), and the service form's fields as elements
+/// named like them. The same catalogue, checks and creation as the portal's
+/// spontaneous payments.
 async fn demand(
     app: &App,
     entity: &Entity,
@@ -508,16 +508,19 @@ async fn demand(
     id_soggetto: &str,
     dati: &[u8],
 ) -> Outcome<Response> {
+    let unavailable = || {
+        (
+            FaultCode::SystemError,
+            "errore temporaneo, riprovare".to_owned(),
+        )
+    };
     let services = app
         .catalog
         .services(&entity.fiscal_code)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "catalogue not readable");
-            (
-                FaultCode::SystemError,
-                "errore temporaneo, riprovare".to_owned(),
-            )
+            unavailable()
         })?;
     let service =
         crate::domain::catalog::by_demand_id(&services, id_servizio).ok_or_else(|| {
@@ -546,56 +549,49 @@ async fn demand(
         }
         None => None,
     };
-    let amount = service
-        .amount
-        .amount(requested)
-        .map_err(|m| (FaultCode::Semantica, m))?;
     let fiscal = crate::domain::FiscalCode::parse(&cf).map_err(|e| xsd(&e.to_string()))?;
-    let (due, switch_to_expired) = service.due_date(app.clock.today());
-    let description = fit(&service.name, 140);
+    let full_name = crate::domain::text::FullName::parse(&fit(&name, 70)).map_err(|e| xsd(&e))?;
+    let fields = service
+        .form
+        .fields
+        .iter()
+        .filter_map(|f| find_text(&doc, &[f.name.as_str()]).map(|v| (f.name.clone(), v)))
+        .collect();
+    let request = super::spontaneous::Request {
+        debtor: crate::domain::position::Debtor {
+            kind: if fiscal.is_personal() {
+                crate::domain::position::SubjectType::F
+            } else {
+                crate::domain::position::SubjectType::G
+            },
+            fiscal_code: fiscal,
+            full_name,
+            address: None,
+            email: None,
+        },
+        fields,
+        amount_cents: requested,
+    };
+    // Every demand is a new request: the PSP's retries of a failed call get a new notice.
     let subject: String = id_soggetto
         .chars()
         .filter(char::is_ascii_alphanumeric)
+        .take(40)
         .collect();
-    for attempt in 0..3 {
-        let iupd = format!(
-            "PSP-{subject}-{}",
-            app.clock.now().timestamp_micros() + attempt
-        );
-        let doc = json!({
-            "iupd": iupd,
-            "debtor": {"type": if fiscal.is_personal() { "F" } else { "G" }, "fiscalCode": fiscal.as_str(), "fullName": fit(&name, 70)},
-            "serviceCode": service.code.as_str(), "description": description, "switchToExpired": switch_to_expired,
-            "paymentOptions": [{"amountCents": amount.cents(), "dueDate": due.to_string(), "description": description,
-                "transfers": [{"ecFiscalCode": entity.fiscal_code.as_str(), "iban": service.iban.as_str(),
-                    "postalIban": service.postal_iban.as_ref().map(|p| p.as_str()),
-                    "amountCents": amount.cents(), "remittanceInformation": description, "category": service.category.as_str()}]}]
-        });
-        let draft = positions::parse_draft(&doc).map_err(|e| xsd(&e.to_string()))?;
-        match positions::create(app, &entity.fiscal_code, draft).await {
-            Ok(p) => {
-                let notice = p.payment_options[0].notice_number;
-                return Ok(Response::Demand(DemandOk {
-                    fiscal_code_pa: entity.fiscal_code.to_string(),
-                    notice_number: notice.to_string(),
-                    verify: verify_ok(entity, &p, &notice),
-                }));
-            }
-            Err(crate::http::ApiError::Conflict(_)) => continue,
-            Err(crate::http::ApiError::Validation(e)) => {
-                return Err((FaultCode::Semantica, e.to_string()))
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "position not created on demand");
-                return Err((
-                    FaultCode::SystemError,
-                    "errore temporaneo, riprovare".into(),
-                ));
-            }
+    let key = format!("PSP-{subject}-{}", crate::web::random_token());
+    match super::spontaneous::create(app, service, request, &key).await {
+        Ok((p, _)) => {
+            let notice = p.payment_options[0].notice_number;
+            Ok(Response::Demand(DemandOk {
+                fiscal_code_pa: entity.fiscal_code.to_string(),
+                notice_number: notice.to_string(),
+                verify: verify_ok(entity, &p, &notice),
+            }))
+        }
+        Err(crate::http::ApiError::Validation(e)) => Err((FaultCode::Semantica, e.to_string())),
+        Err(e) => {
+            tracing::error!(error = %e, "position not created on demand");
+            Err(unavailable())
         }
     }
-    Err((
-        FaultCode::SystemError,
-        "errore temporaneo, riprovare".into(),
-    ))
 }

@@ -705,7 +705,10 @@ async fn demand_payment_notice_creates_a_spontaneous_position() {
             &format!("{}<idServizio>{service}</idServizio><idSoggettoServizio>00042</idSoggettoServizio><datiSpecificiServizioRequest>{}</datiSpecificiServizioRequest>", soap::caller(EC), dati(xml)),
         )
     };
+    // The service's form applies: its required fields must be there.
     let r = env.soap(&req("00001", "<service><codiceFiscale>RSSMRA85T10A562S</codiceFiscale><denominazione>Mario Rossi</denominazione></service>"), None).await;
+    assert_eq!(r.fault_code(), Some("PAA_SEMANTICA"), "{}", r.raw);
+    let r = env.soap(&req("00001", "<service><codiceFiscale>RSSMRA85T10A562S</codiceFiscale><denominazione>Mario Rossi</denominazione><tipoCertificato>nascita</tipoCertificato><richiedente>Mario Rossi</richiedente></service>"), None).await;
     assert_eq!(r.outcome(), "OK", "{}", r.raw);
     let notice = r.text(&["qrCode", "noticeNumber"]).unwrap();
     assert_eq!(r.text(&["qrCode", "fiscalCode"]).unwrap(), EC);
@@ -721,15 +724,16 @@ async fn demand_payment_notice_creates_a_spontaneous_position() {
         .await
         .json();
     assert_eq!(v["serviceCode"], "CERT");
+    assert_eq!(v["description"], "Certificato di nascita - Mario Rossi");
 
     // A free-amount service takes the amount from the request, within its bounds.
-    let r = env.soap(&req("00002", "<s><fiscalCode>RSSMRA85T10A562S</fiscalCode><fullName>Mario Rossi</fullName><importo>25.00</importo></s>"), None).await;
+    let r = env.soap(&req("00002", "<s><fiscalCode>RSSMRA85T10A562S</fiscalCode><fullName>Mario Rossi</fullName><alunno>Luca Rossi</alunno><codiceFiscaleAlunno>CNTCHR83T41D969D</codiceFiscaleAlunno><scuola>primaria-collodi</scuola><importo>25.00</importo></s>"), None).await;
     assert_eq!(
         r.text(&["paymentList", "paymentOptionDescription", "amount"])
             .unwrap(),
         "25.00"
     );
-    let r = env.soap(&req("00002", "<s><fiscalCode>RSSMRA85T10A562S</fiscalCode><fullName>Mario Rossi</fullName><importo>1.00</importo></s>"), None).await;
+    let r = env.soap(&req("00002", "<s><fiscalCode>RSSMRA85T10A562S</fiscalCode><fullName>Mario Rossi</fullName><alunno>Luca Rossi</alunno><codiceFiscaleAlunno>CNTCHR83T41D969D</codiceFiscaleAlunno><scuola>primaria-collodi</scuola><importo>1.00</importo></s>"), None).await;
     assert_eq!(r.fault_code(), Some("PAA_SEMANTICA"));
 
     assert_eq!(

@@ -1,0 +1,458 @@
+//! The reserved area over real HTTP: login through the simulator's development
+//! identity provider (OIDC code flow with PKCE), the citizen's lists, logout, and
+//! everything that must be refused: bad tokens, replayed or foreign states, a
+//! cookie after logout, an expired session, another citizen's data. CNS login
+//! is tested in-process with the request context API Gateway gives after
+//! mutual TLS.
+
+use std::sync::Arc;
+
+use integration::{position, TestEnv};
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
+use pagopa_simulator::Simulator;
+use serde_json::{json, Value};
+
+const EC: &str = "77777777777";
+const MARIO: &str = "RSSMRA85T10A562S";
+const CHIARA: &str = "CNTCHR83T41D969D";
+
+struct Stack {
+    portal: String,
+    sim: String,
+    http: reqwest::Client,
+    env: Arc<TestEnv>,
+}
+
+async fn start(cns_domain: Option<&str>) -> Stack {
+    let portal_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let portal = format!("http://{}", portal_listener.local_addr().unwrap());
+    let sim = format!("http://{}", sim_listener.local_addr().unwrap());
+    let cns = cns_domain.map(str::to_owned);
+    let env = TestEnv::build_custom(
+        shared::app::Clock::system(),
+        integration::API_KEY,
+        &portal,
+        &format!("{sim}/checkout/ec/v1"),
+        |names| {
+            names.oidc = Some(devstack::dev_oidc(&sim));
+            names.cns_domain = cns;
+        },
+    )
+    .await;
+    let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
+    let stack = Arc::new(devstack::server::Stack::new(env.app.clone(), routes).unwrap());
+    stack.set_ready();
+    tokio::spawn(devstack::server::serve(
+        portal_listener,
+        stack,
+        std::future::pending(),
+    ));
+    let simulator = Simulator::new(
+        &sim,
+        &portal,
+        pagopa_simulator::stations_from_entities(&env.app.entities),
+    );
+    tokio::spawn(pagopa_simulator::serve(
+        sim_listener,
+        simulator,
+        std::future::pending(),
+    ));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Stack {
+        portal,
+        sim,
+        http,
+        env: Arc::new(env),
+    }
+}
+
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// Where the identity provider sends the browser back, and the state cookie.
+async fn idp_answer(s: &Stack, user: &str) -> (String, String) {
+    let start = s
+        .http
+        .get(format!("{}/accesso/avvia?metodo=spid", s.portal))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 303);
+    let state_cookie = set_cookie(&start, "login").expect("login cookie");
+    let authorize = location(&start);
+    assert!(
+        authorize.starts_with(&format!("{}/oidc/", s.sim)),
+        "{authorize}"
+    );
+    for p in [
+        "code_challenge=",
+        "code_challenge_method=S256",
+        "nonce=",
+        "state=",
+        "scope=openid",
+    ] {
+        assert!(authorize.contains(p), "{p} in {authorize}");
+    }
+    let page = s.http.get(&authorize).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let query: Vec<(String, String)> = url_query(&authorize);
+    let mut form = query.clone();
+    form.push(("user".into(), user.into()));
+    let chosen = s
+        .http
+        .post(format!("{}/oidc/authorize", s.sim))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), 302, "{}", chosen.text().await.unwrap());
+    (location(&chosen), state_cookie)
+}
+
+fn url_query(url: &str) -> Vec<(String, String)> {
+    let q = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+}
+
+/// Logs in as `user`; returns the session cookie.
+async fn login(s: &Stack, user: &str) -> String {
+    let (back, state) = idp_answer(s, user).await;
+    let done = s
+        .http
+        .get(&back)
+        .header("cookie", format!("login={state}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303, "{}", done.text().await.unwrap());
+    assert_eq!(location(&done), "/area-riservata");
+    set_cookie(&done, "session").expect("session cookie")
+}
+
+async fn me(s: &Stack, session: &str) -> reqwest::Response {
+    s.http
+        .get(format!("{}/api/v1/me/positions", s.portal))
+        .header("cookie", format!("session={session}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn seed(s: &Stack) -> (String, String, String) {
+    let mk = |iupd: &str, cf: &str, due: &str| {
+        let mut p = position(EC, iupd, cf, 15050, due);
+        p["switchToExpired"] = json!(true);
+        p
+    };
+    let notice = |r: integration::Reply| {
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        r.json()["paymentOptions"][0]["noticeNumber"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let payable = notice(s.env.create(EC, &mk("M-PAY", MARIO, "2099-12-31")).await);
+    let expired = notice(s.env.create(EC, &mk("M-OLD", MARIO, "2020-01-31")).await);
+    let chiara = notice(s.env.create(EC, &mk("C-PAY", CHIARA, "2099-12-31")).await);
+    (payable, expired, chiara)
+}
+
+#[tokio::test]
+async fn login_lists_and_logout() {
+    let s = start(None).await;
+    let (payable, expired, chiara) = seed(&s).await;
+
+    // Without a session: 401 problem+json, and the page sends to the login page.
+    let anon = s
+        .http
+        .get(format!("{}/api/v1/me/positions", s.portal))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+    assert_eq!(anon.headers()["content-type"], "application/problem+json");
+    let page = s
+        .http
+        .get(format!("{}/area-riservata", s.portal))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(location(&page), "/accesso");
+    let login_page = s
+        .http
+        .get(format!("{}/accesso", s.portal))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login_page.contains("id=\"login-spid\"") && login_page.contains("id=\"login-cie\""));
+
+    let session = login(&s, MARIO).await;
+    let mine: Value = me(&s, &session).await.json().await.unwrap();
+    let notices = |k: &str| -> Vec<String> {
+        mine[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["noticeNumber"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(notices("toPay"), vec![payable.clone()]);
+    assert_eq!(notices("expired"), vec![expired.clone()]);
+    assert!(notices("paid").is_empty());
+    let all = mine.to_string();
+    assert!(
+        !all.contains(&chiara),
+        "another citizen's notice is never listed"
+    );
+
+    let page = s
+        .http
+        .get(format!("{}/area-riservata", s.portal))
+        .header("cookie", format!("session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Mario Rossi") && html.contains(&format!("/area-riservata/avvisi/{payable}"))
+    );
+    let own = s
+        .http
+        .get(format!("{}/area-riservata/avvisi/{payable}", s.portal))
+        .header("cookie", format!("session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("id=\"pay\""));
+    // Another citizen's notice is not found, as if it did not exist.
+    let foreign = s
+        .http
+        .get(format!("{}/area-riservata/avvisi/{chiara}", s.portal))
+        .header("cookie", format!("session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 404);
+
+    // Logout ends the session server-side: the old cookie is refused afterwards.
+    let csrf = "a".repeat(32);
+    let out = s
+        .http
+        .post(format!("{}/esci", s.portal))
+        .header("cookie", format!("session={session}; csrf={csrf}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(location(&out), "/accesso?esito=uscito");
+    assert_eq!(me(&s, &session).await.status(), 401);
+    // Logout without the CSRF token is refused (and the session survives it).
+    let again = login(&s, MARIO).await;
+    let forged = s
+        .http
+        .post(format!("{}/esci", s.portal))
+        .header("cookie", format!("session={again}"))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(me(&s, &again).await.status(), 200);
+
+    // A second citizen sees only their own.
+    let hers: Value = me(&s, &login(&s, CHIARA).await).await.json().await.unwrap();
+    assert_eq!(hers["toPay"][0]["noticeNumber"], chiara.as_str());
+    assert!(!hers.to_string().contains(&payable));
+}
+
+#[tokio::test]
+async fn bad_tokens_and_states_are_refused() {
+    let s = start(None).await;
+    for mode in [
+        "expired",
+        "wrong-audience",
+        "alg-none",
+        "forged",
+        "wrong-nonce",
+    ] {
+        let r = s
+            .http
+            .post(format!("{}/control/oidc/mode", s.sim))
+            .json(&json!({"mode": mode}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{mode}");
+        let (back, state) = idp_answer(&s, MARIO).await;
+        let done = s
+            .http
+            .get(&back)
+            .header("cookie", format!("login={state}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 401, "{mode}");
+        assert!(set_cookie(&done, "session").is_none(), "{mode}: no session");
+    }
+    s.http
+        .post(format!("{}/control/oidc/mode", s.sim))
+        .json(&json!({"mode": "normal"}))
+        .send()
+        .await
+        .unwrap();
+
+    // The state must be the one this browser started with.
+    let (back, _) = idp_answer(&s, MARIO).await;
+    let (_, other_state) = idp_answer(&s, MARIO).await;
+    let r = s
+        .http
+        .get(&back)
+        .header("cookie", format!("login={other_state}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = s.http.get(&back).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // A state is used once: replaying the identity provider's answer fails.
+    let (back, state) = idp_answer(&s, MARIO).await;
+    let ok = s
+        .http
+        .get(&back)
+        .header("cookie", format!("login={state}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    let replay = s
+        .http
+        .get(&back)
+        .header("cookie", format!("login={state}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 401);
+    // Cancelling at the provider comes back as "annullato".
+    let (back, state) = idp_answer(&s, MARIO).await;
+    let cancelled = back.replace("code=", "error=access_denied&x=");
+    let r = s
+        .http
+        .get(&cancelled)
+        .header("cookie", format!("login={state}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/accesso?esito=annullato");
+}
+
+#[tokio::test]
+async fn forged_and_expired_sessions_are_refused() {
+    let s = start(None).await;
+    assert_eq!(me(&s, &"0".repeat(64)).await.status(), 401);
+    assert_eq!(me(&s, "not-a-session").await.status(), 401);
+    // An expired session, still in the table (DynamoDB deletes expired items lazily).
+    let secret = shared::service::sessions::secret();
+    let now = chrono::Utc::now();
+    let old = shared::ports::Session {
+        fiscal_code: shared::domain::FiscalCode::parse(MARIO).unwrap(),
+        given_name: None,
+        family_name: None,
+        method: "spid".into(),
+        created_at: now - chrono::Duration::hours(2),
+        expires_at: now - chrono::Duration::hours(1),
+    };
+    s.env
+        .app
+        .sessions
+        .put_session(&shared::service::sessions::key(&secret), &old)
+        .await
+        .unwrap();
+    assert_eq!(me(&s, &secret).await.status(), 401);
+    // The table holds the hash, not the cookie's value: the hash is no cookie.
+    let valid = login(&s, MARIO).await;
+    assert_eq!(me(&s, &valid).await.status(), 200);
+    assert_eq!(
+        me(&s, &shared::service::sessions::key(&valid))
+            .await
+            .status(),
+        401
+    );
+}
+
+fn cns_request(domain: &str, subject: Option<&str>) -> lambda_http::Request {
+    let mut ctx: lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext =
+        Default::default();
+    ctx.domain_name = Some(domain.into());
+    if let Some(dn) = subject {
+        let mut auth: lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContextAuthentication = Default::default();
+        let mut cert: lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContextAuthenticationClientCert = Default::default();
+        cert.subject_dn = Some(dn.into());
+        auth.client_cert = Some(cert);
+        ctx.authentication = Some(auth);
+    }
+    lambda_http::http::Request::builder()
+        .method("GET")
+        .uri(format!("https://{domain}/accesso/cns"))
+        .body(lambda_http::Body::Empty)
+        .unwrap()
+        .with_request_context(RequestContext::ApiGatewayV2(ctx))
+}
+
+#[tokio::test]
+async fn cns_login_hands_over_to_the_portal() {
+    let s = start(Some("cns.pagamenti.example")).await;
+    let app = &s.env.app;
+    let subject =
+        "CN=RSSMRA85T10A562S/7420091000049623.FbPkopq2QwfWENtsDzDLxvGpb0U=,O=Regione,C=IT";
+    let r = login::handle(app, cns_request("cns.pagamenti.example", Some(subject))).await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with(&format!("{}/accesso/cns/completa?codice=", s.portal)),
+        "{to}"
+    );
+    let done = s.http.get(&to).send().await.unwrap();
+    assert_eq!(done.status(), 303);
+    let session = set_cookie(&done, "session").unwrap();
+    assert_eq!(me(&s, &session).await.status(), 200);
+    // The hand-off code is single use.
+    assert_eq!(s.http.get(&to).send().await.unwrap().status(), 401);
+    // No certificate, another host, or no fiscal code in the subject: refused.
+    for req in [
+        cns_request("cns.pagamenti.example", None),
+        cns_request("portale.example", Some(subject)),
+        cns_request(
+            "cns.pagamenti.example",
+            Some("CN=www.example.org,O=Example"),
+        ),
+    ] {
+        let r = login::handle(app, req).await;
+        assert_eq!(r.status(), 401);
+        assert!(r.headers().get("location").is_none());
+    }
+}
