@@ -5,10 +5,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   DEMO,
+  MENSA_FORM,
+  SERVICES,
+  USERS,
   axe,
   createPosition,
+  fillSpontaneousForm,
   formatViolations,
   launch,
+  login,
   lookUpNotice,
   payThroughSimulator,
   simulatorControl,
@@ -185,4 +190,88 @@ a11y('403 page (expired session)', async (page) => {
   });
   const [response] = await Promise.all([page.waitForNavigation(), page.click('#continue')]);
   assert.equal(response.status(), 403);
+});
+
+a11y('spontaneous payment: list of services', (page) => expectStatus(page, '/pagamento-spontaneo', 200));
+
+a11y('spontaneous payment: a search without results', async (page) => {
+  await expectStatus(page, '/pagamento-spontaneo?q=zzz-nessun-servizio', 200);
+  await page.waitForSelector('#no-services');
+});
+
+a11y('spontaneous payment: list in English', (page) => expectStatus(page, '/pagamento-spontaneo?lang=en', 200));
+
+a11y('spontaneous payment: form (free amount)', (page) => expectStatus(page, SERVICES.mensa.path, 200));
+
+a11y('spontaneous payment: form (fixed amount)', (page) => expectStatus(page, SERVICES.cert.path, 200));
+
+a11y('spontaneous payment: form with inline errors', async (page) => {
+  await expectStatus(page, SERVICES.mensa.path, 200);
+  await page.click('#continue');
+  await page.waitForSelector('#debtor-fiscalCode-error.d-block');
+});
+
+a11y('spontaneous payment: form with the server\'s errors', async (page) => {
+  await expectStatus(page, SERVICES.mensa.path, 200);
+  await fillSpontaneousForm(page, { ...MENSA_FORM, fiscalCode: 'RSSMRA85T10A562X', amount: '1,00', privacy: false });
+  const [response] = await Promise.all([page.waitForNavigation(), page.click('#continue')]);
+  assert.equal(response.status(), 422);
+  await page.waitForSelector('#form-errors');
+});
+
+a11y('spontaneous payment: summary', async (page) => {
+  await expectStatus(page, SERVICES.mensa.path, 200);
+  await fillSpontaneousForm(page, MENSA_FORM);
+  await page.click('#continue');
+  await page.waitForSelector('#summary');
+});
+
+a11y('login page', (page) => expectStatus(page, '/accesso', 200));
+
+a11y('login page in English', (page) => expectStatus(page, '/accesso?lang=en', 200));
+
+a11y('login page after logout', (page) => expectStatus(page, '/accesso?esito=uscito', 200));
+
+a11y('login page after a cancelled login', (page) => expectStatus(page, '/accesso?esito=annullato', 200));
+
+/** Luca Bianchi with something in each of the reserved area's lists. */
+async function lucaWithData() {
+  const debtor = { fiscalCode: USERS.luca.cf, fullName: USERS.luca.name };
+  const payable = await createPosition({ ...debtor, description: 'Accessibilità da pagare' });
+  await createPosition({ ...debtor, description: 'Accessibilità scaduto', dueInDays: -5, switchToExpired: true });
+  const paid = await createPosition({ ...debtor, description: 'Accessibilità pagato' });
+  await payThroughSimulator(paid.notice, paid.fiscalCode);
+  await waitForReceipt(paid.notice, paid.fiscalCode);
+  return { payable, paid };
+}
+
+a11y('reserved area: the three lists', async (page) => {
+  await lucaWithData();
+  await login(page, USERS.luca);
+  await page.waitForSelector('#da-pagare tr[data-notice]');
+  await page.waitForSelector('#scaduti tr[data-notice]');
+  await page.waitForSelector('#pagati tr[data-notice]');
+});
+
+a11y('reserved area: empty lists', async (page) => {
+  // Mario's demo notices are paid or payable: log in with a fiscal code that has nothing.
+  await page.goto('/accesso');
+  await page.click('#login-spid');
+  await page.fill('#cf', '01234567897');
+  await page.getByRole('button', { name: 'Entra', exact: true }).click();
+  await page.waitForURL('**/area-riservata');
+});
+
+a11y('reserved area: a notice to pay', async (page) => {
+  const { payable } = await lucaWithData();
+  await login(page, USERS.luca);
+  await expectStatus(page, `/area-riservata/avvisi/${payable.notice}`, 200);
+  await page.waitForSelector('#pay');
+});
+
+a11y('reserved area: a paid notice', async (page) => {
+  const { paid } = await lucaWithData();
+  await login(page, USERS.luca);
+  await expectStatus(page, `/area-riservata/avvisi/${paid.notice}`, 200);
+  await page.waitForSelector('#receipt');
 });

@@ -97,7 +97,8 @@ export function grouped(notice) {
 
 /**
  * A fresh payable position of the test EC (so that payment tests do not depend
- * on each other), through the operator API as the EC's systems do it.
+ * on each other), through the operator API as the EC's systems do it. An
+ * expired one: a negative `dueInDays` with `switchToExpired: true`.
  */
 export async function createPosition({
   fiscalCode = 'RSSMRA85T10A562S',
@@ -106,6 +107,7 @@ export async function createPosition({
   amountCents = 15050,
   description = 'TARI 2026 rata unica',
   dueInDays = 200,
+  switchToExpired,
 } = {}) {
   const iupd = `E2E-${Date.now()}-${randomBytes(4).toString('hex')}`;
   const dueDate = isoDate(dueInDays);
@@ -114,6 +116,7 @@ export async function createPosition({
     debtor: { type, fiscalCode, fullName },
     serviceCode: 'TARI',
     description: 'TARI 2026',
+    ...(switchToExpired === undefined ? {} : { switchToExpired }),
     paymentOptions: [
       {
         amountCents,
@@ -273,6 +276,89 @@ export async function payFromSummaryToCheckout(page, email = 'mario.rossi@exampl
   await page.fill('#email', email);
   await page.click('#checkout');
   await page.waitForURL(`${SIMULATOR}/checkout/carts/**`);
+}
+
+/** The text of an element, with its white space collapsed. */
+export async function text(page, selector) {
+  return ((await page.textContent(selector)) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * At Checkout (the simulator): Paga, then the portal's outcome page until it
+ * says "Pagamento completato" (the receipt may come a moment later). Returns
+ * the outcome page's address.
+ */
+export async function payAtCheckout(page) {
+  await page.click('#pay');
+  await page.waitForURL(/\/pagamento\/esito\/ok\?id=[0-9a-f]{32}$/);
+  const outcomeUrl = page.url();
+  await eventually('Pagamento completato', async () => {
+    if ((await text(page, '#outcome-title')) === 'Pagamento completato') return true;
+    await page.goto(outcomeUrl);
+    return (await text(page, '#outcome-title')) === 'Pagamento completato';
+  }, 20_000, 1_000);
+  return outcomeUrl;
+}
+
+/** The spontaneous-payment services of infra/config/services.json the tests use. */
+export const SERVICES = {
+  // Free amount from 5,00 to 500,00 €; fields alunno, codiceFiscaleAlunno, scuola (select), anno (2020–2035).
+  mensa: { ec: EC, code: 'MENSA', name: 'Ricarica mensa scolastica', path: `/pagamento-spontaneo/${EC}/MENSA` },
+  // Fixed 16,00 €; fields tipoCertificato (select), richiedente, motivo (optional).
+  cert: {
+    ec: EC,
+    code: 'CERT',
+    name: 'Diritti di segreteria per certificati anagrafici',
+    path: `/pagamento-spontaneo/${EC}/CERT`,
+  },
+};
+
+/**
+ * Fills a spontaneous-payment form as a user does; only what is given:
+ * `type` ('F' or 'G'), the debtor's `fiscalCode`, `fullName`, `email`, the
+ * service's `fields` by name (a select gets the option's value), `amount`
+ * (euro, as typed: "25,50") and `privacy` (true ticks the box).
+ */
+export async function fillSpontaneousForm(page, { type, fiscalCode, fullName, email, fields = {}, amount, privacy } = {}) {
+  if (type) await tick(page, `debtor-type-${type}`);
+  if (fiscalCode !== undefined) await page.fill('#debtor-fiscalCode', fiscalCode);
+  if (fullName !== undefined) await page.fill('#debtor-fullName', fullName);
+  if (email !== undefined) await page.fill('#debtor-email', email);
+  for (const [name, value] of Object.entries(fields)) {
+    const input = page.locator(`#f-${name}`);
+    if ((await input.evaluate((el) => el.tagName)) === 'SELECT') await input.selectOption(value);
+    else await input.fill(value);
+  }
+  if (amount !== undefined) await page.fill('#amount', amount);
+  if (privacy && !(await page.isChecked('#privacy'))) await tick(page, 'privacy');
+}
+
+/** A valid canteen top-up (MENSA) of 25,50 € for Mario Rossi's daughter. */
+export const MENSA_FORM = {
+  fiscalCode: 'RSSMRA85T10A562S',
+  fullName: 'Mario Rossi',
+  fields: { alunno: 'Giulia Rossi', codiceFiscaleAlunno: 'RSSGLI15S50H501V', scuola: 'primaria-collodi', anno: '2025' },
+  amount: '25,50',
+  privacy: true,
+};
+
+/** The development identity provider's test citizens (tests/pagopa-simulator/src/oidc.rs). */
+export const USERS = {
+  mario: { cf: 'RSSMRA85T10A562S', name: 'Mario Rossi' },
+  chiara: { cf: 'CNTCHR83T41D969D', name: 'Chiara Conti' },
+  luca: { cf: 'BNCLCU90E12H501G', name: 'Luca Bianchi' },
+};
+
+/**
+ * Logs in as a test citizen: the login page, SPID (or `method`), the
+ * development identity provider's "Entra come …", back to the reserved area.
+ */
+export async function login(page, user, { method = 'spid' } = {}) {
+  await page.goto('/accesso');
+  await page.click(`#login-${method}`);
+  await page.waitForURL(`${SIMULATOR}/oidc/authorize?**`);
+  await page.getByRole('button', { name: `Entra come ${user.name} (${user.cf})` }).click();
+  await page.waitForURL(`${PORTAL}/area-riservata`);
 }
 
 const AXE = require.resolve('axe-core/axe.min.js');

@@ -1,7 +1,7 @@
 // English: ?lang=en (or the header's language link) switches the texts, and the choice sticks.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PORTAL, createPosition, launch, lookUpNotice, withPage } from './helpers.mjs';
+import { PORTAL, SERVICES, createPosition, launch, lookUpNotice, text, withPage } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -10,8 +10,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-const text = async (page, sel) => ((await page.textContent(sel)) ?? '').replace(/\s+/g, ' ').trim();
 
 test('?lang=en shows the pages in English, and the choice is remembered', { timeout: 60_000 }, async () => {
   await withPage(browser, 'english', async (page) => {
@@ -72,5 +70,69 @@ test('form errors in English are in English', { timeout: 60_000 }, async () => {
       const message = await text(page, sel);
       assert.doesNotMatch(message, /\b(il|deve|cifre|caratteri|nessun)\b/, `${sel} is in Italian on the English page: "${message}"`);
     }
+  });
+});
+
+test('spontaneous payments in English: the list, the search, a form and its errors', { timeout: 60_000 }, async () => {
+  await withPage(browser, 'english spontaneous', async (page) => {
+    await page.goto('/pagamento-spontaneo?lang=en');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await text(page, 'h1'), 'Spontaneous payment');
+    assert.equal(await text(page, '#step'), 'Step 1 of 3 · Choose the service');
+    assert.equal(await text(page, 'label[for="q"]'), 'Search for a service');
+    assert.equal(await text(page, '#search'), 'Search');
+    assert.match(await text(page, '#services-count'), /^\d+ services found$/);
+    const names = (await page.locator('.service-card .card-title').allTextContents()).map((s) => s.trim());
+    assert.ok(names.includes('School canteen top-up'), `English service names: ${names.join(', ')}`);
+    assert.ok(!names.includes('Ricarica mensa scolastica'), 'no Italian service name');
+    assert.match(await text(page, 'main'), /Free amount from €5\.00 to €500\.00/);
+
+    // The search works on the English texts.
+    await page.fill('#q', 'canteen');
+    await page.click('#search');
+    await page.waitForURL(`${PORTAL}/pagamento-spontaneo?q=canteen`);
+    assert.equal(await text(page, '#services-count'), '1 service found');
+    await page.fill('#q', 'zzz');
+    await page.click('#search');
+    await page.waitForSelector('#no-services');
+    assert.equal(await text(page, '#no-services'), 'No service matches your search.');
+
+    await page.goto(SERVICES.mensa.path);
+    assert.equal(await text(page, 'h1'), 'School canteen top-up');
+    assert.equal(await page.getByRole('combobox', { name: /^School\s*\(required\)$/ }).count(), 1, 'the select is named in English');
+    assert.equal(await text(page, 'label[for="debtor-type-F"]'), 'Natural person');
+    assert.equal(await text(page, '#continue'), 'Continue');
+    // Server-side errors (the privacy box unticked) in English.
+    await page.fill('#debtor-fiscalCode', 'RSSMRA85T10A562S');
+    await page.fill('#debtor-fullName', 'Mario Rossi');
+    await page.fill('#f-alunno', 'Giulia Rossi');
+    await page.fill('#f-codiceFiscaleAlunno', 'XYZ');
+    await page.selectOption('#f-scuola', 'primaria-collodi');
+    await page.fill('#amount', '1.00');
+    await Promise.all([page.waitForNavigation(), page.click('#continue')]);
+    assert.match(await text(page, '#form-errors'), /^Please correct the fields below/);
+    assert.equal(await text(page, '#amount-error'), 'Minimum amount: €5.00');
+    for (const sel of ['#f-codiceFiscaleAlunno-error', '#amount-error', '#privacy-error']) {
+      const message = await text(page, sel);
+      assert.notEqual(message, '', sel);
+      assert.doesNotMatch(message, /\b(il|deve|cifre|caratteri|importo|minimo|occorre)\b/i, `${sel} is in Italian on the English page: "${message}"`);
+    }
+  });
+});
+
+test('the login page and the identity provider round trip in English', { timeout: 60_000 }, async () => {
+  await withPage(browser, 'english login', async (page) => {
+    await page.goto('/accesso?lang=en');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await text(page, 'h1'), 'Log in to the reserved area');
+    assert.equal(await text(page, '#login-spid'), 'Log in with SPID');
+    assert.equal(await text(page, '#login-cie'), 'Log in with CIE');
+    assert.equal(await text(page, '#dev-idp'), 'Development environment: login uses a test identity provider.');
+    assert.equal(await text(page, '#public-services'), 'Services without login');
+    // Cancelled at the provider: the message in English too (the language sticks).
+    await page.click('#login-spid');
+    await page.getByRole('button', { name: 'Annulla' }).click();
+    await page.waitForURL(`${PORTAL}/accesso?esito=annullato`);
+    assert.equal(await text(page, '#login-message'), 'Login cancelled.');
   });
 });

@@ -15,6 +15,7 @@ export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 [ -x "$CHROMIUM_PATH" ] || { echo "e2e: $CHROMIUM_PATH not found (apt-get install chromium, or make deps)" >&2; exit 1; }
 [ -x .venv/bin/moto_server ] || { echo "e2e: .venv/bin/moto_server missing (make venv)" >&2; exit 1; }
 [ -f web/public/.built ] || { echo "e2e: web/public not built (make assets)" >&2; exit 1; }
+[ -z "$(find web/static -type f -newer web/public/.built)" ] || { echo "e2e: web/public is older than web/static (make assets)" >&2; exit 1; }
 [ -d web/node_modules/playwright-core ] || { echo "e2e: web/node_modules missing (cd web && npm install)" >&2; exit 1; }
 
 devstack="${DEVSTACK_BIN:-}"

@@ -30,6 +30,13 @@
     if (el.type === "hidden" || el.type === "radio") return;
     el.addEventListener("blur", function () { if (el.value !== "") show(el); });
     el.addEventListener("change", function () { show(el); });
+    // A flagged field is cleared as soon as it is right, while the citizen
+    // types: clearing it only when the field is left would move the page
+    // under the pointer between mousedown and mouseup on the next control
+    // (the error line above it disappears), and that click would be lost.
+    el.addEventListener("input", function () {
+      if (el.getAttribute("aria-invalid") === "true" && el.checkValidity()) show(el);
+    });
   });
   form.addEventListener("submit", function (e) {
     var first = null;

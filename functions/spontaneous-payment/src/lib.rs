@@ -123,6 +123,17 @@ fn amount_text(ctx: &Ctx, s: &Service) -> String {
     }
 }
 
+/// Why the amount typed on a service's form is refused, in the page's
+/// language (the rule's own message is the API's, in Italian).
+fn amount_refused(ctx: &Ctx, s: &Service, a: AmountCents) -> String {
+    let money = |c: AmountCents| web::amount(ctx.lang, c);
+    match (s.amount.min_cents, s.amount.max_cents) {
+        (Some(min), _) if a < min => format!("{} {}", ctx.t.amount_min, money(min)),
+        (_, Some(max)) if a > max => format!("{} {}", ctx.t.amount_max, money(max)),
+        _ => ctx.t.amount_error.to_owned(),
+    }
+}
+
 fn matches(query: &str, texts: &[&str]) -> bool {
     let q = query.trim().to_lowercase();
     q.is_empty()
@@ -298,7 +309,7 @@ async fn render_form(
         ),
         plain(
             "debtor-fullName",
-            t.full_name,
+            t.full_name_or_company,
             "text",
             "name",
             true,
@@ -335,17 +346,27 @@ async fn render_form(
         amount.inputmode = Some("decimal");
         fields.push(amount);
     }
+    // The summary at the top lists the errors in the order of the form, as a
+    // user reads it; an error of an input the page does not show goes last.
+    let order: Vec<&str> = std::iter::once("debtor-type")
+        .chain(debtor_fields.iter().map(|f| f.id.as_str()))
+        .chain(fields.iter().map(|f| f.id.as_str()))
+        .chain(std::iter::once("privacy"))
+        .collect();
     let mut summary: Vec<(String, String)> = entered
         .errors
         .iter()
         .map(|(id, m)| (id.clone(), m.clone()))
         .collect();
-    summary.sort();
+    summary.sort_by_key(|(id, _)| order.iter().position(|o| o == id).unwrap_or(order.len()));
     let page = pages::SpontaneousForm {
         ctx,
         step: 2,
+        // Not the form's own address: a browser drops its cached copy of an
+        // address a form is posted to, and Back must find the blank form (and
+        // its idempotency key) in the cache (see `form_get`).
         action: format!(
-            "/pagamento-spontaneo/{}/{}",
+            "/pagamento-spontaneo/{}/{}?invio",
             service.ec_fiscal_code, service.code
         ),
         ec_name: entity.name.clone(),
@@ -370,7 +391,7 @@ async fn render_form(
 async fn form_get(app: &App, ctx: &Ctx, ec: &str, code: &str) -> Result<Response<Body>, ApiError> {
     let service = spontaneous::service(app, ec, code).await?;
     let key = web::random_token();
-    render_form(
+    let mut r = render_form(
         app,
         ctx,
         &service,
@@ -378,7 +399,19 @@ async fn form_get(app: &App, ctx: &Ctx, ec: &str, code: &str) -> Result<Response
         &key,
         StatusCode::OK,
     )
-    .await
+    .await?;
+    // The blank form holds no personal data, only its idempotency key: the
+    // browser may keep it, so that Back from the summary shows this very form
+    // (same key) instead of fetching a new one, and sending it again yields the
+    // same position rather than a second one. (`no-store` would make Back
+    // fetch a fresh form with a fresh key; `no-cache` still revalidates every
+    // ordinary visit, so a new visit gets a new key.) The form posts to another
+    // address (`?invio`), as a post invalidates the cached copy of its target.
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(r)
 }
 
 /// Reads the page's form into a request, collecting every error by input id.
@@ -445,8 +478,8 @@ fn read_request(
         match AmountCents::parse_euro(form.get("amount")) {
             Ok(a) => match service.amount.amount(Some(a)) {
                 Ok(a) => Some(Some(a)),
-                Err(m) => {
-                    err("amount", m);
+                Err(_) => {
+                    err("amount", amount_refused(ctx, service, a));
                     None
                 }
             },

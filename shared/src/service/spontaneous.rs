@@ -208,6 +208,27 @@ pub async fn create(
 mod tests {
     use super::*;
 
+    fn service(ec: &str, code: &str) -> Service {
+        Service::from_json(&format!(
+            r#"{{"ecFiscalCode":"{ec}","code":"{code}","name":"Servizio","spontaneous":true,
+            "category":"9/0101100IM/","iban":"IT60X0542811101000000123456","amount":{{"fixedCents":100}}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_iupd_is_a_function_of_service_and_key() {
+        let a = service("77777777777", "CERT");
+        let b = service("77777777777", "MENSA");
+        let c = service("80001234568", "CERT");
+        assert_eq!(iupd_for(&a, "k1"), iupd_for(&a, "k1"));
+        assert_ne!(iupd_for(&a, "k1"), iupd_for(&a, "k2"));
+        assert_ne!(iupd_for(&a, "k1"), iupd_for(&b, "k1"));
+        assert_ne!(iupd_for(&a, "k1"), iupd_for(&c, "k1"));
+        let long = iupd_for(&a, &"x".repeat(MAX_KEY_LEN));
+        assert!(long.as_str().len() <= 35 && long.as_str().starts_with("SPO-"));
+    }
+
     #[test]
     fn keys_are_checked() {
         assert!(check_key("a1b2-c3").is_ok());

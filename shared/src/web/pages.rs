@@ -210,7 +210,7 @@ impl SpontaneousForm<'_> {
         match id {
             "debtor-type" => t.subject_type.into(),
             "debtor-fiscalCode" => t.fiscal_code.into(),
-            "debtor-fullName" => t.full_name.into(),
+            "debtor-fullName" => t.full_name_or_company.into(),
             "debtor-email" => t.email_optional.into(),
             "amount" => t.amount.into(),
             "privacy" => t.privacy.into(),

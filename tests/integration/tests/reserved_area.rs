@@ -287,6 +287,32 @@ async fn login_lists_and_logout() {
     let hers: Value = me(&s, &login(&s, CHIARA).await).await.json().await.unwrap();
     assert_eq!(hers["toPay"][0]["noticeNumber"], chiara.as_str());
     assert!(!hers.to_string().contains(&payable));
+
+    // Chiara pays Mario's notice: it moves to his "paid", and she sees the receipt
+    // among what she paid for others (with his name, never his fiscal code).
+    use integration::soap;
+    let receipt = soap::receipt(true, EC, &payable, "rid-chiara-1", 15050);
+    let r = s.env.soap(&soap::send_rt(true, EC, &receipt), None).await;
+    assert_eq!(r.outcome(), "OK", "{}", r.raw);
+    let his: Value = me(&s, &again).await.json().await.unwrap();
+    assert!(his["toPay"].as_array().unwrap().is_empty());
+    assert_eq!(his["paid"][0]["noticeNumber"], payable.as_str());
+    assert_eq!(his["paid"][0]["receipts"][0]["receiptId"], "rid-chiara-1");
+    assert!(his["paidForOthers"].as_array().unwrap().is_empty());
+    let hers: Value = me(&s, &login(&s, CHIARA).await).await.json().await.unwrap();
+    assert_eq!(hers["paidForOthers"][0]["noticeNumber"], payable.as_str());
+    assert_eq!(hers["paidForOthers"][0]["debtorName"], "Mario Rossi");
+    assert!(!hers.to_string().contains(MARIO));
+    assert!(hers["paid"].as_array().unwrap().is_empty());
+    // Luca (no positions, paid nothing) sees nothing at all.
+    let lucas: Value = me(&s, &login(&s, "BNCLCU90E12H501G").await)
+        .await
+        .json()
+        .await
+        .unwrap();
+    for k in ["toPay", "expired", "paid", "paidForOthers"] {
+        assert!(lucas[k].as_array().unwrap().is_empty(), "{k}: {lucas}");
+    }
 }
 
 #[tokio::test]

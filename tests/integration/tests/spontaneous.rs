@@ -265,6 +265,11 @@ async fn the_pages_from_list_to_summary() {
         .unwrap()
         .to_owned();
     assert!(page.contains("id=\"f-alunno\"") && page.contains("id=\"amount\""));
+    // Back from the summary must find this form (and its key) in the browser's
+    // cache: cacheable, and posted to another address (a post to an address
+    // drops the browser's cached copy of it).
+    assert_eq!(form.headers["cache-control"], "private, no-cache");
+    assert!(page.contains("action=\"/pagamento-spontaneo/77777777777/MENSA?invio\""));
 
     let bad = b
         .post(
@@ -281,6 +286,8 @@ async fn the_pages_from_list_to_summary() {
         )
         .await;
     assert_eq!(bad.status, 422);
+    // A page with what the citizen typed is never kept.
+    assert_eq!(bad.headers["cache-control"], "no-store");
     let page = html(&bad);
     for id in ["debtor-fiscalCode-error", "f-alunno-error", "amount-error"] {
         assert!(
