@@ -4,8 +4,6 @@
 use async_trait::async_trait;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,40 +52,24 @@ pub trait Checkout: Send + Sync {
     async fn create_cart(&self, cart: &CartRequest) -> Result<String, CheckoutError>;
 }
 
-type HttpsClient = Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Full<Bytes>,
->;
-
 /// The HTTP client of Checkout (rustls with the same crypto provider as the AWS
 /// SDK). The TLS setup (reading the system's CA certificates) waits for the first
 /// cart, so functions that never start a payment do not pay for it at cold start.
 pub struct HttpCheckout {
     base: String,
-    client: std::sync::OnceLock<Result<HttpsClient, String>>,
+    client: crate::net::LazyClient,
 }
 
 impl HttpCheckout {
     pub fn new(base: &str) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            client: std::sync::OnceLock::new(),
+            client: crate::net::LazyClient::default(),
         }
     }
 
-    fn client(&self) -> Result<&HttpsClient, CheckoutError> {
-        self.client
-            .get_or_init(|| {
-                let https = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_native_roots()
-                    .map_err(|e| format!("no CA certificates: {e}"))?
-                    .https_or_http()
-                    .enable_http1()
-                    .build();
-                Ok(Client::builder(TokioExecutor::new()).build(https))
-            })
-            .as_ref()
-            .map_err(|e| CheckoutError::Unavailable(e.clone()))
+    fn client(&self) -> Result<&crate::net::HttpsClient, CheckoutError> {
+        self.client.get().map_err(CheckoutError::Unavailable)
     }
 }
 

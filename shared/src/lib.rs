@@ -16,6 +16,7 @@ pub mod domain;
 pub mod http;
 pub mod lambda;
 pub mod mail;
+pub mod net;
 pub mod pdf;
 pub mod ports;
 pub mod service;

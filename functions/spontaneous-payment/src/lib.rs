@@ -203,6 +203,14 @@ impl Entered {
     fn error(&self, id: &str) -> Option<String> {
         self.errors.get(id).cloned()
     }
+    /// The service's errors, each under its input (the form's own come first).
+    fn add(&mut self, ctx: &Ctx, errors: &shared::domain::FieldErrors) {
+        for e in errors.iter() {
+            self.errors
+                .entry(input_id(&e.field))
+                .or_insert_with(|| translate(ctx, &e.message));
+        }
+    }
 }
 
 /// The input id of an error's field path.
@@ -530,12 +538,7 @@ async fn form_post(
         .collect();
     let check = service.validate_fields_in(&fields, ctx.lang);
     if let Err(errors) = check {
-        for e in errors.iter() {
-            entered
-                .errors
-                .entry(input_id(&e.field))
-                .or_insert_with(|| translate(ctx, &e.message));
-        }
+        entered.add(ctx, &errors);
     }
     let request = match request {
         Some(r) if entered.errors.is_empty() => r,
@@ -563,12 +566,7 @@ async fn form_post(
     let position = match created {
         Ok((p, _)) => p,
         Err(ApiError::Validation(errors)) => {
-            for e in errors.iter() {
-                entered
-                    .errors
-                    .entry(input_id(&e.field))
-                    .or_insert_with(|| translate(ctx, &e.message));
-            }
+            entered.add(ctx, &errors);
             return render_form(
                 app,
                 ctx,

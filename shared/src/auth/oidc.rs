@@ -13,7 +13,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -21,8 +21,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -320,11 +318,6 @@ pub fn check_issuer(issuer: &str, in_lambda: bool) -> Result<(), String> {
     Ok(())
 }
 
-type HttpsClient = Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Full<Bytes>,
->;
-
 /// The provider's endpoints, from its discovery document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Discovery {
@@ -343,7 +336,7 @@ struct JwksCache {
 /// once (lazily), JWKS cached, client authentication `client_secret_basic`.
 pub struct OidcProvider {
     settings: OidcSettings,
-    client: OnceLock<Result<HttpsClient, String>>,
+    client: crate::net::LazyClient,
     discovery: Mutex<Option<Arc<Discovery>>>,
     jwks: Mutex<JwksCache>,
     jwks_refresh: Duration,
@@ -401,7 +394,7 @@ impl OidcProvider {
     pub fn new(settings: OidcSettings) -> Self {
         Self {
             settings,
-            client: OnceLock::new(),
+            client: crate::net::LazyClient::default(),
             discovery: Mutex::default(),
             jwks: Mutex::default(),
             jwks_refresh: JWKS_REFRESH_INTERVAL,
@@ -421,19 +414,8 @@ impl OidcProvider {
 
     /// The TLS setup (reading the system's CA certificates) waits for the first
     /// login, as Checkout's does; plain http works too (development provider).
-    fn client(&self) -> Result<&HttpsClient, LoginError> {
-        self.client
-            .get_or_init(|| {
-                let https = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_native_roots()
-                    .map_err(|e| format!("no CA certificates: {e}"))?
-                    .https_or_http()
-                    .enable_http1()
-                    .build();
-                Ok(Client::builder(TokioExecutor::new()).build(https))
-            })
-            .as_ref()
-            .map_err(|e| LoginError::Unavailable(e.clone()))
+    fn client(&self) -> Result<&crate::net::HttpsClient, LoginError> {
+        self.client.get().map_err(LoginError::Unavailable)
     }
 
     /// Sends a request and reads the answer, all within [`HTTP_TIMEOUT`].

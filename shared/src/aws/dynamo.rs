@@ -271,6 +271,25 @@ impl DynamoPositions {
             .ok_or_else(|| StoreError::Corrupt("counter not returned".into()))
     }
 
+    /// One item, read consistently.
+    async fn get_item(
+        &self,
+        pk: impl Into<String>,
+        sk: impl Into<String>,
+    ) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
     /// Every item of a query, following pages.
     async fn query_all(
         &self,
@@ -309,17 +328,8 @@ impl DynamoPositions {
     }
 
     async fn get_by_pk(&self, pk: String) -> Result<Option<Versioned<Position>>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s("POSITION"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item.as_ref().map(read_position).transpose()
+        let item = self.get_item(pk, "POSITION").await?;
+        item.as_ref().map(read_position).transpose()
     }
 }
 
@@ -404,17 +414,7 @@ impl PositionStore for DynamoPositions {
         ec: &EcFiscalCode,
         iuv: &Iuv,
     ) -> Result<Option<Versioned<Position>>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(iuv_pk(iuv)))
-            .key("sk", s(ec_sk(ec)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        match out.item {
+        match self.get_item(iuv_pk(iuv), ec_sk(ec)).await? {
             None => Ok(None),
             Some(claim) => {
                 self.get_by_pk(get_s(&claim, "positionPk")?.to_owned())
@@ -504,18 +504,10 @@ impl PositionStore for DynamoPositions {
         ec: &EcFiscalCode,
         receipt_id: &str,
     ) -> Result<Option<ReceiptRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("RECEIPT#{receipt_id}")))
-            .key("sk", s(ec_sk(ec)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item
-            .as_ref()
+        let item = self
+            .get_item(format!("RECEIPT#{receipt_id}"), ec_sk(ec))
+            .await?;
+        item.as_ref()
             .map(|item| {
                 let mut r = read_receipt(item)?;
                 r.owed = item
@@ -720,18 +712,8 @@ impl PositionStore for DynamoPositions {
     }
 
     async fn get_attempt(&self, id: &str) -> Result<Option<PaymentAttempt>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("ATTEMPT#{id}")))
-            .key("sk", s("ATTEMPT"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item
-            .as_ref()
+        let item = self.get_item(format!("ATTEMPT#{id}"), "ATTEMPT").await?;
+        item.as_ref()
             .map(|i| {
                 serde_json::from_str(get_s(i, "doc")?)
                     .map_err(|e| StoreError::Corrupt(format!("attempt: {e}")))
@@ -776,19 +758,10 @@ impl CatalogStore for DynamoPositions {
         ec: &EcFiscalCode,
         code: &ServiceCode,
     ) -> Result<Option<Service>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("SERVICES#{ec}")))
-            .key("sk", s(format!("SERVICE#{code}")))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item
-            .as_ref()
-            .map(|i| read_doc(i, "service"))
-            .transpose()
+        let item = self
+            .get_item(format!("SERVICES#{ec}"), format!("SERVICE#{code}"))
+            .await?;
+        item.as_ref().map(|i| read_doc(i, "service")).transpose()
     }
 
     async fn put_service(&self, service: &Service) -> Result<bool, StoreError> {
@@ -886,17 +859,7 @@ impl SessionStore for DynamoPositions {
         key: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<Session>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("SESSION#{key}")))
-            .key("sk", s("SESSION"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        match out.item {
+        match self.get_item(format!("SESSION#{key}"), "SESSION").await? {
             // DynamoDB deletes expired items lazily: the expiry is checked here.
             Some(item) if !expired(&item, now) => Ok(Some(read_doc(&item, "session")?)),
             _ => Ok(None),

@@ -286,3 +286,63 @@ pub fn position(ec: &str, iupd: &str, debtor_cf: &str, cents: u64, due: &str) ->
         "transfers": [{"ecFiscalCode": ec, "iban": "IT60X0542811101000000123456",
                        "amountCents": cents, "remittanceInformation": "TARI 2026", "category": "9/0101100IM/"}]}]})
 }
+
+/// The portal (the devstack's router, as `make run` serves it) and the pagoPA
+/// simulator (Checkout, the Nodo, the development identity provider), over real
+/// HTTP on loopback ports of their own.
+pub struct Live {
+    pub portal: String,
+    pub sim: String,
+    pub simulator: Arc<pagopa_simulator::Simulator>,
+    /// A client that does not follow redirects.
+    pub http: reqwest::Client,
+    pub env: TestEnv,
+}
+
+impl Live {
+    /// Starts both; `adjust` may change the environment's names, given the
+    /// simulator's address (e.g. to log in through its identity provider).
+    pub async fn start(adjust: impl FnOnce(&mut Names, &str)) -> Self {
+        let portal_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let portal = format!("http://{}", portal_listener.local_addr().unwrap());
+        let sim = format!("http://{}", sim_listener.local_addr().unwrap());
+        let env = TestEnv::build_custom(
+            Clock::system(),
+            API_KEY,
+            &portal,
+            &format!("{sim}/checkout/ec/v1"),
+            |names| adjust(names, &sim),
+        )
+        .await;
+        let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
+        let serving = Arc::new(Stack::new(env.app.clone(), routes).unwrap());
+        serving.set_ready();
+        tokio::spawn(devstack::server::serve(
+            portal_listener,
+            serving,
+            std::future::pending(),
+        ));
+        let simulator = pagopa_simulator::Simulator::new(
+            &sim,
+            &portal,
+            pagopa_simulator::stations_from_entities(&env.app.entities),
+        );
+        tokio::spawn(pagopa_simulator::serve(
+            sim_listener,
+            simulator.clone(),
+            std::future::pending(),
+        ));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            portal,
+            sim,
+            simulator,
+            http,
+            env,
+        }
+    }
+}

@@ -3,62 +3,31 @@
 //! put in a Checkout cart, paid by the simulator acting as the Nodo, and the
 //! receipt makes it paid.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use integration::{position, TestEnv, API_KEY};
-use pagopa_simulator::Simulator;
+use integration::{position, API_KEY};
 use serde_json::{json, Value};
 
 const EC: &str = "77777777777";
 const MARIO: &str = "RSSMRA85T10A562S";
 
-struct Stack {
-    portal: String,
-    sim: String,
-    simulator: Arc<Simulator>,
-    http: reqwest::Client,
-    env_app: Arc<shared::App>,
-}
+type Stack = integration::Live;
 
 async fn start() -> Stack {
-    let env = TestEnv::new().await;
-    let app = env.app.clone();
-    let portal_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let portal = format!("http://{}", portal_listener.local_addr().unwrap());
-    let sim = format!("http://{}", sim_listener.local_addr().unwrap());
-    let stack = Arc::new(env.stack);
-    stack.set_ready();
-    tokio::spawn(devstack::server::serve(
-        portal_listener,
-        stack,
-        std::future::pending(),
-    ));
-    let simulator = Simulator::new(
-        &sim,
-        &portal,
-        pagopa_simulator::stations_from_entities(&app.entities),
-    );
-    tokio::spawn(pagopa_simulator::serve(
-        sim_listener,
-        simulator.clone(),
-        std::future::pending(),
-    ));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Stack {
-        portal,
-        sim,
-        simulator,
-        http,
-        env_app: app,
-    }
+    integration::Live::start(|_, _| {}).await
 }
 
-impl Stack {
+/// What the tests do through the portal and the simulator.
+trait Steps {
+    async fn create(&self, iupd: &str, cents: u64) -> String;
+    async fn cart(&self, notices: &[(&str, u64)]) -> reqwest::Response;
+    async fn cart_id(&self, notices: &[(&str, u64)]) -> String;
+    async fn pay(&self, cart: &str, opts: Value) -> Value;
+    async fn status(&self, notice: &str) -> String;
+    async fn nodo_verify(&self, notice: &str) -> Option<String>;
+}
+
+impl Steps for Stack {
     async fn create(&self, iupd: &str, cents: u64) -> String {
         let r = self
             .http
@@ -134,7 +103,7 @@ impl Stack {
 
     async fn nodo_verify(&self, notice: &str) -> Option<String> {
         let client = pagopa_simulator::nodo::NodoClient::new(&self.portal);
-        let station = pagopa_simulator::stations_from_entities(&self.env_app.entities)[EC].clone();
+        let station = pagopa_simulator::stations_from_entities(&self.env.app.entities)[EC].clone();
         let x = client
             .call(
                 "paVerifyPaymentNotice",
@@ -189,7 +158,8 @@ async fn a_citizen_pays_a_notice_through_checkout() {
 
     // The receipt carries the cart id and what the activation returned.
     let receipts = s
-        .env_app
+        .env
+        .app
         .positions
         .receipts_for_notice(&notice)
         .await
@@ -233,7 +203,8 @@ async fn fault_modes_still_leave_exactly_one_receipt() {
         );
         assert_eq!(s.status(&notice).await, "paid", "{mode}");
         let receipts = s
-            .env_app
+            .env
+            .app
             .positions
             .receipts_for_notice(&notice)
             .await

@@ -5,70 +5,24 @@
 //! is tested in-process with the request context API Gateway gives after
 //! mutual TLS.
 
-use std::sync::Arc;
-
-use integration::{position, TestEnv};
+use integration::position;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
-use pagopa_simulator::Simulator;
 use serde_json::{json, Value};
 
 const EC: &str = "77777777777";
 const MARIO: &str = "RSSMRA85T10A562S";
 const CHIARA: &str = "CNTCHR83T41D969D";
 
-struct Stack {
-    portal: String,
-    sim: String,
-    http: reqwest::Client,
-    env: Arc<TestEnv>,
-}
+type Stack = integration::Live;
 
 async fn start(cns_domain: Option<&str>) -> Stack {
-    let portal_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let portal = format!("http://{}", portal_listener.local_addr().unwrap());
-    let sim = format!("http://{}", sim_listener.local_addr().unwrap());
     let cns = cns_domain.map(str::to_owned);
-    let env = TestEnv::build_custom(
-        shared::app::Clock::system(),
-        integration::API_KEY,
-        &portal,
-        &format!("{sim}/checkout/ec/v1"),
-        |names| {
-            names.oidc = Some(devstack::dev_oidc(&sim));
-            names.cns_domain = cns;
-        },
-    )
-    .await;
-    let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
-    let stack = Arc::new(devstack::server::Stack::new(env.app.clone(), routes).unwrap());
-    stack.set_ready();
-    tokio::spawn(devstack::server::serve(
-        portal_listener,
-        stack,
-        std::future::pending(),
-    ));
-    let simulator = Simulator::new(
-        &sim,
-        &portal,
-        pagopa_simulator::stations_from_entities(&env.app.entities),
-    );
-    tokio::spawn(pagopa_simulator::serve(
-        sim_listener,
-        simulator,
-        std::future::pending(),
-    ));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Stack {
-        portal,
-        sim,
-        http,
-        env: Arc::new(env),
-    }
+    integration::Live::start(|names, sim| {
+        names.oidc = Some(devstack::dev_oidc(sim));
+        names.cns_domain = cns;
+    })
+    .await
 }
 
 fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
