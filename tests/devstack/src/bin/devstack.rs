@@ -110,6 +110,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         println!("    {:6} {}  → {}", r.method, r.path, r.function);
     }
     println!("pagoPA simulator (Checkout and Nodo) on http://127.0.0.1:{sim_port}");
+    println!(
+        "Area riservata: login through the development identity provider http://127.0.0.1:{sim_port}/oidc \
+(test citizens Mario Rossi, Chiara Conti, Luca Bianchi)"
+    );
     println!("Operator API key: x-api-key: {api_key}\nCtrl-C to stop.");
 
     serving.await?;
