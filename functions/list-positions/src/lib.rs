@@ -28,7 +28,16 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     }
     let session = match sessions::current(app, &req).await {
         Ok(Some(s)) => s,
-        Ok(None) => return web::see_other(app, &ctx, "/accesso", &[]),
+        Ok(None) => {
+            // Back here after login (only reserved-area paths are kept).
+            let landing = shared::service::login::landing(Some(req.uri().path()));
+            let to = if landing == "/area-riservata" {
+                "/accesso".to_owned()
+            } else {
+                format!("/accesso?torna={landing}")
+            };
+            return web::see_other(app, &ctx, &to, &[]);
+        }
         Err(e) => return web::error_page(app, &ctx, e),
     };
     let result = match path_param(&req, "noticeNumber") {

@@ -27,7 +27,8 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 Some("annullato") => (Some(ctx.t.login_cancelled), "alert-info", StatusCode::OK),
                 _ => (None, "", StatusCode::OK),
             };
-            login_page(app, &ctx, message, alert, status)
+            let landing = query_param(&req, "torna");
+            login_page(app, &ctx, message, alert, status, landing.as_deref())
         }
         (true, "/accesso/avvia") => start(app, &ctx, &req).await,
         (true, "/accesso/callback") => callback(app, &ctx, &req).await,
@@ -45,7 +46,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         },
         (true, "/accesso/cns/completa") => {
             let code = query_param(&req, "codice").unwrap_or_default();
-            finish(app, &ctx, login::cns_complete(app, &code).await)
+            let result = login::cns_complete(app, &code)
+                .await
+                .map(|cookie| (cookie, login::landing(None).to_owned()));
+            finish(app, &ctx, result)
         }
         (false, "/esci") => logout(app, &ctx, &req).await,
         _ => web::error_page(app, &ctx, ApiError::MethodNotAllowed),
@@ -58,8 +62,11 @@ fn login_page(
     message: Option<&str>,
     alert: &str,
     status: StatusCode,
+    landing: Option<&str>,
 ) -> Response<Body> {
+    let landing = login::landing(landing);
     let page = pages::LoginPage {
+        landing: (landing != login::landing(None)).then(|| landing.to_owned()),
         ctx,
         enabled: app.identity.is_some(),
         cns_url: app
@@ -75,7 +82,7 @@ fn login_page(
 }
 
 fn login_failed(app: &App, ctx: &Ctx, status: StatusCode, message: &str) -> Response<Body> {
-    login_page(app, ctx, Some(message), "alert-danger", status)
+    login_page(app, ctx, Some(message), "alert-danger", status, None)
 }
 
 /// A 303 with cookies (the login cookie is cleared on the way).
@@ -94,9 +101,10 @@ async fn start(app: &App, ctx: &Ctx, req: &Request) -> Response<Body> {
         _ => return login_failed(app, ctx, StatusCode::BAD_REQUEST, ctx.t.login_failed),
     };
     if app.identity.is_none() {
-        return login_page(app, ctx, None, "", StatusCode::NOT_FOUND);
+        return login_page(app, ctx, None, "", StatusCode::NOT_FOUND, None);
     }
-    match login::start(app, method).await {
+    let landing = query_param(req, "torna");
+    match login::start(app, method, landing.as_deref()).await {
         Ok((url, state)) => {
             let bind = set_cookie(
                 app,
@@ -128,9 +136,9 @@ async fn callback(app: &App, ctx: &Ctx, req: &Request) -> Response<Body> {
     finish(app, ctx, result)
 }
 
-fn finish(app: &App, ctx: &Ctx, result: Result<String, Failure>) -> Response<Body> {
+fn finish(app: &App, ctx: &Ctx, result: Result<(String, String), Failure>) -> Response<Body> {
     match result {
-        Ok(session_cookie) => redirect(app, ctx, "/area-riservata", &[session_cookie]),
+        Ok((session_cookie, landing)) => redirect(app, ctx, &landing, &[session_cookie]),
         Err(Failure::Cancelled) => redirect(app, ctx, "/accesso?esito=annullato", &[]),
         Err(e @ (Failure::State | Failure::Refused(_))) => {
             tracing::warn!(error = %e, "login refused");

@@ -51,6 +51,23 @@ impl From<crate::ports::StoreError> for Failure {
     }
 }
 
+/// Where the citizen lands after login: a page of the reserved area they asked
+/// for, or its start. Only local paths of the reserved area are kept (no open redirect).
+pub fn landing(requested: Option<&str>) -> &str {
+    const HOME: &str = "/area-riservata";
+    match requested {
+        Some(p)
+            if (p == HOME || p.starts_with("/area-riservata/"))
+                && p.len() <= 100
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b)) =>
+        {
+            p
+        }
+        _ => HOME,
+    }
+}
+
 pub fn redirect_uri(app: &App) -> String {
     format!("{}/accesso/callback", app.settings.public_base_url)
 }
@@ -63,7 +80,11 @@ fn provider(app: &App) -> Result<&dyn IdentityProvider, ApiError> {
 
 /// Starts a login: returns where to send the browser and the state for the
 /// binding cookie.
-pub async fn start(app: &App, method: LoginMethod) -> Result<(String, String), ApiError> {
+pub async fn start(
+    app: &App,
+    method: LoginMethod,
+    requested: Option<&str>,
+) -> Result<(String, String), ApiError> {
     let idp = provider(app)?;
     let req = AuthRequest::new();
     let url = idp
@@ -75,21 +96,23 @@ pub async fn start(app: &App, method: LoginMethod) -> Result<(String, String), A
     app.sessions
         .put_once(
             &sessions::key(&req.state),
-            &json!({"nonce": req.nonce, "codeVerifier": req.code_verifier, "method": method.code()}),
+            &json!({"nonce": req.nonce, "codeVerifier": req.code_verifier, "method": method.code(),
+                "landing": landing(requested)}),
             app.clock.now() + LOGIN_TTL,
         )
         .await?;
     Ok((url, req.state))
 }
 
-/// Completes a login from the identity provider's answer; returns the session cookie.
+/// Completes a login from the identity provider's answer; returns the session
+/// cookie and where to go.
 pub async fn callback(
     app: &App,
     state: &str,
     bound_state: Option<&str>,
     code: Option<&str>,
     error: Option<&str>,
-) -> Result<String, Failure> {
+) -> Result<(String, String), Failure> {
     let idp = provider(app)?;
     if state.is_empty() || state.len() > 200 || bound_state != Some(state) {
         return Err(Failure::State);
@@ -122,7 +145,7 @@ pub async fn callback(
             LoginError::Refused(m) => Failure::Refused(m),
             LoginError::Unavailable(m) => Failure::Api(ApiError::Unavailable(m)),
         })?;
-    Ok(sessions::start(
+    let cookie = sessions::start(
         app,
         SignedIn {
             fiscal_code: who.fiscal_code,
@@ -131,7 +154,8 @@ pub async fn callback(
             method: method.code().to_owned(),
         },
     )
-    .await?)
+    .await?;
+    Ok((cookie, landing(saved["landing"].as_str()).to_owned()))
 }
 
 /// The fiscal code in a CNS certificate's subject: the `serialNumber`
@@ -225,6 +249,25 @@ pub async fn cns_complete(app: &App, code: &str) -> Result<String, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lands_only_in_the_reserved_area() {
+        assert_eq!(landing(None), "/area-riservata");
+        assert_eq!(
+            landing(Some("/area-riservata/avvisi/301900000000000180")),
+            "/area-riservata/avvisi/301900000000000180"
+        );
+        for bad in [
+            "https://evil.example/area-riservata",
+            "//evil.example",
+            "/area-riservata-x",
+            "/area-riservata/../esci",
+            "/area-riservata/a?b=c",
+            "/carrello",
+        ] {
+            assert_eq!(landing(Some(bad)), "/area-riservata", "{bad}");
+        }
+    }
 
     #[test]
     fn finds_the_fiscal_code_in_cns_subjects() {

@@ -264,4 +264,6 @@ pub struct LoginPage<'a> {
     pub message: Option<&'a str>,
     pub alert: &'a str,
     pub dev: bool,
+    /// The reserved-area page to land on after login, when not its start.
+    pub landing: Option<String>,
 }

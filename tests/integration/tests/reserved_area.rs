@@ -42,9 +42,13 @@ fn location(r: &reqwest::Response) -> String {
 
 /// Where the identity provider sends the browser back, and the state cookie.
 async fn idp_answer(s: &Stack, user: &str) -> (String, String) {
+    idp_answer_from(s, user, "/accesso/avvia?metodo=spid").await
+}
+
+async fn idp_answer_from(s: &Stack, user: &str, start_path: &str) -> (String, String) {
     let start = s
         .http
-        .get(format!("{}/accesso/avvia?metodo=spid", s.portal))
+        .get(format!("{}{start_path}", s.portal))
         .send()
         .await
         .unwrap();
@@ -434,5 +438,53 @@ async fn cns_login_hands_over_to_the_portal() {
         let r = login::handle(app, req).await;
         assert_eq!(r.status(), 401);
         assert!(r.headers().get("location").is_none());
+    }
+}
+
+#[tokio::test]
+async fn login_lands_on_the_page_asked_for() {
+    let s = start(None).await;
+    let (payable, _, _) = seed(&s).await;
+    let page = format!("/area-riservata/avvisi/{payable}");
+    let r = s
+        .http
+        .get(format!("{}{page}", s.portal))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/accesso?torna={page}"));
+    let login_page = s
+        .http
+        .get(format!("{}{}", s.portal, location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        login_page.contains("torna="),
+        "the login links carry the page"
+    );
+    for (asked, landed) in [
+        (page.as_str(), page.as_str()),
+        ("https://evil.example/area-riservata", "/area-riservata"),
+        ("/carrello", "/area-riservata"),
+    ] {
+        let start = format!(
+            "/accesso/avvia?metodo=cie&torna={}",
+            form_urlencoded::byte_serialize(asked.as_bytes()).collect::<String>()
+        );
+        let (back, state) = idp_answer_from(&s, MARIO, &start).await;
+        let done = s
+            .http
+            .get(&back)
+            .header("cookie", format!("login={state}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 303);
+        assert_eq!(location(&done), landed, "asked {asked}");
     }
 }
