@@ -178,10 +178,21 @@ test('cancel at the identity provider: back at the login page, "Accesso annullat
 test('without a session: the pages send to the login page, the API answers 401', { timeout: 60_000 }, async () => {
   const pos = await createPosition({ fiscalCode: USERS.luca.cf, fullName: USERS.luca.name });
   await withPage(browser, 'no session', async (page) => {
-    for (const path of ['/area-riservata', `/area-riservata/avvisi/${pos.notice}`]) {
-      await page.goto(path);
-      assert.equal(page.url(), `${PORTAL}/accesso`, path);
-    }
+    await page.goto('/area-riservata');
+    assert.equal(page.url(), `${PORTAL}/accesso`);
+    // A reserved-area page asked for is where the login lands afterwards.
+    const asked = `/area-riservata/avvisi/${pos.notice}`;
+    await page.goto(asked);
+    assert.equal(page.url(), `${PORTAL}/accesso?torna=${asked}`);
+    await page.click('#login-spid');
+    await page.waitForURL(`${SIMULATOR}/oidc/authorize?**`);
+    await page.getByRole('button', { name: `Entra come ${USERS.luca.name} (${USERS.luca.cf})` }).click();
+    await page.waitForURL(`${PORTAL}${asked}`);
+    assert.ok(await page.locator('#pay').isVisible(), 'the notice asked for, payable');
+    await page.click('#back-to-my-positions');
+    await page.waitForURL(`${PORTAL}/area-riservata`);
+    await page.click('#logout');
+    await page.waitForURL(`${PORTAL}/accesso?esito=uscito`);
     const api = await myPositions(page);
     assert.equal(api.status, 401);
     assert.match(api.body, /"status":\s*401/);
