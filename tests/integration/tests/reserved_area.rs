@@ -36,6 +36,16 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// A GET with cookies, redirects not followed.
+async fn fetch(s: &Stack, url: impl reqwest::IntoUrl, cookie: String) -> reqwest::Response {
+    s.http
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn location(r: &reqwest::Response) -> String {
     r.headers()["location"].to_str().unwrap().to_owned()
 }
@@ -92,25 +102,19 @@ fn url_query(url: &str) -> Vec<(String, String)> {
 /// Logs in as `user`; returns the session cookie.
 async fn login(s: &Stack, user: &str) -> String {
     let (back, state) = idp_answer(s, user).await;
-    let done = s
-        .http
-        .get(&back)
-        .header("cookie", format!("login={state}"))
-        .send()
-        .await
-        .unwrap();
+    let done = fetch(s, &back, format!("login={state}")).await;
     assert_eq!(done.status(), 303, "{}", done.text().await.unwrap());
     assert_eq!(location(&done), "/area-riservata");
     set_cookie(&done, "session").expect("session cookie")
 }
 
 async fn me(s: &Stack, session: &str) -> reqwest::Response {
-    s.http
-        .get(format!("{}/api/v1/me/positions", s.portal))
-        .header("cookie", format!("session={session}"))
-        .send()
-        .await
-        .unwrap()
+    fetch(
+        s,
+        format!("{}/api/v1/me/positions", s.portal),
+        format!("session={session}"),
+    )
+    .await
 }
 
 async fn seed(s: &Stack) -> (String, String, String) {
@@ -184,35 +188,32 @@ async fn login_lists_and_logout() {
         "another citizen's notice is never listed"
     );
 
-    let page = s
-        .http
-        .get(format!("{}/area-riservata", s.portal))
-        .header("cookie", format!("session={session}"))
-        .send()
-        .await
-        .unwrap();
+    let page = fetch(
+        &s,
+        format!("{}/area-riservata", s.portal),
+        format!("session={session}"),
+    )
+    .await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
         html.contains("Mario Rossi") && html.contains(&format!("/area-riservata/avvisi/{payable}"))
     );
-    let own = s
-        .http
-        .get(format!("{}/area-riservata/avvisi/{payable}", s.portal))
-        .header("cookie", format!("session={session}"))
-        .send()
-        .await
-        .unwrap();
+    let own = fetch(
+        &s,
+        format!("{}/area-riservata/avvisi/{payable}", s.portal),
+        format!("session={session}"),
+    )
+    .await;
     assert_eq!(own.status(), 200);
     assert!(own.text().await.unwrap().contains("id=\"pay\""));
     // Another citizen's notice is not found, as if it did not exist.
-    let foreign = s
-        .http
-        .get(format!("{}/area-riservata/avvisi/{chiara}", s.portal))
-        .header("cookie", format!("session={session}"))
-        .send()
-        .await
-        .unwrap();
+    let foreign = fetch(
+        &s,
+        format!("{}/area-riservata/avvisi/{chiara}", s.portal),
+        format!("session={session}"),
+    )
+    .await;
     assert_eq!(foreign.status(), 404);
 
     // Logout ends the session server-side: the old cookie is refused afterwards.
@@ -292,13 +293,7 @@ async fn bad_tokens_and_states_are_refused() {
             .unwrap();
         assert!(r.status().is_success(), "{mode}");
         let (back, state) = idp_answer(&s, MARIO).await;
-        let done = s
-            .http
-            .get(&back)
-            .header("cookie", format!("login={state}"))
-            .send()
-            .await
-            .unwrap();
+        let done = fetch(&s, &back, format!("login={state}")).await;
         assert_eq!(done.status(), 401, "{mode}");
         assert!(set_cookie(&done, "session").is_none(), "{mode}: no session");
     }
@@ -312,44 +307,20 @@ async fn bad_tokens_and_states_are_refused() {
     // The state must be the one this browser started with.
     let (back, _) = idp_answer(&s, MARIO).await;
     let (_, other_state) = idp_answer(&s, MARIO).await;
-    let r = s
-        .http
-        .get(&back)
-        .header("cookie", format!("login={other_state}"))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&s, &back, format!("login={other_state}")).await;
     assert_eq!(r.status(), 401);
     let r = s.http.get(&back).send().await.unwrap();
     assert_eq!(r.status(), 401);
     // A state is used once: replaying the identity provider's answer fails.
     let (back, state) = idp_answer(&s, MARIO).await;
-    let ok = s
-        .http
-        .get(&back)
-        .header("cookie", format!("login={state}"))
-        .send()
-        .await
-        .unwrap();
+    let ok = fetch(&s, &back, format!("login={state}")).await;
     assert_eq!(ok.status(), 303);
-    let replay = s
-        .http
-        .get(&back)
-        .header("cookie", format!("login={state}"))
-        .send()
-        .await
-        .unwrap();
+    let replay = fetch(&s, &back, format!("login={state}")).await;
     assert_eq!(replay.status(), 401);
     // Cancelling at the provider comes back as "annullato".
     let (back, state) = idp_answer(&s, MARIO).await;
     let cancelled = back.replace("code=", "error=access_denied&x=");
-    let r = s
-        .http
-        .get(&cancelled)
-        .header("cookie", format!("login={state}"))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&s, &cancelled, format!("login={state}")).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/accesso?esito=annullato");
 }
@@ -477,13 +448,7 @@ async fn login_lands_on_the_page_asked_for() {
             form_urlencoded::byte_serialize(asked.as_bytes()).collect::<String>()
         );
         let (back, state) = idp_answer_from(&s, MARIO, &start).await;
-        let done = s
-            .http
-            .get(&back)
-            .header("cookie", format!("login={state}"))
-            .send()
-            .await
-            .unwrap();
+        let done = fetch(&s, &back, format!("login={state}")).await;
         assert_eq!(done.status(), 303);
         assert_eq!(location(&done), landed, "asked {asked}");
     }
