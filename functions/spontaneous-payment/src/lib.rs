@@ -580,7 +580,8 @@ async fn form_post(
         Err(e) => return Err(e),
     };
     let notice = position.payment_options[0].notice_number;
-    let summary = notices::verify(app, &notice, &cf).await?;
+    let summary = notices::summarise(app, &position, &notice)
+        .ok_or_else(|| ApiError::Internal("new position without its notice".into()))?;
     let s = web::summary_view(ctx, &summary, &cf);
     Ok(web::render(
         app,

@@ -295,7 +295,7 @@ impl DynamoPositions {
         &self,
         index: Option<&str>,
         condition: &str,
-        pk: AttributeValue,
+        values: &[(&str, AttributeValue)],
     ) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
         let mut start = None;
@@ -306,7 +306,12 @@ impl DynamoPositions {
                 .table_name(&self.table)
                 .set_index_name(index.map(str::to_owned))
                 .key_condition_expression(condition)
-                .expression_attribute_values(":pk", pk.clone())
+                .set_expression_attribute_values(Some(
+                    values
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                        .collect(),
+                ))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -424,30 +429,17 @@ impl PositionStore for DynamoPositions {
     }
 
     async fn find_by_debtor(&self, debtor: &FiscalCode) -> Result<Vec<Position>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI_DEBTOR)
-                .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :pos)")
-                .expression_attribute_values(":pk", s(debtor_pk(debtor)))
-                .expression_attribute_values(":pos", s("POSITION#"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items() {
-                found.push(read_position(item)?.value);
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        Ok(found)
+        let items = self
+            .query_all(
+                Some(GSI_DEBTOR),
+                "gsi1pk = :pk AND begins_with(gsi1sk, :pos)",
+                &[(":pk", s(debtor_pk(debtor))), (":pos", s("POSITION#"))],
+            )
+            .await?;
+        items
+            .iter()
+            .map(|i| read_position(i).map(|p| p.value))
+            .collect()
     }
 
     async fn replace(&self, p: &Position, expected_version: u64) -> Result<(), StoreError> {
@@ -524,17 +516,14 @@ impl PositionStore for DynamoPositions {
         &self,
         notice_number: &str,
     ) -> Result<Vec<ReceiptRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI_DEBTOR)
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", s(format!("RECEIPTS#{notice_number}")))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.items().iter().map(read_receipt).collect()
+        let items = self
+            .query_all(
+                Some(GSI_DEBTOR),
+                "gsi1pk = :pk",
+                &[(":pk", s(format!("RECEIPTS#{notice_number}")))],
+            )
+            .await?;
+        items.iter().map(read_receipt).collect()
     }
 
     async fn receipts_for_payer(
@@ -542,7 +531,11 @@ impl PositionStore for DynamoPositions {
         payer: &FiscalCode,
     ) -> Result<Vec<ReceiptRecord>, StoreError> {
         let items = self
-            .query_all(Some(GSI_PAYER), "gsi2pk = :pk", s(format!("PAYER#{payer}")))
+            .query_all(
+                Some(GSI_PAYER),
+                "gsi2pk = :pk",
+                &[(":pk", s(format!("PAYER#{payer}")))],
+            )
             .await?;
         items.iter().map(read_receipt).collect()
     }
@@ -748,7 +741,7 @@ fn expired(item: &Item, now: chrono::DateTime<chrono::Utc>) -> bool {
 impl CatalogStore for DynamoPositions {
     async fn services(&self, ec: &EcFiscalCode) -> Result<Vec<Service>, StoreError> {
         let items = self
-            .query_all(None, "pk = :pk", s(format!("SERVICES#{ec}")))
+            .query_all(None, "pk = :pk", &[(":pk", s(format!("SERVICES#{ec}")))])
             .await?;
         items.iter().map(|i| read_doc(i, "service")).collect()
     }

@@ -149,9 +149,12 @@ pub async fn positions(app: &App, me: &FiscalCode) -> Result<MyPositions, ApiErr
             .map(|e| e.name.clone())
             .unwrap_or_else(|| ec.to_string())
     };
-    let mine = app.positions.find_by_debtor(me).await?;
+    let (mine, paid) = tokio::try_join!(
+        app.positions.find_by_debtor(me),
+        app.positions.receipts_for_payer(me)
+    )?;
     let mut out = classify(&mine, name, app.clock.today());
-    out.paid_for_others = paid_for_others(app.positions.receipts_for_payer(me).await?, me, name);
+    out.paid_for_others = paid_for_others(paid, me, name);
     Ok(out)
 }
 

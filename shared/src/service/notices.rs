@@ -44,7 +44,9 @@ pub fn not_found() -> ApiError {
     )
 }
 
-fn summarise(app: &App, p: &Position, notice: &NoticeNumber) -> Option<NoticeSummary> {
+/// The summary of one notice of a position (none if the notice is not the
+/// position's or its EC is not served).
+pub fn summarise(app: &App, p: &Position, notice: &NoticeNumber) -> Option<NoticeSummary> {
     let o = p.option(notice)?;
     let entity = app.entities.get(&p.ec_fiscal_code)?;
     Some(NoticeSummary {
