@@ -65,7 +65,7 @@ fn avviso(installments: bool) -> AvvisoData {
 fn receipt() -> ReceiptDocument {
     let ec = EcFiscalCode::parse("01199250158").expect("EC fiscal code");
     let subject = |id: &str, name: &str| Subject {
-        kind: "F".into(),
+        kind: shared::domain::position::SubjectType::F,
         id: id.into(),
         full_name: name.into(),
         street_name: None,
@@ -86,7 +86,7 @@ fn receipt() -> ReceiptDocument {
             receipt_id: "c110729d258c4ab1b765fe902aae41d6".into(),
             notice_number: "301000000000000144".into(),
             fiscal_code: ec.clone(),
-            outcome: "OK".into(),
+            outcome: shared::domain::receipt::Outcome::Ok,
             creditor_reference_id: "01000000000000144".into(),
             payment_amount_cents: 15_050,
             description: "TARI 2026 - Tassa sui rifiuti".into(),

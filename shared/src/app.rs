@@ -6,13 +6,15 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::auth::oidc::{IdentityProvider, OidcProvider, OidcSettings};
-use crate::aws::{Clients, DynamoPositions, S3Documents, SesMailer};
+use crate::aws::{Clients, DynamoTable, S3Documents, SesMailer};
 use crate::checkout::{Checkout, HttpCheckout};
 use crate::domain::clock::rome_date;
 use crate::domain::text::Email;
 use crate::domain::Entities;
-use crate::http::ApiKey;
-use crate::ports::{CatalogStore, DocumentStore, Mailer, PositionStore, SessionStore};
+use crate::ports::{
+    CatalogStore, DocumentStore, Mailer, PaymentLog, PositionStore, RateCounter, ReceiptStore,
+    Sequences, SessionStore,
+};
 
 /// The time source. Fixed in tests that need a given day.
 #[derive(Clone, Copy, Debug, Default)]
@@ -31,6 +33,32 @@ impl Clock {
     /// Today in Italy.
     pub fn today(&self) -> NaiveDate {
         rome_date(self.now())
+    }
+}
+
+/// An operator API key, kept only as its SHA-256 digest.
+#[derive(Clone)]
+pub struct ApiKey([u8; 32]);
+
+impl ApiKey {
+    /// `None` for an empty key: an unset key must lock the API, not open it.
+    pub fn new(key: &str) -> Option<Self> {
+        use sha2::{Digest, Sha256};
+        (!key.trim().is_empty()).then(|| Self(Sha256::digest(key.trim().as_bytes()).into()))
+    }
+
+    /// Whether `given` is this key, compared in constant time.
+    pub fn matches(&self, given: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        use subtle::ConstantTimeEq;
+        let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+        !given.is_empty() && bool::from(self.0.ct_eq(&digest))
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(**)")
     }
 }
 
@@ -130,9 +158,15 @@ pub fn entities_from_env() -> Result<Entities, ConfigError> {
     Entities::from_json(&json).map_err(|e| ConfigError::Invalid("ENTITIES_JSON", e.to_string()))
 }
 
+/// The ports, the configured ECs, the settings and the clock: what every use
+/// case and handler is given.
 #[derive(Clone)]
 pub struct App {
     pub positions: Arc<dyn PositionStore>,
+    pub receipts: Arc<dyn ReceiptStore>,
+    pub payments: Arc<dyn PaymentLog>,
+    pub counters: Arc<dyn RateCounter>,
+    pub sequences: Arc<dyn Sequences>,
     pub documents: Arc<dyn DocumentStore>,
     pub mailer: Arc<dyn Mailer>,
     pub checkout: Arc<dyn Checkout>,
@@ -155,14 +189,18 @@ impl App {
         clock: Clock,
     ) -> Result<Self, ConfigError> {
         let checkout = HttpCheckout::new(&settings.checkout_url);
-        let store = Arc::new(DynamoPositions::new(
+        let table = Arc::new(DynamoTable::new(
             clients.dynamodb.clone(),
             &settings.table_name,
         ));
         Ok(Self {
-            positions: store.clone(),
-            catalog: store.clone(),
-            sessions: store,
+            positions: table.clone(),
+            receipts: table.clone(),
+            payments: table.clone(),
+            counters: table.clone(),
+            sequences: table.clone(),
+            catalog: table.clone(),
+            sessions: table,
             identity: None,
             documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),
             mailer: Arc::new(SesMailer::new(

@@ -6,7 +6,8 @@
 //! - [`service`]: the use cases the functions call;
 //! - [`http`]: the shared HTTP edge (errors as problem+json, request parsing);
 //! - [`app`]: configuration and wiring, done once per cold start;
-//! - [`auth`]: citizens' login (OpenID Connect relying party, ID token verification).
+//! - [`auth`]: citizens' login (OpenID Connect relying party, ID token verification);
+//! - `memory` (tests, feature `test-util`): in-memory adapters of every port, with faults.
 
 pub mod app;
 pub mod auth;
@@ -16,11 +17,14 @@ pub mod domain;
 pub mod http;
 pub mod lambda;
 pub mod mail;
+#[cfg(any(test, feature = "test-util"))]
+pub mod memory;
 pub mod net;
 pub mod pdf;
 pub mod ports;
+pub mod secret;
 pub mod service;
 pub mod soap;
 pub mod web;
 
-pub use app::App;
+pub use app::{ApiKey, App};

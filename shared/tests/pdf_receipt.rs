@@ -4,6 +4,7 @@
 #[path = "pdf_tools.rs"]
 mod tools;
 
+use shared::domain::position::SubjectType;
 use shared::domain::receipt::{Receipt, ReceiptTransfer, ReceiptVersion, Subject};
 use shared::domain::EcFiscalCode;
 use shared::pdf::{render_receipt, Lang, ReceiptDocument};
@@ -11,7 +12,10 @@ use tools::*;
 
 fn subject(kind: &str, id: &str, name: &str) -> Subject {
     Subject {
-        kind: kind.into(),
+        kind: match kind {
+            "G" => SubjectType::G,
+            _ => SubjectType::F,
+        },
         id: id.into(),
         full_name: name.into(),
         street_name: None,
@@ -30,7 +34,7 @@ fn receipt() -> Receipt {
         receipt_id: "c110729d258c4ab1b765fe902aae41d6".into(),
         notice_number: "301000000000000144".into(),
         fiscal_code: EcFiscalCode::parse("01199250158").unwrap(),
-        outcome: "OK".into(),
+        outcome: shared::domain::receipt::Outcome::Ok,
         creditor_reference_id: "01000000000000144".into(),
         payment_amount_cents: 15_050,
         description: "TARI 2026 - Tassa sui rifiuti, prima rata".into(),

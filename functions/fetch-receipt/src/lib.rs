@@ -6,13 +6,10 @@
 
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::domain::{FieldErrors, FiscalCode, NoticeNumber};
-use shared::http::limit;
-use shared::http::request::notice_lookup;
-use shared::http::{json_response, query_param, required_param, respond, ApiError};
+use shared::http::{json_response, limit, query_param, required_param, respond, ApiError};
 use shared::ports::ReceiptRecord;
-use shared::service::receipts;
-use shared::web::{self, pages, read_form, Ctx};
+use shared::service::receipts::{self, ReceiptError};
+use shared::web::{self, notice_form, pages, Ctx};
 use shared::App;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -81,18 +78,15 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::GET {
         return Err(ApiError::MethodNotAllowed);
     }
-    limit::lookup(app, req).await?;
-    let mut errors = FieldErrors::default();
-    let lookup = notice_lookup(req, &mut errors);
-    let format = required_param(
-        &mut errors,
-        "format",
-        Some(query_param(req, "format").unwrap_or_default()),
-        Format::parse,
-    );
-    let (Some((notice, who)), Some(format)) = (lookup, format) else {
-        return Err(ApiError::InvalidParams(errors));
-    };
+    let (notice, who, format) = limit::notice_lookup(app, req, |errors| {
+        required_param(
+            errors,
+            "format",
+            Some(query_param(req, "format").unwrap_or_default()),
+            Format::parse,
+        )
+    })
+    .await?;
     let r = receipts::find(app, &notice, &who).await?;
     download(app, &r, format).await
 }
@@ -125,26 +119,21 @@ fn form(
 }
 
 async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
-    let f = read_form(app, req)?;
-    limit::lookup(app, req).await?;
-    let (notice_in, cf_in) = (f.get("notice").trim(), f.get("fiscalCode").trim());
-    let format = Format::parse(f.get("format")).map_err(ApiError::BadRequest)?;
-    let (notice, who) = match (
-        NoticeNumber::parse_lenient(notice_in),
-        FiscalCode::parse(cf_in),
-    ) {
-        (Ok(n), Ok(c)) => (n, c),
-        (n, c) => {
-            let t = ctx.t;
+    let lookup = notice_form(app, ctx, req).await?;
+    let (notice_in, cf_in) = (lookup.notice_in.as_str(), lookup.cf_in.as_str());
+    let format = Format::parse(lookup.form.get("format")).map_err(ApiError::BadRequest)?;
+    let (notice, who) = match lookup.parsed {
+        Ok(parsed) => parsed,
+        Err((notice_error, cf_error)) => {
             return Ok(form(
                 app,
                 ctx,
                 notice_in,
                 cf_in,
-                n.err().map(|e| web::notice_error(t, &e)),
-                c.err().map(|e| web::fiscal_code_error(t, &e)),
+                notice_error,
+                cf_error,
                 None,
-            ));
+            ))
         }
     };
     match receipts::find(app, &notice, &who).await {
@@ -160,7 +149,7 @@ async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, Api
             )
             .await
         }
-        Err(ApiError::NotFound(_)) => Ok(form(
+        Err(ReceiptError::NotFound) => Ok(form(
             app,
             ctx,
             notice_in,
@@ -169,6 +158,6 @@ async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, Api
             None,
             Some(ctx.t.receipt_not_found.into()),
         )),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }

@@ -9,12 +9,13 @@
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
+use shared::domain::input::{string, Reader};
 use shared::domain::text::Email;
 use shared::domain::{FieldErrors, FiscalCode, NoticeNumber, NoticeStatus};
-use shared::http::input::{string, Reader};
 use shared::http::limit;
 use shared::http::{json_body, json_response, path_param, query_param, respond, ApiError};
-use shared::service::{notices, payments};
+use shared::service::notices::{self, LookupError};
+use shared::service::payments::{self, PaymentError};
 use shared::web::{self, cookie_name, cookies, pages, read_form, set_cookie, status_view, Ctx};
 use shared::App;
 
@@ -89,8 +90,8 @@ async fn cart_page(
                     paid: false,
                 });
             }
-            Ok(_) | Err(ApiError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+            Ok(_) | Err(LookupError::NotFound) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     // Paid, expired or cancelled notices leave the cart (after a payment, all of them).
@@ -190,7 +191,7 @@ async fn pay(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiE
             let to = attempt.checkout_url.unwrap_or_else(|| "/carrello".into());
             Ok(web::see_other(app, ctx, &to, &[]))
         }
-        Err(ApiError::Validation(errors)) => {
+        Err(PaymentError::NotPayable(errors)) => {
             let message = errors
                 .iter()
                 .map(|e| e.message.clone())
@@ -198,7 +199,7 @@ async fn pay(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiE
                 .join("; ");
             cart_page(app, ctx, req, email_in, None, Some(message)).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

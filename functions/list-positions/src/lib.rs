@@ -26,7 +26,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     if req.method() != Method::GET {
         return web::error_page(app, &ctx, ApiError::MethodNotAllowed);
     }
-    let session = match sessions::current(app, &req).await {
+    let session = match web::current_session(app, &req).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             // Back here after login (only reserved-area paths are kept).
@@ -51,11 +51,11 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::GET {
         return Err(ApiError::MethodNotAllowed);
     }
-    let session = sessions::require(app, req).await?;
+    let session = web::require_session(app, req).await?;
     let mine = me::positions(app, &session.fiscal_code).await?;
     Ok(json_response(
         StatusCode::OK,
-        &serde_json::to_value(mine).map_err(|e| ApiError::Internal(e.to_string()))?,
+        &serde_json::to_value(mine).map_err(ApiError::internal)?,
     ))
 }
 

@@ -7,13 +7,13 @@
 //! - `POST /esci`: ends the session server-side.
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use shared::auth::oidc::LoginMethod;
 use shared::http::request::query_param;
 use shared::http::ApiError;
 use shared::service::login::{self, Failure};
-use shared::service::sessions;
-use shared::web::{self, cookie_name, cookies, pages, read_form, set_cookie, Ctx};
+use shared::web::{self, cookie_name, cookies, pages, read_form, session_cookie, set_cookie, Ctx};
 use shared::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -32,7 +32,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         }
         (true, "/accesso/avvia") => start(app, &ctx, &req).await,
         (true, "/accesso/callback") => callback(app, &ctx, &req).await,
-        (true, "/accesso/cns") => match login::cns(app, &req).await {
+        (true, "/accesso/cns") => match cns(app, &req).await {
             Ok(code) => redirect(
                 app,
                 &ctx,
@@ -42,18 +42,34 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 ),
                 &[],
             ),
-            Err(e) => login_failed(app, &ctx, e.status(), ctx.t.login_failed),
+            Err(e) => login_failed(app, &ctx, ApiError::from(e).status(), ctx.t.login_failed),
         },
         (true, "/accesso/cns/completa") => {
             let code = query_param(&req, "codice").unwrap_or_default();
             let result = login::cns_complete(app, &code)
                 .await
-                .map(|cookie| (cookie, login::landing(None).to_owned()));
+                .map(|token| (token, login::landing(None).to_owned()));
             finish(app, &ctx, result)
         }
         (false, "/esci") => logout(app, &ctx, &req).await,
         _ => web::error_page(app, &ctx, ApiError::MethodNotAllowed),
     }
+}
+
+/// CNS login on its mutual-TLS host: the host the request came through and the
+/// subject of the certificate API Gateway verified.
+async fn cns(app: &App, req: &Request) -> Result<String, Failure> {
+    let (domain, subject) = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => (
+            c.domain_name.as_deref(),
+            c.authentication
+                .as_ref()
+                .and_then(|a| a.client_cert.as_ref())
+                .and_then(|cert| cert.subject_dn.as_deref()),
+        ),
+        _ => (None, None),
+    };
+    login::cns(app, domain, subject).await
 }
 
 fn login_page(
@@ -114,7 +130,7 @@ async fn start(app: &App, ctx: &Ctx, req: &Request) -> Response<Body> {
             );
             web::see_other(app, ctx, &url, &[bind])
         }
-        Err(e) => web::error_page(app, ctx, e),
+        Err(e) => web::error_page(app, ctx, e.into()),
     }
 }
 
@@ -138,9 +154,9 @@ async fn callback(app: &App, ctx: &Ctx, req: &Request) -> Response<Body> {
 
 fn finish(app: &App, ctx: &Ctx, result: Result<(String, String), Failure>) -> Response<Body> {
     match result {
-        Ok((session_cookie, landing)) => redirect(app, ctx, &landing, &[session_cookie]),
+        Ok((token, landing)) => redirect(app, ctx, &landing, &[session_cookie(app, &token)]),
         Err(Failure::Cancelled) => redirect(app, ctx, "/accesso?esito=annullato", &[]),
-        Err(e @ (Failure::State | Failure::Refused(_))) => {
+        Err(e @ (Failure::State | Failure::Refused(_) | Failure::NoCertificate)) => {
             tracing::warn!(error = %e, "login refused");
             let mut r = login_failed(app, ctx, StatusCode::UNAUTHORIZED, ctx.t.login_failed);
             if let Ok(v) = HeaderValue::from_str(&set_cookie(app, login::LOGIN_COOKIE, "", Some(0)))
@@ -149,7 +165,7 @@ fn finish(app: &App, ctx: &Ctx, result: Result<(String, String), Failure>) -> Re
             }
             r
         }
-        Err(Failure::Api(e)) => web::error_page(app, ctx, e),
+        Err(e) => web::error_page(app, ctx, e.into()),
     }
 }
 
@@ -157,7 +173,7 @@ async fn logout(app: &App, ctx: &Ctx, req: &Request) -> Response<Body> {
     if let Err(e) = read_form(app, req) {
         return web::error_page(app, ctx, e);
     }
-    match sessions::end(app, req).await {
+    match web::end_session(app, req).await {
         Ok(clear) => web::see_other(app, ctx, "/accesso?esito=uscito", &[clear]),
         Err(e) => web::error_page(app, ctx, e),
     }

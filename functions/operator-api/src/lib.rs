@@ -18,7 +18,8 @@ use shared::domain::catalog::Service;
 use shared::domain::text::{Iupd, ServiceCode};
 use shared::domain::{EcFiscalCode, FieldErrors};
 use shared::http::{
-    json_body, json_response, optional_param, path_param, required_param, respond, ApiError, ApiKey,
+    check_api_key, json_body, json_response, optional_param, path_param, required_param, respond,
+    ApiError,
 };
 use shared::service::positions;
 use shared::App;
@@ -28,7 +29,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    ApiKey::check(app.settings.operator_api_key.as_ref(), req)?;
+    check_api_key(app.settings.operator_api_key.as_ref(), req)?;
     if req.uri().path().contains("/services") {
         return services(app, req).await;
     }
@@ -88,7 +89,7 @@ async fn services(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         return Err(ApiError::InvalidParams(errors));
     };
     positions::entity(&app.entities, &ec)?;
-    let view = |s: &Service| serde_json::to_value(s).map_err(|e| ApiError::Internal(e.to_string()));
+    let view = |s: &Service| serde_json::to_value(s).map_err(ApiError::internal);
     let not_found = || ApiError::NotFound("servizio non presente nel catalogo".into());
     match (req.method(), code) {
         (&Method::GET, None) => {

@@ -7,8 +7,8 @@
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::http::request::body_bytes;
-use shared::service::nodo;
 use shared::soap::responses::soap_fault;
+use shared::soap::station;
 use shared::soap::xml::MAX_XML_BYTES;
 use shared::App;
 
@@ -27,7 +27,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         .headers()
         .get("soapaction")
         .and_then(|v| v.to_str().ok());
-    let answer = nodo::handle(app, body, action).await;
+    let answer = station::handle(app, body, action).await;
     xml(
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK),
         answer.body,

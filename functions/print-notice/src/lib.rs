@@ -5,13 +5,11 @@
 
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::domain::{FieldErrors, FiscalCode, NoticeNumber};
-use shared::http::limit;
-use shared::http::request::notice_lookup;
-use shared::http::{query_param, respond, ApiError};
+use shared::domain::NoticeNumber;
+use shared::http::{limit, query_param, respond, ApiError};
 use shared::pdf::Lang;
 use shared::service::avviso;
-use shared::web::{self, read_form, Ctx};
+use shared::web::{self, notice_form, Ctx};
 use shared::App;
 
 fn pdf_response(app: &App, notice: &NoticeNumber, bytes: Vec<u8>) -> Response<Body> {
@@ -39,11 +37,7 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     if req.method() != Method::GET {
         return Err(ApiError::MethodNotAllowed);
     }
-    limit::lookup(app, req).await?;
-    let mut errors = FieldErrors::default();
-    let Some((notice, debtor)) = notice_lookup(req, &mut errors) else {
-        return Err(ApiError::InvalidParams(errors));
-    };
+    let (notice, debtor, ()) = limit::notice_lookup(app, req, |_| Some(())).await?;
     let lang = if query_param(req, "lang").as_deref() == Some("en") {
         Lang::En
     } else {
@@ -54,12 +48,10 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 }
 
 async fn page(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
-    let form = read_form(app, req)?;
-    limit::lookup(app, req).await?;
-    let notice = NoticeNumber::parse_lenient(form.get("notice"))
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let debtor = FiscalCode::parse(form.get("fiscalCode"))
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let lookup = notice_form(app, ctx, req).await?;
+    let (notice, debtor) = lookup
+        .parsed
+        .map_err(|(n, c)| ApiError::BadRequest(n.or(c).unwrap_or_default()))?;
     let lang = match ctx.lang {
         web::Lang::En => Lang::En,
         web::Lang::It => Lang::It,

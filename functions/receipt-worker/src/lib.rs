@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use shared::domain::EcFiscalCode;
 use shared::ports::StoreError;
-use shared::service::receipts;
+use shared::service::receipts::{self, DeliveryError};
 use shared::App;
 
 /// The receipts a DynamoDB stream batch touches: (EC, receiptId).
@@ -31,11 +31,11 @@ pub fn receipt_keys(event: &Value) -> Vec<(EcFiscalCode, String)> {
 }
 
 /// Handles one stream batch.
-pub async fn handle(app: &App, event: Value) -> Result<Value, StoreError> {
+pub async fn handle(app: &App, event: Value) -> Result<Value, DeliveryError> {
     let mut done = 0;
     for (ec, id) in receipt_keys(&event) {
         // Read again: the stream image may be older than what was done since.
-        if let Some(r) = app.positions.get_receipt(&ec, &id).await? {
+        if let Some(r) = app.receipts.get_receipt(&ec, &id).await? {
             if !r.owed.is_empty() {
                 receipts::deliver(app, &r).await?;
                 done += 1;
@@ -47,13 +47,18 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, StoreError> {
 
 /// Does the owed work of every receipt (the local stack's stand-in for the stream).
 pub async fn sweep(app: &App) -> Result<usize, StoreError> {
-    let owing = app.positions.receipts_owing_work().await?;
+    let owing = app.receipts.receipts_owing_work().await?;
     let mut done = 0;
     for r in owing {
         match receipts::deliver(app, &r).await {
             Ok(()) => done += 1,
             Err(e) => {
-                tracing::warn!(error = %e, receipt_id = %r.receipt.receipt_id, "receipt work failed, will retry")
+                tracing::warn!(
+                    error = %shared::http::problem::cause_chain(&e),
+                    transient = e.is_transient(),
+                    receipt_id = %r.receipt.receipt_id,
+                    "receipt work failed, will retry"
+                )
             }
         }
     }

@@ -15,13 +15,13 @@ use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::domain::catalog::{Field, FieldType, Service};
-use shared::domain::position::{Debtor, SubjectType};
-use shared::domain::text::{Email, FullName};
-use shared::domain::{AmountCents, FiscalCode};
+use shared::domain::AmountCents;
 use shared::http::request::{json_body, path_param, query_param};
 use shared::http::{json_response, limit, respond, ApiError};
-use shared::service::{notices, positions, spontaneous};
-use shared::web::{self, pages, read_form, Ctx, Form, Lang};
+use shared::service::spontaneous::{self, SpontaneousError};
+use shared::service::{notices, positions};
+use shared::web::spontaneous::{read_request, Entered};
+use shared::web::{self, pages, read_form, Ctx, Lang};
 use shared::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -123,17 +123,6 @@ fn amount_text(ctx: &Ctx, s: &Service) -> String {
     }
 }
 
-/// Why the amount typed on a service's form is refused, in the page's
-/// language (the rule's own message is the API's, in Italian).
-fn amount_refused(ctx: &Ctx, s: &Service, a: AmountCents) -> String {
-    let money = |c: AmountCents| web::amount(ctx.lang, c);
-    match (s.amount.min_cents, s.amount.max_cents) {
-        (Some(min), _) if a < min => format!("{} {}", ctx.t.amount_min, money(min)),
-        (_, Some(max)) if a > max => format!("{} {}", ctx.t.amount_max, money(max)),
-        _ => ctx.t.amount_error.to_owned(),
-    }
-}
-
 fn matches(query: &str, texts: &[&str]) -> bool {
     let q = query.trim().to_lowercase();
     q.is_empty()
@@ -187,51 +176,6 @@ async fn list_page(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>
         count,
     };
     Ok(web::render(app, ctx, StatusCode::OK, &page))
-}
-
-/// What the form shows: the values entered and the errors, by input id.
-#[derive(Default)]
-struct Entered {
-    values: BTreeMap<String, String>,
-    errors: BTreeMap<String, String>,
-}
-
-impl Entered {
-    fn value(&self, id: &str) -> String {
-        self.values.get(id).cloned().unwrap_or_default()
-    }
-    fn error(&self, id: &str) -> Option<String> {
-        self.errors.get(id).cloned()
-    }
-    /// The service's errors, each under its input (the form's own come first).
-    fn add(&mut self, ctx: &Ctx, errors: &shared::domain::FieldErrors) {
-        for e in errors.iter() {
-            self.errors
-                .entry(input_id(&e.field))
-                .or_insert_with(|| translate(ctx, &e.message));
-        }
-    }
-}
-
-/// The input id of an error's field path.
-fn input_id(path: &str) -> String {
-    match path {
-        "amountCents" => "amount".into(),
-        p => match p.strip_prefix("fields.") {
-            Some(name) => format!("f-{name}"),
-            None => p.replace('.', "-"),
-        },
-    }
-}
-
-fn translate(ctx: &Ctx, message: &str) -> String {
-    if ctx.lang == Lang::It {
-        return message.to_owned();
-    }
-    match message {
-        "campo obbligatorio" => ctx.t.required.to_owned(),
-        m => m.to_owned(),
-    }
 }
 
 fn field_view(ctx: &Ctx, f: &Field, entered: &Entered) -> pages::FieldView {
@@ -422,97 +366,6 @@ async fn form_get(app: &App, ctx: &Ctx, ec: &str, code: &str) -> Result<Response
     Ok(r)
 }
 
-/// Reads the page's form into a request, collecting every error by input id.
-fn read_request(
-    ctx: &Ctx,
-    service: &Service,
-    form: &Form,
-    entered: &mut Entered,
-) -> Option<spontaneous::Request> {
-    let mut put = |id: &str, v: &str| {
-        entered.values.insert(id.to_owned(), v.trim().to_owned());
-    };
-    for id in [
-        "debtor-type",
-        "debtor-fiscalCode",
-        "debtor-fullName",
-        "debtor-email",
-        "amount",
-        "privacy",
-    ] {
-        put(id, form.get(id));
-    }
-    let mut fields = BTreeMap::new();
-    for f in &service.form.fields {
-        let id = format!("f-{}", f.name);
-        put(&id, form.get(&id));
-        fields.insert(f.name.clone(), form.get(&id).trim().to_owned());
-    }
-    let t = ctx.t;
-    let mut err = |id: &str, m: String| {
-        entered.errors.insert(id.to_owned(), m);
-    };
-    let kind = match form.get("debtor-type") {
-        "G" => SubjectType::G,
-        _ => SubjectType::F,
-    };
-    let cf = match FiscalCode::parse(form.get("debtor-fiscalCode").trim()) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            err("debtor-fiscalCode", web::fiscal_code_error(t, &e));
-            None
-        }
-    };
-    let name = match FullName::parse(form.get("debtor-fullName").trim()) {
-        Ok(n) => Some(n),
-        Err(_) => {
-            err("debtor-fullName", t.full_name_error.to_owned());
-            None
-        }
-    };
-    let email = match form.get("debtor-email").trim() {
-        "" => Some(None),
-        e => match Email::parse(e) {
-            Ok(e) => Some(Some(e)),
-            Err(_) => {
-                err("debtor-email", t.email_error.to_owned());
-                None
-            }
-        },
-    };
-    let amount = if service.amount.fixed_cents.is_some() {
-        Some(None)
-    } else {
-        match AmountCents::parse_euro(form.get("amount")) {
-            Ok(a) => match service.amount.amount(Some(a)) {
-                Ok(a) => Some(Some(a)),
-                Err(_) => {
-                    err("amount", amount_refused(ctx, service, a));
-                    None
-                }
-            },
-            Err(_) => {
-                err("amount", t.amount_error.to_owned());
-                None
-            }
-        }
-    };
-    if form.get("privacy") != "yes" {
-        err("privacy", t.privacy_required.to_owned());
-    }
-    Some(spontaneous::Request {
-        debtor: Debtor {
-            kind,
-            fiscal_code: cf?,
-            full_name: name?,
-            address: None,
-            email: email?,
-        },
-        fields,
-        amount_cents: amount?,
-    })
-}
-
 async fn form_post(
     app: &App,
     ctx: &Ctx,
@@ -538,7 +391,7 @@ async fn form_post(
         .collect();
     let check = service.validate_fields_in(&fields, ctx.lang);
     if let Err(errors) = check {
-        entered.add(ctx, &errors);
+        entered.add(&errors);
     }
     let request = match request {
         Some(r) if entered.errors.is_empty() => r,
@@ -558,15 +411,15 @@ async fn form_post(
     let cf = request.debtor.fiscal_code.clone();
     let created = match spontaneous::create(app, &service, request.clone(), &key).await {
         // Back button, changed data, same form: a new request.
-        Err(ApiError::Validation(e)) if e.fields() == ["Idempotency-Key"] => {
+        Err(SpontaneousError::KeyReused) => {
             spontaneous::create(app, &service, request, &web::random_token()).await
         }
         other => other,
     };
     let position = match created {
         Ok((p, _)) => p,
-        Err(ApiError::Validation(errors)) => {
-            entered.add(ctx, &errors);
+        Err(SpontaneousError::Invalid(errors)) => {
+            entered.add(&errors);
             return render_form(
                 app,
                 ctx,
@@ -577,11 +430,11 @@ async fn form_post(
             )
             .await;
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let notice = position.payment_options[0].notice_number;
     let summary = notices::summarise(app, &position, &notice)
-        .ok_or_else(|| ApiError::Internal("new position without its notice".into()))?;
+        .ok_or_else(|| ApiError::internal("new position without its notice"))?;
     let s = web::summary_view(ctx, &summary, &cf);
     Ok(web::render(
         app,

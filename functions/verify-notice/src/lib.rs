@@ -7,12 +7,9 @@
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::position::SubjectType;
-use shared::domain::{FieldErrors, FiscalCode, NoticeNumber};
-use shared::http::limit;
-use shared::http::request::notice_lookup;
-use shared::http::{json_response, respond, ApiError};
-use shared::service::notices;
-use shared::web::{self, pages, read_form, Ctx};
+use shared::http::{json_response, limit, respond, ApiError};
+use shared::service::notices::{self, LookupError};
+use shared::web::{self, notice_form, pages, Ctx};
 use shared::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -32,15 +29,11 @@ async fn verify_api(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     if req.method() != Method::GET {
         return Err(ApiError::MethodNotAllowed);
     }
-    limit::lookup(app, req).await?;
-    let mut errors = FieldErrors::default();
-    let Some((notice, debtor)) = notice_lookup(req, &mut errors) else {
-        return Err(ApiError::InvalidParams(errors));
-    };
+    let (notice, debtor, ()) = limit::notice_lookup(app, req, |_| Some(())).await?;
     let summary = notices::verify(app, &notice, &debtor).await?;
     Ok(json_response(
         StatusCode::OK,
-        &serde_json::to_value(summary).map_err(|e| ApiError::Internal(e.to_string()))?,
+        &serde_json::to_value(summary).map_err(ApiError::internal)?,
     ))
 }
 
@@ -80,28 +73,28 @@ fn form_page(
 }
 
 async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
-    let form = read_form(app, req)?;
-    limit::lookup(app, req).await?;
-    let (notice_in, cf_in) = (form.get("notice").trim(), form.get("fiscalCode").trim());
-    let notice = NoticeNumber::parse_lenient(notice_in);
-    let cf = FiscalCode::parse(cf_in);
-    let (notice, cf) = match (notice, cf) {
-        (Ok(n), Ok(c)) => (n, c),
-        (n, c) => {
-            let t = ctx.t;
+    let lookup = notice_form(app, ctx, req).await?;
+    let (form, notice_in, cf_in) = (
+        &lookup.form,
+        lookup.notice_in.as_str(),
+        lookup.cf_in.as_str(),
+    );
+    let (notice, cf) = match lookup.parsed {
+        Ok(parsed) => parsed,
+        Err((notice_error, cf_error)) => {
             return Ok(form_page(
                 app,
                 ctx,
                 notice_in,
                 cf_in,
-                n.err().map(|e| web::notice_error(t, &e)),
-                c.err().map(|e| web::fiscal_code_error(t, &e)),
-            ));
+                notice_error,
+                cf_error,
+            ))
         }
     };
     let summary = match notices::verify(app, &notice, &cf).await {
         Ok(s) => s,
-        Err(ApiError::NotFound(_)) => {
+        Err(LookupError::NotFound) => {
             return Ok(form_page(
                 app,
                 ctx,
@@ -111,7 +104,7 @@ async fn post(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, Api
                 None,
             ))
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let t = ctx.t;
     if form.get("step") != "summary" || form.get("privacy") != "yes" {

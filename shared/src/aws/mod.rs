@@ -7,7 +7,7 @@ pub mod dynamo;
 pub mod s3;
 pub mod ses;
 
-pub use dynamo::DynamoPositions;
+pub use dynamo::DynamoTable;
 pub use s3::S3Documents;
 pub use ses::SesMailer;
 

@@ -30,11 +30,6 @@ pub fn rome_date(at: DateTime<Utc>) -> NaiveDate {
     (at + Duration::hours(rome_offset_hours(at))).date_naive()
 }
 
-/// Today in Italy.
-pub fn today_in_rome() -> NaiveDate {
-    rome_date(Utc::now())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

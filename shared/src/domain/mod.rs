@@ -7,6 +7,8 @@ pub mod clock;
 pub mod entity;
 pub mod errors;
 pub mod fiscal_code;
+pub mod input;
+pub mod intake;
 pub mod notice;
 pub mod position;
 pub mod receipt;

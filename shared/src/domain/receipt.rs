@@ -4,13 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::fiscal_code::EcFiscalCode;
+use super::position::SubjectType;
 
 /// A ctSubject: the debtor or the payer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subject {
-    /// `F` or `G`.
-    pub kind: String,
+    pub kind: SubjectType,
     /// A fiscal code, a VAT number or `ANONIMO` (2–16 characters).
     pub id: String,
     pub full_name: String,
@@ -49,6 +49,56 @@ pub struct ReceiptTransfer {
     pub metadata: Vec<(String, String)>,
 }
 
+/// The receipt's `outcome` (`stOutcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// The payment was made.
+    #[serde(rename = "OK")]
+    Ok,
+    /// The payment failed: no money moved.
+    #[serde(rename = "KO")]
+    Ko,
+}
+
+impl Outcome {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "OK" => Some(Outcome::Ok),
+            "KO" => Some(Outcome::Ko),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "OK",
+            Outcome::Ko => "KO",
+        }
+    }
+}
+
+/// Work a stored receipt still owes citizens, done by the receipt worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Work {
+    /// The receipt PDF, stored for downloads and attached to the mail.
+    Pdf,
+    /// The mail to the debtor and the payer.
+    Mail,
+}
+
+impl Work {
+    pub const ALL: [Work; 2] = [Work::Pdf, Work::Mail];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Work::Pdf => "pdf",
+            Work::Mail => "mail",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReceiptVersion {
     V1,
@@ -65,8 +115,7 @@ pub struct Receipt {
     pub notice_number: String,
     /// The EC that owns the notice (primary EC).
     pub fiscal_code: EcFiscalCode,
-    /// `OK` or `KO`.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// The IUV.
     pub creditor_reference_id: String,
     /// Total paid to the ECs, without the PSP fee.
@@ -132,4 +181,7 @@ pub enum Anomaly {
     NotOwned,
     /// The amount paid differs from the option's amount.
     AmountMismatch,
+    /// A receipt with outcome KO: the payment failed and no money moved; kept
+    /// for the record, nothing changes and nothing is sent.
+    FailedPayment,
 }

@@ -257,6 +257,16 @@ impl fmt::Display for Iban {
     }
 }
 
+/// Cuts a text to at most `max` characters (pagoPA's stTextNN types).
+pub fn fit(s: &str, max: usize) -> String {
+    s.trim()
+        .chars()
+        .take(max)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

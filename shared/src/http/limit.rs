@@ -5,7 +5,9 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
+use super::request::{path_param, query_param, required_param};
 use super::ApiError;
+use crate::domain::{FieldErrors, FiscalCode, NoticeNumber};
 use crate::App;
 
 const WINDOW_SECS: i64 = 60;
@@ -25,6 +27,36 @@ pub async fn lookup(app: &App, req: &Request) -> Result<(), ApiError> {
     hit(app, req, "lookup").await
 }
 
+/// A citizen's lookup through the JSON API: counts one hit of the client (429
+/// past the limit), then reads the notice number (path `{noticeNumber}`, spaces
+/// allowed), the fiscal code (query `fiscalCode`) and what `more` reads; every
+/// invalid parameter is named (400).
+pub async fn notice_lookup<T>(
+    app: &App,
+    req: &Request,
+    more: impl FnOnce(&mut FieldErrors) -> Option<T>,
+) -> Result<(NoticeNumber, FiscalCode, T), ApiError> {
+    lookup(app, req).await?;
+    let mut errors = FieldErrors::default();
+    let notice = required_param(
+        &mut errors,
+        "noticeNumber",
+        path_param(req, "noticeNumber"),
+        NoticeNumber::parse_lenient,
+    );
+    let who = required_param(
+        &mut errors,
+        "fiscalCode",
+        query_param(req, "fiscalCode"),
+        FiscalCode::parse,
+    );
+    let more = more(&mut errors);
+    match (notice, who, more) {
+        (Some(n), Some(c), Some(m)) if errors.is_empty() => Ok((n, c, m)),
+        _ => Err(ApiError::InvalidParams(errors)),
+    }
+}
+
 /// Counts one new position (spontaneous payments) of this client, with the
 /// same per-minute limit: positions cannot be created in bulk.
 pub async fn creation(app: &App, req: &Request) -> Result<(), ApiError> {
@@ -35,7 +67,7 @@ async fn hit(app: &App, req: &Request, scope: &str) -> Result<(), ApiError> {
     let now = app.clock.now().timestamp();
     let window = now - now.rem_euclid(WINDOW_SECS);
     let key = format!("{scope}#{}", client_ip(req));
-    match app.positions.count_hit(&key, window, WINDOW_SECS).await {
+    match app.counters.count_hit(&key, window, WINDOW_SECS).await {
         Ok(hits) if hits > app.settings.lookup_limit_per_minute => {
             tracing::warn!(hits, scope, "per-client limit reached");
             Err(ApiError::TooManyRequests)

@@ -1,10 +1,15 @@
-//! The HTTP edge shared by every function: one error mapping, request helpers and
-//! the JSON input parser that names each invalid field.
+//! The HTTP edge shared by every function: the status table ([`ApiError`]),
+//! the mapping of use cases' errors to it (`errors`), request helpers and the
+//! per-client limits.
 
-pub mod input;
 pub mod limit;
 pub mod problem;
 pub mod request;
 
+pub mod errors;
+
+pub use crate::app::ApiKey;
 pub use problem::{json_response, respond, ApiError};
-pub use request::{json_body, optional_param, path_param, query_param, required_param, ApiKey};
+pub use request::{
+    check_api_key, json_body, optional_param, path_param, query_param, required_param,
+};

@@ -1,12 +1,28 @@
-//! The one mapping from errors to HTTP responses: RFC 9457 `application/problem+json`
-//! with Italian titles and details.
+//! The one status table of the HTTP edge: [`ApiError`] is what a request can
+//! fail with, its status, title and detail; JSON routes answer it as RFC 9457
+//! `application/problem+json`, pages as the HTML error page (`web`), both with
+//! the same status. Use cases' errors become `ApiError` in `http::errors`.
 
 use lambda_http::http::{header, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::domain::FieldErrors;
-use crate::ports::StoreError;
+
+/// What caused a server-side failure: kept whole for the log, never shown.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// An error and its sources, outermost first, for the log.
+pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        next = s.source();
+    }
+    out
+}
 
 /// Every error a handler can answer with.
 #[derive(Debug, thiserror::Error)]
@@ -40,13 +56,35 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// A dependency (storage, mail) is unavailable: the caller may retry.
     #[error("servizio temporaneamente non disponibile")]
-    Unavailable(String),
-    /// A defect of ours. The detail is logged, never shown.
+    Unavailable(#[source] Cause),
+    /// A defect of ours. The cause is logged, never shown.
     #[error("errore interno")]
-    Internal(String),
+    Internal(#[source] Cause),
 }
 
 impl ApiError {
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        ApiError::Internal(cause.into())
+    }
+
+    pub fn unavailable(cause: impl Into<Cause>) -> Self {
+        ApiError::Unavailable(cause.into())
+    }
+
+    /// Logs a server-side failure with its whole cause chain (once, where the
+    /// response is made).
+    pub fn log(&self) {
+        match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(cause = %cause_chain(cause.as_ref()), "internal error")
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(cause = %cause_chain(cause.as_ref()), "dependency unavailable")
+            }
+            _ => {}
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) | ApiError::InvalidParams(_) => StatusCode::BAD_REQUEST,
@@ -64,7 +102,7 @@ impl ApiError {
         }
     }
 
-    fn title(&self) -> &'static str {
+    pub fn title(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) | ApiError::InvalidParams(_) => "Richiesta non valida",
             ApiError::Validation(_) => "Dati non validi",
@@ -126,11 +164,7 @@ impl ApiError {
 
     /// The problem+json response. Server-side failures are logged here, once.
     pub fn into_response(self) -> Response<Body> {
-        match &self {
-            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
-            ApiError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
-            _ => {}
-        }
+        self.log();
         let status = self.status();
         let mut body = json!({
             "type": format!("https://portale-pagamenti.example/problems/{}", self.slug()),
@@ -155,15 +189,6 @@ impl ApiError {
         }
         b.body(Body::Text(body.to_string()))
             .expect("valid response")
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(m) => ApiError::Unavailable(m),
-            other => ApiError::Internal(other.to_string()),
-        }
     }
 }
 
@@ -206,12 +231,30 @@ mod tests {
 
     #[test]
     fn internal_details_are_not_leaked() {
-        let r = ApiError::Internal("dynamodb said: secret table name".into()).into_response();
+        let r = ApiError::internal("dynamodb said: secret table name").into_response();
         assert_eq!(r.status(), 500);
         assert!(!body(&r).to_string().contains("secret"));
-        let r = ApiError::Unavailable("timeout".into()).into_response();
+        let r = ApiError::unavailable("timeout").into_response();
         assert_eq!(r.status(), 503);
         assert_eq!(r.headers()["retry-after"], "5");
+    }
+
+    #[test]
+    fn the_log_keeps_the_whole_cause_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("receipt not stored")]
+        struct Outer(#[source] crate::ports::StoreError);
+        let e = ApiError::internal(Outer(crate::ports::StoreError::Unavailable(
+            "connection reset".into(),
+        )));
+        let ApiError::Internal(cause) = &e else {
+            unreachable!()
+        };
+        assert_eq!(
+            cause_chain(cause.as_ref()),
+            "receipt not stored: store unavailable: connection reset"
+        );
+        assert_eq!(e.to_string(), "errore interno");
     }
 
     #[test]

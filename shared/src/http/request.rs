@@ -4,11 +4,10 @@
 use lambda_http::http::header;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::problem::ApiError;
-use crate::domain::{FieldErrors, FiscalCode, NoticeNumber};
+use crate::app::ApiKey;
+use crate::domain::FieldErrors;
 
 /// Largest JSON body accepted by any endpoint.
 pub const MAX_JSON_BODY: usize = 256 * 1024;
@@ -49,27 +48,6 @@ pub fn optional_param<T, E: std::fmt::Display>(
         None => Some(None),
         Some(v) => required_param(errors, name, Some(v), parse).map(Some),
     }
-}
-
-/// The notice number (path `{noticeNumber}`, spaces allowed) and the fiscal code
-/// (query `fiscalCode`) that every citizen lookup takes; errors are recorded by name.
-pub fn notice_lookup(
-    req: &Request,
-    errors: &mut FieldErrors,
-) -> Option<(NoticeNumber, FiscalCode)> {
-    let notice = required_param(
-        errors,
-        "noticeNumber",
-        path_param(req, "noticeNumber"),
-        NoticeNumber::parse_lenient,
-    );
-    let who = required_param(
-        errors,
-        "fiscalCode",
-        query_param(req, "fiscalCode"),
-        FiscalCode::parse,
-    );
-    Some((notice?, who?))
 }
 
 pub fn body_bytes(req: &Request) -> &[u8] {
@@ -117,34 +95,16 @@ pub fn json_body(req: &Request) -> Result<Value, ApiError> {
     Ok(value)
 }
 
-/// An operator API key, kept only as its SHA-256 digest.
-#[derive(Clone)]
-pub struct ApiKey([u8; 32]);
-
-impl ApiKey {
-    /// `None` for an empty key: an unset key must lock the API, not open it.
-    pub fn new(key: &str) -> Option<Self> {
-        (!key.trim().is_empty()).then(|| Self(Sha256::digest(key.trim().as_bytes()).into()))
-    }
-
-    /// Checks the `x-api-key` header in constant time.
-    pub fn check(expected: Option<&ApiKey>, req: &Request) -> Result<(), ApiError> {
-        let given = req
-            .headers()
-            .get("x-api-key")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
-        match expected {
-            Some(k) if !given.is_empty() && bool::from(k.0.ct_eq(&digest)) => Ok(()),
-            _ => Err(ApiError::Unauthorized),
-        }
-    }
-}
-
-impl std::fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ApiKey(**)")
+/// Checks the `x-api-key` header against the configured key (none: locked).
+pub fn check_api_key(expected: Option<&ApiKey>, req: &Request) -> Result<(), ApiError> {
+    let given = req
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match expected {
+        Some(k) if k.matches(given) => Ok(()),
+        _ => Err(ApiError::Unauthorized),
     }
 }
 
@@ -186,10 +146,10 @@ mod tests {
     #[test]
     fn api_key() {
         let k = ApiKey::new("s3cret");
-        assert!(ApiKey::check(k.as_ref(), &req("application/json", "")).is_ok());
+        assert!(check_api_key(k.as_ref(), &req("application/json", "")).is_ok());
         let other = ApiKey::new("other");
-        assert!(ApiKey::check(other.as_ref(), &req("application/json", "")).is_err());
+        assert!(check_api_key(other.as_ref(), &req("application/json", "")).is_err());
         assert!(ApiKey::new("  ").is_none());
-        assert!(ApiKey::check(None, &req("application/json", "")).is_err());
+        assert!(check_api_key(None, &req("application/json", "")).is_err());
     }
 }

@@ -238,7 +238,7 @@ fn payment_method(value: &str, lang: Lang) -> String {
 }
 
 fn id_label(subject: &Subject, t: &Texts) -> &'static str {
-    if subject.kind.trim().eq_ignore_ascii_case("G") {
+    if subject.kind == crate::domain::position::SubjectType::G {
         t.id_company
     } else {
         t.id_person
@@ -401,12 +401,12 @@ fn header(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
     let x = MARGIN;
     c.text(x, 0.0, S_MARK, "pagoPA");
     // Outcome badge, top right.
-    let ok = doc.receipt.outcome.trim().eq_ignore_ascii_case("OK");
+    let ok = doc.receipt.outcome == crate::domain::receipt::Outcome::Ok;
     let (badge, color) = if ok {
         (t.outcome_ok.to_owned(), GREEN)
     } else {
         (
-            format!("{}: {}", t.outcome, doc.receipt.outcome.trim()),
+            format!("{}: {}", t.outcome, doc.receipt.outcome.as_str()),
             RED,
         )
     };

@@ -2,10 +2,30 @@
 
 use crate::domain::position::PaymentOption;
 use crate::domain::{Entity, FiscalCode, NoticeNumber, Position};
-use crate::http::ApiError;
-use crate::pdf::{render_avviso, AvvisoData, AvvisoDebtor, AvvisoEc, AvvisoPayment, Lang};
-use crate::service::notices;
+use crate::pdf::{
+    render_avviso, AvvisoData, AvvisoDebtor, AvvisoEc, AvvisoPayment, Lang, PdfError,
+};
+use crate::ports::StoreError;
+use crate::service::notices::{self, LookupError};
 use crate::App;
+
+/// Why an avviso was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum AvvisoError {
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// Expired, paid or cancelled: only a payable notice is printed.
+    #[error("the notice can no longer be paid")]
+    NotPayable,
+    #[error("avviso not rendered")]
+    Render(#[from] PdfError),
+}
+
+impl From<StoreError> for AvvisoError {
+    fn from(e: StoreError) -> Self {
+        AvvisoError::Lookup(LookupError::Store(e))
+    }
+}
 
 /// The postal account number (12 digits) of an Italian postal IBAN.
 fn postal_account(iban: &str) -> Option<String> {
@@ -89,22 +109,19 @@ pub async fn pdf(
     notice: &NoticeNumber,
     debtor: &FiscalCode,
     lang: Lang,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, AvvisoError> {
     let summary = notices::verify(app, notice, debtor).await?;
     if summary.status != crate::domain::NoticeStatus::Payable {
-        return Err(ApiError::Conflict(
-            "l'avviso non è più pagabile e non può essere stampato".into(),
-        ));
+        return Err(AvvisoError::NotPayable);
     }
     let found = app
         .positions
         .find_by_iuv(&summary.ec_fiscal_code, &notice.iuv())
         .await?;
-    let p = found.ok_or_else(notices::not_found)?;
+    let p = found.ok_or(LookupError::NotFound)?;
     let entity = app
         .entities
         .get(&summary.ec_fiscal_code)
-        .ok_or_else(notices::not_found)?;
-    render_avviso(&data(app, entity, &p.value, lang))
-        .map_err(|e| ApiError::Internal(format!("avviso PDF: {e}")))
+        .ok_or(LookupError::NotFound)?;
+    Ok(render_avviso(&data(app, entity, &p.value, lang))?)
 }

@@ -10,13 +10,12 @@
 //!   single-use code valid for one minute (cookies are per host).
 
 use chrono::Duration;
-use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
 use serde_json::json;
 
 use crate::auth::oidc::{AuthRequest, IdentityProvider, LoginError, LoginMethod};
 use crate::domain::FiscalCode;
-use crate::http::ApiError;
+use crate::ports::StoreError;
+use crate::secret::{self, key};
 use crate::service::sessions::{self, SignedIn};
 use crate::App;
 
@@ -41,14 +40,16 @@ pub enum Failure {
     /// The identity provider's answer was refused (token not valid).
     #[error("login refused: {0}")]
     Refused(String),
-    #[error(transparent)]
-    Api(#[from] ApiError),
-}
-
-impl From<crate::ports::StoreError> for Failure {
-    fn from(e: crate::ports::StoreError) -> Self {
-        Failure::Api(e.into())
-    }
+    /// No identity provider is configured (or no CNS host).
+    #[error("login not configured")]
+    NotConfigured,
+    /// A CNS login without a verified certificate naming a fiscal code.
+    #[error("no usable client certificate")]
+    NoCertificate,
+    #[error("identity provider unavailable")]
+    ProviderUnavailable(#[source] LoginError),
+    #[error("login state not readable or writable")]
+    Store(#[from] StoreError),
 }
 
 /// Where the citizen lands after login: a page of the reserved area they asked
@@ -72,10 +73,8 @@ pub fn redirect_uri(app: &App) -> String {
     format!("{}/accesso/callback", app.settings.public_base_url)
 }
 
-fn provider(app: &App) -> Result<&dyn IdentityProvider, ApiError> {
-    app.identity
-        .as_deref()
-        .ok_or_else(|| ApiError::NotFound("accesso non configurato".into()))
+fn provider(app: &App) -> Result<&dyn IdentityProvider, Failure> {
+    app.identity.as_deref().ok_or(Failure::NotConfigured)
 }
 
 /// Starts a login: returns where to send the browser and the state for the
@@ -84,18 +83,16 @@ pub async fn start(
     app: &App,
     method: LoginMethod,
     requested: Option<&str>,
-) -> Result<(String, String), ApiError> {
+) -> Result<(String, String), Failure> {
     let idp = provider(app)?;
     let req = AuthRequest::new();
     let url = idp
         .authorize_url(&req, method, &redirect_uri(app))
         .await
-        .map_err(|e| match e {
-            LoginError::Unavailable(m) | LoginError::Refused(m) => ApiError::Unavailable(m),
-        })?;
+        .map_err(Failure::ProviderUnavailable)?;
     app.sessions
         .put_once(
-            &sessions::key(&req.state),
+            &key(&req.state),
             &json!({"nonce": req.nonce, "codeVerifier": req.code_verifier, "method": method.code(),
                 "landing": landing(requested)}),
             app.clock.now() + LOGIN_TTL,
@@ -105,7 +102,7 @@ pub async fn start(
 }
 
 /// Completes a login from the identity provider's answer; returns the session
-/// cookie and where to go.
+/// token and where to go.
 pub async fn callback(
     app: &App,
     state: &str,
@@ -118,11 +115,7 @@ pub async fn callback(
         return Err(Failure::State);
     }
     // Single use: taken even when the answer is an error.
-    let Some(saved) = app
-        .sessions
-        .take_once(&sessions::key(state), app.clock.now())
-        .await?
-    else {
+    let Some(saved) = app.sessions.take_once(&key(state), app.clock.now()).await? else {
         return Err(Failure::State);
     };
     if error.is_some() {
@@ -143,9 +136,9 @@ pub async fn callback(
         .await
         .map_err(|e| match e {
             LoginError::Refused(m) => Failure::Refused(m),
-            LoginError::Unavailable(m) => Failure::Api(ApiError::Unavailable(m)),
+            e @ LoginError::Unavailable(_) => Failure::ProviderUnavailable(e),
         })?;
-    let cookie = sessions::start(
+    let token = sessions::start(
         app,
         SignedIn {
             fiscal_code: who.fiscal_code,
@@ -155,7 +148,7 @@ pub async fn callback(
         },
     )
     .await?;
-    Ok((cookie, landing(saved["landing"].as_str()).to_owned()))
+    Ok((token, landing(saved["landing"].as_str()).to_owned()))
 }
 
 /// The fiscal code in a CNS certificate's subject: the `serialNumber`
@@ -186,32 +179,30 @@ pub fn fiscal_code_from_dn(dn: &str) -> Option<FiscalCode> {
     from_cn
 }
 
-/// CNS login on its mutual-TLS host: reads the verified certificate's subject
-/// and returns a single-use hand-off code for the portal's host.
-pub async fn cns(app: &App, req: &Request) -> Result<String, ApiError> {
-    let Some(RequestContext::ApiGatewayV2(c)) = req.request_context_ref() else {
-        return Err(ApiError::Unauthorized);
-    };
-    // Only requests that came through the CNS domain carry a verified certificate.
+/// CNS login on its mutual-TLS host: `domain` is the host the request came
+/// through and `subject_dn` the subject of the certificate API Gateway verified;
+/// returns a single-use hand-off code for the portal's host.
+pub async fn cns(
+    app: &App,
+    domain: Option<&str>,
+    subject_dn: Option<&str>,
+) -> Result<String, Failure> {
     let expected = app
         .settings
         .cns_domain
         .as_deref()
-        .ok_or(ApiError::Unauthorized)?;
-    if c.domain_name.as_deref() != Some(expected) {
-        return Err(ApiError::Unauthorized);
+        .ok_or(Failure::NotConfigured)?;
+    // Only requests that came through the CNS domain carry a verified certificate.
+    if domain != Some(expected) {
+        return Err(Failure::NoCertificate);
     }
-    let subject = c
-        .authentication
-        .as_ref()
-        .and_then(|a| a.client_cert.as_ref())
-        .and_then(|cert| cert.subject_dn.as_deref())
-        .ok_or(ApiError::Unauthorized)?;
-    let cf = fiscal_code_from_dn(subject).ok_or(ApiError::Unauthorized)?;
-    let code = sessions::secret();
+    let cf = subject_dn
+        .and_then(fiscal_code_from_dn)
+        .ok_or(Failure::NoCertificate)?;
+    let code = secret::secret();
     app.sessions
         .put_once(
-            &sessions::key(&code),
+            &key(&code),
             &json!({"fiscalCode": cf.as_str()}),
             app.clock.now() + HANDOFF_TTL,
         )
@@ -220,14 +211,14 @@ pub async fn cns(app: &App, req: &Request) -> Result<String, ApiError> {
     Ok(code)
 }
 
-/// Completes a CNS login on the portal's host; returns the session cookie.
+/// Completes a CNS login on the portal's host; returns the session token.
 pub async fn cns_complete(app: &App, code: &str) -> Result<String, Failure> {
     if code.is_empty() || code.len() > 200 {
         return Err(Failure::State);
     }
     let saved = app
         .sessions
-        .take_once(&sessions::key(code), app.clock.now())
+        .take_once(&key(code), app.clock.now())
         .await?
         .ok_or(Failure::State)?;
     let cf = saved["fiscalCode"]

@@ -6,9 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::domain::{AmountCents, EcFiscalCode, FiscalCode, NoticeNumber, NoticeStatus, Position};
-use crate::http::ApiError;
-use crate::ports::ReceiptRecord;
-use crate::service::notices::{self, NoticeSummary};
+use crate::ports::{ReceiptRecord, StoreError};
+use crate::service::notices::{self, LookupError, NoticeSummary};
 use crate::App;
 
 /// One notice of the citizen's.
@@ -142,7 +141,7 @@ fn paid_for_others(
 }
 
 /// Everything the reserved area lists for this citizen.
-pub async fn positions(app: &App, me: &FiscalCode) -> Result<MyPositions, ApiError> {
+pub async fn positions(app: &App, me: &FiscalCode) -> Result<MyPositions, StoreError> {
     let name = |ec: &EcFiscalCode| {
         app.entities
             .get(ec)
@@ -151,7 +150,7 @@ pub async fn positions(app: &App, me: &FiscalCode) -> Result<MyPositions, ApiErr
     };
     let (mine, paid) = tokio::try_join!(
         app.positions.find_by_debtor(me),
-        app.positions.receipts_for_payer(me)
+        app.receipts.receipts_for_payer(me)
     )?;
     let mut out = classify(&mine, name, app.clock.today());
     out.paid_for_others = paid_for_others(paid, me, name);
@@ -163,7 +162,7 @@ pub async fn notice(
     app: &App,
     me: &FiscalCode,
     notice: &NoticeNumber,
-) -> Result<NoticeSummary, ApiError> {
+) -> Result<NoticeSummary, LookupError> {
     notices::verify(app, notice, me).await
 }
 

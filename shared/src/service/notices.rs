@@ -7,8 +7,19 @@ use crate::domain::text::{FullName, ServiceCode, Text140};
 use crate::domain::{
     AmountCents, EcFiscalCode, FiscalCode, Iuv, NoticeNumber, NoticeStatus, Position,
 };
-use crate::http::ApiError;
+use crate::ports::StoreError;
 use crate::App;
+
+/// Why a notice cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// No notice with that number whose debtor has that fiscal code: the same
+    /// answer in both cases, so that notices cannot be probed.
+    #[error("no notice matches the notice number and the fiscal code")]
+    NotFound,
+    #[error("positions not readable")]
+    Store(#[from] StoreError),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -34,14 +45,6 @@ pub struct NoticeSummary {
     pub amount_cents: AmountCents,
     pub due_date: chrono::NaiveDate,
     pub status: NoticeStatus,
-}
-
-/// The same answer whether the notice does not exist or the fiscal code is not
-/// the debtor's, so that notices cannot be probed.
-pub fn not_found() -> ApiError {
-    ApiError::NotFound(
-        "nessun avviso corrisponde al codice avviso e al codice fiscale indicati".into(),
-    )
 }
 
 /// The summary of one notice of a position (none if the notice is not the
@@ -72,11 +75,11 @@ pub async fn verify(
     app: &App,
     notice: &NoticeNumber,
     debtor: &FiscalCode,
-) -> Result<NoticeSummary, ApiError> {
+) -> Result<NoticeSummary, LookupError> {
     let found = app.positions.find_by_notice(notice).await?;
     found
         .iter()
         .filter(|p| &p.value.debtor.fiscal_code == debtor)
         .find_map(|p| summarise(app, &p.value, notice))
-        .ok_or_else(not_found)
+        .ok_or(LookupError::NotFound)
 }

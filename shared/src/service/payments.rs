@@ -3,13 +3,31 @@
 use serde_json::json;
 
 use crate::checkout::{CartNotice, CartRequest, CheckoutError, ReturnUrls};
+use crate::domain::text::fit;
 use crate::domain::text::Email;
 use crate::domain::{FieldErrors, FiscalCode, NoticeNumber, NoticeStatus};
-use crate::http::ApiError;
-use crate::ports::{AttemptNotice, PaymentAttempt};
-use crate::service::notices::{self, NoticeSummary};
-use crate::web::random_token;
+use crate::ports::{AttemptNotice, PaymentAttempt, StoreError};
+use crate::secret::random_token;
+use crate::service::notices::{self, LookupError, NoticeSummary};
 use crate::App;
+
+/// Why a payment was not started, or cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    /// Some notices cannot be paid (unknown, paid, expired, repeated), each named.
+    #[error("notices not payable: {0}")]
+    NotPayable(FieldErrors),
+    /// Checkout refused the cart: the notices cannot be paid now.
+    #[error("Checkout refused the cart")]
+    Refused(#[source] CheckoutError),
+    #[error("Checkout unavailable")]
+    CheckoutUnavailable(#[source] CheckoutError),
+    /// No payment with that id.
+    #[error("no such payment")]
+    NotFound,
+    #[error("payments not readable or writable")]
+    Store(#[from] StoreError),
+}
 
 /// Checkout takes at most five notices in one cart.
 pub const MAX_NOTICES: usize = 5;
@@ -19,11 +37,11 @@ pub const MAX_NOTICES: usize = 5;
 pub async fn check_notices(
     app: &App,
     items: &[(NoticeNumber, FiscalCode)],
-) -> Result<Vec<NoticeSummary>, ApiError> {
+) -> Result<Vec<NoticeSummary>, PaymentError> {
     let mut errors = FieldErrors::default();
     if items.is_empty() || items.len() > MAX_NOTICES {
         errors.push("notices", format!("servono da 1 a {MAX_NOTICES} avvisi"));
-        return Err(ApiError::Validation(errors));
+        return Err(PaymentError::NotPayable(errors));
     }
     let mut found = Vec::new();
     for (i, (n, cf)) in items.iter().enumerate() {
@@ -41,17 +59,17 @@ pub async fn check_notices(
                     _ => "avviso annullato",
                 },
             ),
-            Err(ApiError::NotFound(_)) => errors.push(
+            Err(LookupError::NotFound) => errors.push(
                 format!("notices[{i}].noticeNumber"),
                 "nessun avviso corrisponde al codice avviso e al codice fiscale indicati",
             ),
-            Err(e) => return Err(e),
+            Err(LookupError::Store(e)) => return Err(e.into()),
         }
     }
     if errors.is_empty() {
         Ok(found)
     } else {
-        Err(ApiError::Validation(errors))
+        Err(PaymentError::NotPayable(errors))
     }
 }
 
@@ -61,7 +79,7 @@ pub async fn start(
     app: &App,
     items: &[(NoticeNumber, FiscalCode)],
     email: Option<Email>,
-) -> Result<PaymentAttempt, ApiError> {
+) -> Result<PaymentAttempt, PaymentError> {
     let summaries = check_notices(app, items).await?;
     let id = random_token();
     let base = &app.settings.public_base_url;
@@ -72,8 +90,8 @@ pub async fn start(
                 notice_number: s.notice_number.to_string(),
                 fiscal_code: s.ec_fiscal_code.to_string(),
                 amount: s.amount_cents.cents(),
-                company_name: crate::soap::responses::fit(&s.company_name, 140),
-                description: crate::soap::responses::fit(s.description.as_str(), 140),
+                company_name: fit(&s.company_name, 140),
+                description: fit(s.description.as_str(), 140),
             })
             .collect(),
         return_urls: ReturnUrls {
@@ -103,31 +121,37 @@ pub async fn start(
         checkout_url: None,
     };
     // Recorded before Checkout is called, so a return can always be told apart.
-    app.positions.put_attempt(&attempt).await?;
+    app.payments.put_attempt(&attempt).await?;
     let url = app.checkout.create_cart(&cart).await.map_err(|e| match e {
-        CheckoutError::Refused { status, detail } => {
-            tracing::warn!(status, %detail, "Checkout refused the cart");
-            ApiError::Conflict("pagoPA non accetta al momento il pagamento di questi avvisi".into())
-        }
-        CheckoutError::Unavailable(m) => ApiError::Unavailable(m),
+        CheckoutError::Refused { .. } => PaymentError::Refused(e),
+        CheckoutError::Unavailable(_) => PaymentError::CheckoutUnavailable(e),
     })?;
     attempt.checkout_url = Some(url);
-    app.positions.put_attempt(&attempt).await?;
+    app.payments.put_attempt(&attempt).await?;
     tracing::info!(attempt = %attempt.id, notices = attempt.notices.len(), "payment started");
     Ok(attempt)
 }
 
 /// Where a payment stands, notice by notice, from the positions (that is, from receipts).
-pub async fn status(app: &App, id: &str) -> Result<(PaymentAttempt, Vec<NoticeStatus>), ApiError> {
+pub async fn status(
+    app: &App,
+    id: &str,
+) -> Result<(PaymentAttempt, Vec<NoticeStatus>), PaymentError> {
     let valid = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
     let attempt = match valid {
-        true => app.positions.get_attempt(id).await?,
+        true => app.payments.get_attempt(id).await?,
         false => None,
     }
-    .ok_or_else(|| ApiError::NotFound("pagamento non trovato".into()))?;
+    .ok_or(PaymentError::NotFound)?;
     let mut statuses = Vec::new();
     for n in &attempt.notices {
-        let s = notices::verify(app, &n.notice_number, &n.fiscal_code).await?;
+        let s = notices::verify(app, &n.notice_number, &n.fiscal_code)
+            .await
+            .map_err(|e| match e {
+                // A position withdrawn since the payment started.
+                LookupError::NotFound => PaymentError::NotFound,
+                LookupError::Store(e) => PaymentError::Store(e),
+            })?;
         statuses.push(s.status);
     }
     Ok((attempt, statuses))

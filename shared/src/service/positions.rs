@@ -2,6 +2,8 @@
 
 use serde_json::{json, Value};
 
+use crate::domain::input::{boolean, cents, date, string, Obj, Reader};
+use crate::domain::position::TransitionError;
 use crate::domain::position::{
     Address, Debtor, OptionDraft, PaymentOption, SubjectType, Transfer, MAX_OPTIONS, MAX_TRANSFERS,
 };
@@ -9,10 +11,37 @@ use crate::domain::text::{Category, Email, FullName, Iban, Iupd, ServiceCode, Te
 use crate::domain::{
     EcFiscalCode, Entities, Entity, FieldErrors, FiscalCode, NoticeNumber, Position, PositionDraft,
 };
-use crate::http::input::{boolean, cents, date, string, Obj, Reader};
-use crate::http::ApiError;
 use crate::ports::{StoreError, Versioned};
 use crate::App;
+
+/// Why a position was not created, read, or cancelled.
+#[derive(Debug, thiserror::Error)]
+pub enum PositionError {
+    /// The EC is not one this deployment serves.
+    #[error("EC not served by this portal")]
+    UnknownEc,
+    /// The position breaks a rule; every field named.
+    #[error("invalid position: {0}")]
+    Invalid(FieldErrors),
+    #[error("a position with iupd {0} already exists")]
+    DuplicateIupd(Iupd),
+    /// A notice number the EC supplied is already used by another position.
+    #[error("notice number {0} already in use")]
+    NoticeInUse(NoticeNumber),
+    #[error("no position with iupd {0}")]
+    NotFound(Iupd),
+    #[error("the position has payments and cannot be cancelled")]
+    HasPayments,
+    #[error("the position is already cancelled")]
+    AlreadyCancelled,
+    #[error("notice sequence exhausted for segregation code {0}")]
+    SequenceExhausted(crate::domain::SegregationCode),
+    /// Too many concurrent changes, or no free notice number after retries.
+    #[error("gave up after {0} attempts")]
+    Contention(usize),
+    #[error("positions not writable")]
+    Store(#[from] StoreError),
+}
 
 /// How many times a write is retried after losing an optimistic-locking race.
 const MAX_ATTEMPTS: usize = 5;
@@ -245,10 +274,8 @@ pub fn view(p: &Position, today: chrono::NaiveDate) -> Value {
 }
 
 /// The EC, if this deployment serves it.
-pub fn entity<'a>(entities: &'a Entities, ec: &EcFiscalCode) -> Result<&'a Entity, ApiError> {
-    entities
-        .get(ec)
-        .ok_or_else(|| ApiError::NotFound("ente creditore non gestito da questo portale".into()))
+pub fn entity<'a>(entities: &'a Entities, ec: &EcFiscalCode) -> Result<&'a Entity, PositionError> {
+    entities.get(ec).ok_or(PositionError::UnknownEc)
 }
 
 /// Creates a position, generating the notice numbers it lacks.
@@ -256,7 +283,7 @@ pub async fn create(
     app: &App,
     ec: &EcFiscalCode,
     draft: PositionDraft,
-) -> Result<Position, ApiError> {
+) -> Result<Position, PositionError> {
     let entity = entity(&app.entities, ec)?;
     let supplied: Vec<NoticeNumber> = draft
         .payment_options
@@ -267,17 +294,13 @@ pub async fn create(
     for attempt in 1..=MAX_ATTEMPTS {
         let generated = if missing > 0 {
             let first = app
-                .positions
+                .sequences
                 .reserve_sequence(ec, entity.segregation_code, missing)
                 .await?;
             (first..first + missing)
                 .map(|seq| {
-                    NoticeNumber::generate(entity.segregation_code, seq).ok_or_else(|| {
-                        ApiError::Internal(format!(
-                            "notice sequence exhausted for segregation code {}",
-                            entity.segregation_code
-                        ))
-                    })
+                    NoticeNumber::generate(entity.segregation_code, seq)
+                        .ok_or(PositionError::SequenceExhausted(entity.segregation_code))
                 })
                 .collect::<Result<Vec<_>, _>>()?
         } else {
@@ -286,22 +309,17 @@ pub async fn create(
         let position = draft
             .clone()
             .build(ec.clone(), generated, app.clock.now())
-            .map_err(ApiError::Validation)?;
+            .map_err(PositionError::Invalid)?;
         match app.positions.insert(&position).await {
             Ok(()) => {
                 tracing::info!(ec = %ec, iupd = %position.iupd, options = position.payment_options.len(), "position created");
                 return Ok(position);
             }
             Err(StoreError::DuplicateIupd) => {
-                return Err(ApiError::Conflict(format!(
-                    "esiste già una posizione con iupd {}",
-                    position.iupd
-                )))
+                return Err(PositionError::DuplicateIupd(position.iupd))
             }
             Err(StoreError::DuplicateNotice(n)) if supplied.contains(&n) => {
-                return Err(ApiError::Conflict(format!(
-                    "il codice avviso {n} è già utilizzato"
-                )))
+                return Err(PositionError::NoticeInUse(n))
             }
             // A generated number was already taken by an explicitly supplied one: draw again.
             Err(StoreError::DuplicateNotice(n)) => {
@@ -310,35 +328,29 @@ pub async fn create(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Unavailable(
-        "could not allocate a free notice number".into(),
-    ))
+    Err(PositionError::Contention(MAX_ATTEMPTS))
 }
 
 pub async fn get(
     app: &App,
     ec: &EcFiscalCode,
     iupd: &Iupd,
-) -> Result<Versioned<Position>, ApiError> {
+) -> Result<Versioned<Position>, PositionError> {
     entity(&app.entities, ec)?;
     app.positions
         .get(ec, iupd)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("nessuna posizione con iupd {iupd}")))
+        .ok_or_else(|| PositionError::NotFound(iupd.clone()))
 }
 
 /// Cancels a position (optimistic locking, retried on a lost race).
-pub async fn cancel(app: &App, ec: &EcFiscalCode, iupd: &Iupd) -> Result<Position, ApiError> {
-    use crate::domain::position::TransitionError;
+pub async fn cancel(app: &App, ec: &EcFiscalCode, iupd: &Iupd) -> Result<Position, PositionError> {
     for _ in 0..MAX_ATTEMPTS {
         let current = get(app, ec, iupd).await?;
         let next = current.value.cancel(app.clock.now()).map_err(|e| match e {
-            TransitionError::AlreadyPaid => ApiError::Conflict(
-                "la posizione ha pagamenti registrati e non può essere annullata".into(),
-            ),
-            TransitionError::Cancelled => ApiError::Conflict("la posizione è già annullata".into()),
-            TransitionError::UnknownNotice => {
-                ApiError::Internal("unexpected transition error".into())
+            TransitionError::AlreadyPaid => PositionError::HasPayments,
+            TransitionError::Cancelled | TransitionError::UnknownNotice => {
+                PositionError::AlreadyCancelled
             }
         })?;
         match app.positions.replace(&next, current.version).await {
@@ -350,7 +362,7 @@ pub async fn cancel(app: &App, ec: &EcFiscalCode, iupd: &Iupd) -> Result<Positio
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Unavailable("too many concurrent changes".into()))
+    Err(PositionError::Contention(MAX_ATTEMPTS))
 }
 
 #[cfg(test)]

@@ -2,23 +2,64 @@
 //! fiscal code that is neither the debtor's nor the payer's), its PDF, and the
 //! work owed after it arrives (PDF in S3, mail to debtor and payer).
 
-use chrono::Utc;
-
-use crate::domain::receipt::Anomaly;
+use crate::domain::receipt::{Anomaly, Outcome, Work};
 use crate::domain::text::Email;
 use crate::domain::{FiscalCode, NoticeNumber};
-use crate::http::ApiError;
-use crate::pdf::{render_receipt, Lang, ReceiptDocument};
-use crate::ports::{Attachment, Document, Mail, ReceiptRecord, StoreError};
+use crate::pdf::{render_receipt, Lang, PdfError, ReceiptDocument};
+use crate::ports::{Attachment, Document, Mail, MailError, ReceiptRecord, StoreError};
 use crate::App;
 
 /// How long one worker may hold the mail of a receipt before another may retry.
 pub const MAIL_LEASE_SECS: i64 = 300;
 
-pub fn not_found() -> ApiError {
-    ApiError::NotFound(
-        "nessuna ricevuta corrisponde al codice avviso e al codice fiscale indicati".into(),
-    )
+/// Why a receipt cannot be given to a citizen.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    /// No receipt of that notice whose debtor or payer has that fiscal code:
+    /// the same answer in both cases.
+    #[error("no receipt matches the notice number and the fiscal code")]
+    NotFound,
+    /// The PDF could not be made: a defect of ours, not worth retrying.
+    #[error("receipt PDF not rendered")]
+    Render(#[from] PdfError),
+    #[error("receipts or documents not readable")]
+    Store(#[from] StoreError),
+}
+
+/// Why the work a receipt owes was not (all) done. Nothing is lost: the work
+/// stays owed and the worker is run again.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("receipt PDF not rendered")]
+    Render(#[source] PdfError),
+    #[error("receipt or document store failed")]
+    Store(#[from] StoreError),
+    #[error("receipt mail not sent")]
+    Mail(#[from] MailError),
+}
+
+impl DeliveryError {
+    /// Whether running the work again may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DeliveryError::Render(_) => false,
+            DeliveryError::Store(e) => e.is_transient(),
+            DeliveryError::Mail(e) => e.is_transient(),
+        }
+    }
+}
+
+impl From<ReceiptError> for DeliveryError {
+    fn from(e: ReceiptError) -> Self {
+        match e {
+            ReceiptError::Render(e) => DeliveryError::Render(e),
+            ReceiptError::Store(e) => DeliveryError::Store(e),
+            // `pdf` never answers NotFound: the record is at hand.
+            ReceiptError::NotFound => DeliveryError::Store(StoreError::Corrupt(
+                "receipt vanished while delivering".into(),
+            )),
+        }
+    }
 }
 
 /// The receipt of a notice, for its debtor or its payer. When a notice was paid
@@ -27,13 +68,13 @@ pub async fn find(
     app: &App,
     notice: &NoticeNumber,
     who: &FiscalCode,
-) -> Result<ReceiptRecord, ApiError> {
+) -> Result<ReceiptRecord, ReceiptError> {
     let mut found: Vec<ReceiptRecord> = app
-        .positions
+        .receipts
         .receipts_for_notice(notice.as_str())
         .await?
         .into_iter()
-        .filter(|r| r.receipt.outcome == "OK" && r.anomaly != Some(Anomaly::NotOwned))
+        .filter(|r| r.receipt.outcome == Outcome::Ok && r.anomaly != Some(Anomaly::NotOwned))
         .filter(|r| {
             r.receipt.debtor.id.eq_ignore_ascii_case(who.as_str())
                 || r.receipt
@@ -43,7 +84,7 @@ pub async fn find(
         })
         .collect();
     found.sort_by_key(|r| (r.anomaly.is_some(), r.received_at));
-    found.into_iter().next().ok_or_else(not_found)
+    found.into_iter().next().ok_or(ReceiptError::NotFound)
 }
 
 pub fn document_key(r: &ReceiptRecord, ext: &str) -> String {
@@ -62,7 +103,7 @@ pub fn document_key(r: &ReceiptRecord, ext: &str) -> String {
     format!("receipts/{}/{}-{safe}.{ext}", r.ec, r.receipt.notice_number)
 }
 
-fn render(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, ApiError> {
+fn render(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, PdfError> {
     let ec_name = app
         .entities
         .get(&r.ec)
@@ -75,12 +116,12 @@ fn render(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, ApiError> {
         receipt: r.receipt.clone(),
         notice_number: r.receipt.notice_number.clone(),
     };
-    render_receipt(&doc).map_err(|e| ApiError::Internal(format!("receipt PDF: {e}")))
+    render_receipt(&doc)
 }
 
 /// The receipt PDF: from S3 when the worker already stored it, else rendered now
 /// (rendering takes milliseconds) and stored for next time.
-pub async fn pdf(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, ApiError> {
+pub async fn pdf(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, ReceiptError> {
     let key = document_key(r, "pdf");
     if let Some(doc) = app.documents.get(&key).await? {
         return Ok(doc.bytes);
@@ -138,63 +179,58 @@ In allegato la ricevuta in formato PDF.\n\n---\n\nDear user,\n\nthe payment of n
 
 /// Does the work a receipt still owes. Safe to run any number of times, by any
 /// number of workers: the PDF is idempotent, the mail is claimed with a lease.
-pub async fn deliver(app: &App, r: &ReceiptRecord) -> Result<(), StoreError> {
-    let fail = |e: ApiError| StoreError::Unavailable(e.to_string());
+pub async fn deliver(app: &App, r: &ReceiptRecord) -> Result<(), DeliveryError> {
     let rid = r.receipt.receipt_id.as_str();
-    let owes = |work: &str| r.owed.iter().any(|w| w == work);
-    if !owes("pdf") && !owes("mail") {
+    if r.owed.is_empty() {
         return Ok(());
     }
-    if r.anomaly == Some(Anomaly::NotOwned) || r.receipt.outcome != "OK" {
-        // Kept for reconciliation; nothing to send to citizens.
-        app.positions.complete_owed(&r.ec, rid, "pdf").await?;
-        app.positions.complete_owed(&r.ec, rid, "mail").await?;
-        return Ok(());
+    let bytes = pdf(app, r).await?;
+    if r.owes(Work::Pdf) {
+        app.receipts.complete_owed(&r.ec, rid, Work::Pdf).await?;
     }
-    let bytes = pdf(app, r).await.map_err(fail)?;
-    if owes("pdf") {
-        app.positions.complete_owed(&r.ec, rid, "pdf").await?;
-    }
-    if owes("mail")
-        && app
-            .positions
-            .claim_mail(&r.ec, rid, Utc::now(), MAIL_LEASE_SECS)
+    if !r.owes(Work::Mail)
+        || !app
+            .receipts
+            .claim_mail(&r.ec, rid, app.clock.now(), MAIL_LEASE_SECS)
             .await?
     {
-        let to = recipients(app, r).await;
-        if to.is_empty() {
-            app.positions
-                .complete_mail(&r.ec, rid, "", Utc::now())
+        return Ok(());
+    }
+    let to = recipients(app, r).await;
+    if to.is_empty() {
+        app.receipts
+            .complete_mail(&r.ec, rid, "", app.clock.now())
+            .await?;
+        return Ok(());
+    }
+    let ec_name = app
+        .entities
+        .get(&r.ec)
+        .map(|e| e.name.clone())
+        .unwrap_or_else(|| r.receipt.company_name.clone());
+    let mail = Mail {
+        to,
+        subject: format!("Ricevuta di pagamento – {}", r.receipt.description),
+        text: mail_text(r, &ec_name),
+        attachments: vec![Attachment {
+            filename: format!("ricevuta-{}.pdf", r.receipt.notice_number),
+            content_type: "application/pdf".into(),
+            bytes,
+        }],
+    };
+    match app.mailer.send(&mail).await {
+        Ok(id) => {
+            app.receipts
+                .complete_mail(&r.ec, rid, &id, app.clock.now())
                 .await?;
-            return Ok(());
+            tracing::info!(ec = %r.ec, receipt_id = rid, recipients = mail.to.len(), "receipt mailed");
+            Ok(())
         }
-        let ec_name = app
-            .entities
-            .get(&r.ec)
-            .map(|e| e.name.clone())
-            .unwrap_or_else(|| r.receipt.company_name.clone());
-        let mail = Mail {
-            to,
-            subject: format!("Ricevuta di pagamento – {}", r.receipt.description),
-            text: mail_text(r, &ec_name),
-            attachments: vec![Attachment {
-                filename: format!("ricevuta-{}.pdf", r.receipt.notice_number),
-                content_type: "application/pdf".into(),
-                bytes,
-            }],
-        };
-        match app.mailer.send(&mail).await {
-            Ok(id) => {
-                app.positions
-                    .complete_mail(&r.ec, rid, &id, Utc::now())
-                    .await?;
-                tracing::info!(ec = %r.ec, receipt_id = rid, recipients = mail.to.len(), "receipt mailed");
+        Err(e) => {
+            if let Err(release) = app.receipts.release_mail(&r.ec, rid).await {
+                tracing::warn!(error = %release, receipt_id = rid, "mail lease not released");
             }
-            Err(e) => {
-                let _ = app.positions.release_mail(&r.ec, rid).await;
-                return Err(e);
-            }
+            Err(e.into())
         }
     }
-    Ok(())
 }

@@ -11,13 +11,39 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::domain::catalog::Service;
+use crate::domain::input::{cents, Reader};
 use crate::domain::position::Debtor;
 use crate::domain::text::{Iupd, ServiceCode};
 use crate::domain::{AmountCents, EcFiscalCode, FieldErrors, Position};
-use crate::http::input::{cents, Reader};
-use crate::http::ApiError;
-use crate::service::positions;
+use crate::ports::StoreError;
+use crate::service::positions::{self, PositionError};
 use crate::App;
+
+/// Why a spontaneous payment's position was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum SpontaneousError {
+    /// Unknown EC or service, or a service not payable without a notice.
+    #[error("service not available for spontaneous payments")]
+    ServiceNotFound,
+    /// The form's values or the amount break the service's rules, each named.
+    #[error("invalid request: {0}")]
+    Invalid(FieldErrors),
+    /// The idempotency key is missing or malformed.
+    #[error("invalid idempotency key")]
+    InvalidKey,
+    /// The idempotency key was used for a different request.
+    #[error("idempotency key reused for a different request")]
+    KeyReused,
+    /// The position could not be created.
+    #[error("position not created")]
+    Position(#[from] PositionError),
+}
+
+impl From<StoreError> for SpontaneousError {
+    fn from(e: StoreError) -> Self {
+        SpontaneousError::Position(PositionError::Store(e))
+    }
+}
 
 /// Longest idempotency key accepted.
 pub const MAX_KEY_LEN: usize = 200;
@@ -31,7 +57,7 @@ pub struct Request {
 }
 
 /// Every enabled service of the ECs this portal serves, in the ECs' order.
-pub async fn enabled_services(app: &App) -> Result<Vec<Service>, ApiError> {
+pub async fn enabled_services(app: &App) -> Result<Vec<Service>, StoreError> {
     let mut all = Vec::new();
     for entity in app.entities.iter() {
         let mut services = app.catalog.services(&entity.fiscal_code).await?;
@@ -43,15 +69,17 @@ pub async fn enabled_services(app: &App) -> Result<Vec<Service>, ApiError> {
 }
 
 /// One enabled service; 404 when unknown or not payable without a notice.
-pub async fn service(app: &App, ec: &str, code: &str) -> Result<Service, ApiError> {
-    let not_found =
-        || ApiError::NotFound("servizio non disponibile per il pagamento spontaneo".into());
-    let ec = EcFiscalCode::parse(ec).map_err(|_| not_found())?;
-    let code = ServiceCode::parse(code).map_err(|_| not_found())?;
-    positions::entity(&app.entities, &ec)?;
+pub async fn service(app: &App, ec: &str, code: &str) -> Result<Service, SpontaneousError> {
+    let not_found = SpontaneousError::ServiceNotFound;
+    let (Ok(ec), Ok(code)) = (EcFiscalCode::parse(ec), ServiceCode::parse(code)) else {
+        return Err(not_found);
+    };
+    if app.entities.get(&ec).is_none() {
+        return Err(not_found);
+    }
     match app.catalog.service(&ec, &code).await? {
         Some(s) if s.spontaneous => Ok(s),
-        _ => Err(not_found()),
+        _ => Err(not_found),
     }
 }
 
@@ -102,16 +130,13 @@ pub fn iupd_for(service: &Service, key: &str) -> Iupd {
 }
 
 /// Checks an idempotency key: 1–200 visible ASCII characters.
-pub fn check_key(key: &str) -> Result<&str, ApiError> {
+pub fn check_key(key: &str) -> Result<&str, SpontaneousError> {
     let ok =
         !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
     if ok {
         Ok(key)
     } else {
-        Err(ApiError::Validation(FieldErrors::single(
-            "Idempotency-Key",
-            "intestazione obbligatoria: da 1 a 200 caratteri ASCII visibili",
-        )))
+        Err(SpontaneousError::InvalidKey)
     }
 }
 
@@ -134,7 +159,7 @@ pub async fn create(
     service: &Service,
     req: Request,
     key: &str,
-) -> Result<(Position, bool), ApiError> {
+) -> Result<(Position, bool), SpontaneousError> {
     let key = check_key(key)?;
     let entity = positions::entity(&app.entities, &service.ec_fiscal_code)?;
     let mut errors = FieldErrors::default();
@@ -153,7 +178,7 @@ pub async fn create(
         }
     };
     let (Some(values), Some(amount)) = (values, amount) else {
-        return Err(ApiError::Validation(errors));
+        return Err(SpontaneousError::Invalid(errors));
     };
     let description = service.payment_description(&values);
     let data: BTreeMap<String, String> = values.as_map().clone();
@@ -162,18 +187,14 @@ pub async fn create(
         if same_request(&p, &req.debtor, amount, &data) {
             Ok((p, false))
         } else {
-            Err(ApiError::Validation(FieldErrors::single(
-                "Idempotency-Key",
-                "chiave già usata per una richiesta diversa",
-            )))
+            Err(SpontaneousError::KeyReused)
         }
     };
     if let Some(existing) = app.positions.get(&entity.fiscal_code, &iupd).await? {
         return reuse(existing.value);
     }
     let (due, switch_to_expired) = service.due_date(app.clock.today());
-    let debtor =
-        serde_json::to_value(&req.debtor).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let debtor = serde_json::to_value(&req.debtor).expect("a debtor serialises");
     let doc = json!({
         "iupd": iupd.as_str(),
         "debtor": debtor,
@@ -189,18 +210,20 @@ pub async fn create(
                 "amountCents": amount.cents(), "remittanceInformation": description.as_str(),
                 "category": service.category.as_str()}]}]
     });
-    let draft = positions::parse_draft(&doc).map_err(ApiError::Validation)?;
+    let draft = positions::parse_draft(&doc).map_err(SpontaneousError::Invalid)?;
     match positions::create(app, &entity.fiscal_code, draft).await {
         Ok(p) => {
             tracing::info!(ec = %p.ec_fiscal_code, service = %service.code, iupd = %p.iupd, "spontaneous position created");
             Ok((p, true))
         }
         // The same request, submitted twice at once: the other one won.
-        Err(ApiError::Conflict(_)) => match app.positions.get(&entity.fiscal_code, &iupd).await? {
-            Some(existing) => reuse(existing.value),
-            None => Err(ApiError::Unavailable("concurrent creation".into())),
-        },
-        Err(e) => Err(e),
+        Err(PositionError::DuplicateIupd(_)) => {
+            match app.positions.get(&entity.fiscal_code, &iupd).await? {
+                Some(existing) => reuse(existing.value),
+                None => Err(PositionError::Contention(1).into()),
+            }
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

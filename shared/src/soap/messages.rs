@@ -7,7 +7,8 @@ use base64::Engine;
 
 use super::xml::{parse, Element, XmlError};
 use crate::domain::amount::parse_soap_cents;
-use crate::domain::receipt::{Receipt, ReceiptTransfer, ReceiptVersion, Subject};
+use crate::domain::position::SubjectType;
+use crate::domain::receipt::{Outcome, Receipt, ReceiptTransfer, ReceiptVersion, Subject};
 use crate::domain::EcFiscalCode;
 
 pub const SOAP_ENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -391,11 +392,14 @@ fn read_subject(el: &Element, path: &str, errors: &Errs) -> Option<Subject> {
     );
     let kind = u.text("entityUniqueIdentifierType", 1, 1);
     let id = u.text("entityUniqueIdentifierValue", 2, 16);
-    let kind = kind?;
-    if kind != "F" && kind != "G" {
-        u.err("entityUniqueIdentifierType", "deve essere F o G");
-        return None;
-    }
+    let kind = match kind?.as_str() {
+        "F" => SubjectType::F,
+        "G" => SubjectType::G,
+        _ => {
+            u.err("entityUniqueIdentifierType", "deve essere F o G");
+            return None;
+        }
+    };
     Some(Subject {
         kind,
         id: id?,
@@ -451,10 +455,13 @@ fn read_receipt(el: &Element, v2: bool, errors: &Errs) -> Option<Receipt> {
     let receipt_id = f.text("receiptId", 1, 256);
     let notice_number = f.digits("noticeNumber", 18);
     let fiscal_code = f.digits("fiscalCode", 11);
-    let outcome = f.text("outcome", 2, 2);
-    if outcome.as_deref().is_some_and(|o| o != "OK" && o != "KO") {
-        f.err("outcome", "deve essere OK o KO");
-    }
+    let outcome = f.text("outcome", 2, 2).and_then(|o| {
+        let parsed = Outcome::parse(&o);
+        if parsed.is_none() {
+            f.err("outcome", "deve essere OK o KO");
+        }
+        parsed
+    });
     let creditor_reference_id = f.text("creditorReferenceId", 1, 35);
     let payment_amount_cents = f.amount("paymentAmount", false);
     let description = f.text("description", 1, 140);

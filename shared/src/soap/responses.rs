@@ -74,15 +74,7 @@ pub struct Fault {
     pub description: String,
 }
 
-/// Cuts a text to at most `max` characters (pagoPA's stTextNN types).
-pub fn fit(s: &str, max: usize) -> String {
-    s.trim()
-        .chars()
-        .take(max)
-        .collect::<String>()
-        .trim_end()
-        .to_owned()
-}
+pub use crate::domain::text::fit;
 
 /// One payment option as paVerifyPaymentNotice (and paDemandPaymentNotice) present it.
 #[derive(Debug, Clone, PartialEq, Eq)]

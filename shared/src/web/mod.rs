@@ -2,7 +2,10 @@
 //! protection and security headers. Pages work without JavaScript.
 
 pub mod i18n;
+mod lookup;
 pub mod pages;
+mod session;
+pub mod spontaneous;
 
 use std::collections::HashMap;
 
@@ -12,6 +15,8 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use subtle::ConstantTimeEq;
 
 pub use i18n::{Lang, T};
+pub use lookup::{notice_form, NoticeForm};
+pub use session::{current_session, end_session, require_session, session_cookie, session_token};
 
 use crate::http::request::body_bytes;
 use crate::http::ApiError;
@@ -34,12 +39,7 @@ pub fn cookies(req: &Request) -> HashMap<String, String> {
         .collect()
 }
 
-/// A random token, hex encoded.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("system randomness");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::secret::random_token;
 
 /// Cookie names: `__Host-` ones need Secure, which a plain-HTTP local run cannot set.
 pub fn cookie_name(app: &App, base: &str) -> String {
@@ -204,7 +204,7 @@ pub fn page(app: &App, ctx: &Ctx, status: StatusCode, html: String) -> Response<
 pub fn render(app: &App, ctx: &Ctx, status: StatusCode, t: &impl Template) -> Response<Body> {
     match t.render() {
         Ok(html) => page(app, ctx, status, html),
-        Err(e) => error_page(app, ctx, ApiError::Internal(format!("template: {e}"))),
+        Err(e) => error_page(app, ctx, ApiError::internal(e)),
     }
 }
 
@@ -221,19 +221,13 @@ pub fn see_other(app: &App, ctx: &Ctx, to: &str, extra_cookies: &[String]) -> Re
     b.body(Body::Empty).expect("valid response")
 }
 
-/// The HTML face of [`ApiError`]: same statuses, a page instead of problem+json.
+/// The HTML face of [`ApiError`]: the same status table, a page instead of
+/// problem+json.
 pub fn error_page(app: &App, ctx: &Ctx, e: ApiError) -> Response<Body> {
     let status = e.status();
+    e.log();
     let message = match &e {
         ApiError::Forbidden(_) => ctx.t.session_expired.to_owned(),
-        ApiError::Internal(cause) => {
-            tracing::error!(%cause, "internal error");
-            e.to_string()
-        }
-        ApiError::Unavailable(cause) => {
-            tracing::warn!(%cause, "dependency unavailable");
-            e.to_string()
-        }
         other => other.to_string(),
     };
     let title = if status == StatusCode::NOT_FOUND {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use shared::domain::text::Iupd;
 use shared::domain::{EcFiscalCode, NoticeNumber, SegregationCode};
 use shared::http::ApiError;
-use shared::service::positions;
+use shared::service::positions::{self, PositionError};
 use shared::App;
 
 /// First demo sequence number: notice numbers `3<seg>9000000000001..`.
@@ -172,7 +172,7 @@ async fn pay_through_the_nodo(app: &App, ec: &EcFiscalCode, iupd: &Iupd) -> Resu
         id_broker_pa: entity.broker_id.to_string(),
         id_station: entity.station_ids[0].clone(),
     };
-    let fail = |m: String| ApiError::Internal(format!("demo payment: {m}"));
+    let fail = |m: String| ApiError::internal(format!("demo payment: {m}"));
     let request = nodo::get_payment_request(
         &station,
         o.notice_number.as_str(),
@@ -180,7 +180,7 @@ async fn pay_through_the_nodo(app: &App, ec: &EcFiscalCode, iupd: &Iupd) -> Resu
         o.amount_cents.cents(),
         Some("demo"),
     );
-    let answer = shared::service::nodo::handle(app, request.as_bytes(), None).await;
+    let answer = shared::soap::station::handle(app, request.as_bytes(), None).await;
     let message = nodo::body_element(&answer.body).map_err(fail)?;
     let data = message
         .child("data")
@@ -195,7 +195,7 @@ async fn pay_through_the_nodo(app: &App, ec: &EcFiscalCode, iupd: &Iupd) -> Resu
     let receipt =
         nodo::receipt_from_payment(data, o.notice_number.as_str(), ec.as_str(), &psp, true)
             .map_err(fail)?;
-    let answer = shared::service::nodo::handle(
+    let answer = shared::soap::station::handle(
         app,
         nodo::send_rt_request(&station, &receipt, true).as_bytes(),
         None,
@@ -242,12 +242,12 @@ pub async fn seed(app: &App) -> Result<Vec<DemoNotice>, ApiError> {
         let doc = json!({"iupd": d.iupd, "debtor": d.debtor, "serviceCode": d.service, "description": d.description,
                          "switchToExpired": d.switch_to_expired, "paymentOptions": options});
         let draft = positions::parse_draft(&doc)
-            .map_err(|e| ApiError::Internal(format!("demo data: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("demo data: {e}")))?;
         let ec = EcFiscalCode::parse(d.ec).expect("demo EC");
         match positions::create(app, &ec, draft).await {
             Ok(_) => {}
-            Err(ApiError::Conflict(_)) => continue,
-            Err(e) => return Err(e),
+            Err(PositionError::DuplicateIupd(_) | PositionError::NoticeInUse(_)) => continue,
+            Err(e) => return Err(e.into()),
         }
         let iupd = Iupd::parse(d.iupd).expect("demo iupd");
         match d.then {

@@ -160,7 +160,7 @@ async fn a_citizen_pays_a_notice_through_checkout() {
     let receipts = s
         .env
         .app
-        .positions
+        .receipts
         .receipts_for_notice(&notice)
         .await
         .unwrap();
@@ -205,7 +205,7 @@ async fn fault_modes_still_leave_exactly_one_receipt() {
         let receipts = s
             .env
             .app
-            .positions
+            .receipts
             .receipts_for_notice(&notice)
             .await
             .unwrap();

@@ -5,7 +5,7 @@ use chrono::{TimeZone, Utc};
 use integration::soap::{self, envelope, get_payment, receipt, send_rt, verify};
 use integration::{position, TestEnv};
 use serde_json::json;
-use shared::domain::receipt::Anomaly;
+use shared::domain::receipt::{Anomaly, Work};
 use shared::domain::EcFiscalCode;
 
 const EC: &str = "77777777777";
@@ -210,7 +210,7 @@ async fn station_and_broker_must_belong_together() {
     let code = |body: String| {
         let app = app.clone();
         async move {
-            let a = shared::service::nodo::handle(&app, body.as_bytes(), None).await;
+            let a = shared::soap::station::handle(&app, body.as_bytes(), None).await;
             soap::validate(&soap::body_element(&a.body).to_xml()).unwrap();
             soap::body_element(&a.body)
                 .child("fault")
@@ -399,13 +399,13 @@ async fn send_rt_stores_the_receipt_then_marks_the_option_paid() {
         let ec = EcFiscalCode::parse(EC).unwrap();
         let stored = env
             .app
-            .positions
+            .receipts
             .get_receipt(&ec, &id)
             .await
             .unwrap()
             .expect("receipt stored");
         assert_eq!(stored.anomaly, None);
-        assert_eq!(stored.owed, vec!["pdf", "mail"]);
+        assert_eq!(stored.owed, vec![Work::Pdf, Work::Mail]);
         assert_eq!(
             stored.xml,
             receipt(v2, EC, &notice, &id, 15050),
@@ -477,7 +477,7 @@ async fn receipts_that_cannot_pay_a_position_are_kept_and_flagged() {
     deliver_ok(&env, EC, EC, &notice, "second", 15050).await;
     assert_eq!(
         env.app
-            .positions
+            .receipts
             .get_receipt(&ec, "second")
             .await
             .unwrap()
@@ -508,7 +508,7 @@ async fn receipts_that_cannot_pay_a_position_are_kept_and_flagged() {
     );
     assert_eq!(
         env.app
-            .positions
+            .receipts
             .get_receipt(&ec, "orphan")
             .await
             .unwrap()
@@ -532,7 +532,7 @@ async fn receipts_that_cannot_pay_a_position_are_kept_and_flagged() {
     let other = EcFiscalCode::parse(OTHER_EC).unwrap();
     assert_eq!(
         env.app
-            .positions
+            .receipts
             .get_receipt(&other, "broadcast")
             .await
             .unwrap()
@@ -548,7 +548,7 @@ async fn receipts_that_cannot_pay_a_position_are_kept_and_flagged() {
     deliver_ok(&env, EC, EC, &expired, "late", 100).await;
     assert_eq!(
         env.app
-            .positions
+            .receipts
             .get_receipt(&ec, "late")
             .await
             .unwrap()
@@ -568,7 +568,7 @@ async fn receipts_that_cannot_pay_a_position_are_kept_and_flagged() {
     deliver_ok(&env, EC, EC, &n, "less", 15000).await;
     assert_eq!(
         env.app
-            .positions
+            .receipts
             .get_receipt(&ec, "less")
             .await
             .unwrap()
@@ -579,7 +579,7 @@ async fn receipts_that_cannot_pay_a_position_are_kept_and_flagged() {
     // All of them can be found by notice.
     assert_eq!(
         env.app
-            .positions
+            .receipts
             .receipts_for_notice(&notice)
             .await
             .unwrap()
@@ -611,7 +611,7 @@ async fn the_same_receipt_twenty_times_is_stored_once() {
     );
     let receipts = env
         .app
-        .positions
+        .receipts
         .receipts_for_notice(&notice)
         .await
         .unwrap();
@@ -644,7 +644,7 @@ async fn different_receipts_racing_for_one_notice_pay_it_once() {
     for i in 0..8 {
         let r = env
             .app
-            .positions
+            .receipts
             .get_receipt(&ec, &format!("race-{i}"))
             .await
             .unwrap()
@@ -667,15 +667,17 @@ async fn storage_failure_is_a_system_error_so_the_nodo_retries() {
     let notice = payable(&env, "SYS").await;
     let mut app = (*env.app).clone();
     let clients = devstack::emulator_clients(&integration::endpoint()).await;
-    app.positions = std::sync::Arc::new(shared::aws::DynamoPositions::new(
+    let broken = std::sync::Arc::new(shared::aws::DynamoTable::new(
         clients.dynamodb.clone(),
         "no-such-table",
     ));
+    app.positions = broken.clone();
+    app.receipts = broken;
     for body in [
         verify(EC, &notice),
         send_rt(true, EC, &receipt(true, EC, &notice, "sys-1", 15050)),
     ] {
-        let a = shared::service::nodo::handle(&app, body.as_bytes(), None).await;
+        let a = shared::soap::station::handle(&app, body.as_bytes(), None).await;
         assert_eq!(a.status, 200);
         let m = soap::body_element(&a.body);
         soap::validate(&m.to_xml()).unwrap();

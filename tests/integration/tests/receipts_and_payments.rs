@@ -122,7 +122,7 @@ async fn payments_api_starts_at_checkout_and_reports_from_receipts() {
         .json();
     assert_eq!(status["status"], "paid", "{status}");
     // The receipts carry our cart id (paymentNote).
-    let receipts = w.env.app.positions.receipts_for_notice(&a).await.unwrap();
+    let receipts = w.env.app.receipts.receipts_for_notice(&a).await.unwrap();
     assert_eq!(
         receipts[0].receipt.payment_note.as_deref(),
         Some(cart_id.as_str())
@@ -311,7 +311,7 @@ async fn receipts_for_debtor_or_payer_in_every_format_and_mailed_once() {
     assert_eq!(
         w.env
             .app
-            .positions
+            .receipts
             .get_receipt(&ec, &receipt_id)
             .await
             .unwrap()
@@ -325,7 +325,7 @@ async fn receipts_for_debtor_or_payer_in_every_format_and_mailed_once() {
     let stored = w
         .env
         .app
-        .positions
+        .receipts
         .get_receipt(&ec, &receipt_id)
         .await
         .unwrap()
@@ -419,14 +419,14 @@ async fn a_failed_mail_stays_owed_and_is_retried() {
     let after_failure = w
         .env
         .app
-        .positions
+        .receipts
         .get_receipt(&ec, &receipt_id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
         after_failure.owed,
-        vec!["mail"],
+        vec![shared::domain::receipt::Work::Mail],
         "the PDF is done, the mail is still owed"
     );
     assert_eq!(sent_mails_mentioning(&receipt_id).await, 0);
@@ -445,7 +445,7 @@ async fn a_failed_mail_stays_owed_and_is_retried() {
     assert!(w
         .env
         .app
-        .positions
+        .receipts
         .get_receipt(&ec, &receipt_id)
         .await
         .unwrap()

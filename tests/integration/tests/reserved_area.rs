@@ -331,7 +331,7 @@ async fn forged_and_expired_sessions_are_refused() {
     assert_eq!(me(&s, &"0".repeat(64)).await.status(), 401);
     assert_eq!(me(&s, "not-a-session").await.status(), 401);
     // An expired session, still in the table (DynamoDB deletes expired items lazily).
-    let secret = shared::service::sessions::secret();
+    let secret = shared::secret::secret();
     let now = chrono::Utc::now();
     let old = shared::ports::Session {
         fiscal_code: shared::domain::FiscalCode::parse(MARIO).unwrap(),
@@ -344,7 +344,7 @@ async fn forged_and_expired_sessions_are_refused() {
     s.env
         .app
         .sessions
-        .put_session(&shared::service::sessions::key(&secret), &old)
+        .put_session(&shared::secret::key(&secret), &old)
         .await
         .unwrap();
     assert_eq!(me(&s, &secret).await.status(), 401);
@@ -352,7 +352,7 @@ async fn forged_and_expired_sessions_are_refused() {
     let valid = login(&s, MARIO).await;
     assert_eq!(me(&s, &valid).await.status(), 200);
     assert_eq!(
-        me(&s, &shared::service::sessions::key(&valid))
+        me(&s, &shared::secret::key(&valid))
             .await
             .status(),
         401

@@ -1,12 +1,12 @@
 //! Reading a JSON document into domain types while collecting every error with
-//! the path of its field, so that a 422 can name them all at once.
+//! the path of its field, so that every invalid field is named at once.
 
 use std::fmt::Display;
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use crate::domain::FieldErrors;
+use super::FieldErrors;
 
 /// Collects the errors found while reading one document.
 #[derive(Debug, Default)]
@@ -164,10 +164,10 @@ pub fn integer(v: &Value) -> Result<u64, String> {
 }
 
 /// An amount in cents: a positive integer within pagoPA's maximum.
-pub fn cents(v: &Value) -> Result<crate::domain::AmountCents, String> {
+pub fn cents(v: &Value) -> Result<super::AmountCents, String> {
     let n = integer(v)
         .map_err(|_| "deve essere un importo in centesimi (numero intero positivo)".to_string())?;
-    crate::domain::AmountCents::new(n).map_err(|e| e.to_string())
+    super::AmountCents::new(n).map_err(|e| e.to_string())
 }
 
 pub fn boolean(v: &Value) -> Result<bool, String> {

@@ -1,0 +1,171 @@
+//! Positions with their IUV claims, rate counters and notice sequences.
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::domain::text::Iupd;
+use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
+use crate::ports::{PositionStore, RateCounter, Sequences};
+
+#[async_trait]
+impl PositionStore for DynamoTable {
+    async fn insert(&self, p: &Position) -> Result<(), StoreError> {
+        let mut items = vec![conditional_put(
+            &self.table,
+            position_item(p, 1)?,
+            "attribute_not_exists(pk)",
+            None,
+        )?];
+        for o in &p.payment_options {
+            let claim = HashMap::from([
+                ("pk".into(), s(iuv_pk(&o.iuv()))),
+                ("sk".into(), s(ec_sk(&p.ec_fiscal_code))),
+                ("kind".into(), s("iuv")),
+                ("noticeNumber".into(), s(o.notice_number.as_str())),
+                (
+                    "positionPk".into(),
+                    s(position_pk(&p.ec_fiscal_code, &p.iupd)),
+                ),
+            ]);
+            items.push(conditional_put(
+                &self.table,
+                claim,
+                "attribute_not_exists(pk)",
+                None,
+            )?);
+        }
+        match self.transact(items).await? {
+            None => Ok(()),
+            Some(failed) => match failed.iter().position(|f| *f) {
+                Some(0) => Err(StoreError::DuplicateIupd),
+                Some(i) => Err(StoreError::DuplicateNotice(
+                    p.payment_options[i - 1].notice_number,
+                )),
+                None => Err(StoreError::Unavailable("transaction cancelled".into())),
+            },
+        }
+    }
+
+    async fn get(
+        &self,
+        ec: &EcFiscalCode,
+        iupd: &Iupd,
+    ) -> Result<Option<Versioned<Position>>, StoreError> {
+        self.get_by_pk(position_pk(ec, iupd)).await
+    }
+
+    async fn find_by_notice(
+        &self,
+        notice: &NoticeNumber,
+    ) -> Result<Vec<Versioned<Position>>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(iuv_pk(&notice.iuv())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut found = Vec::new();
+        for claim in out.items() {
+            if get_s(claim, "noticeNumber")? != notice.as_str() {
+                continue;
+            }
+            if let Some(p) = self
+                .get_by_pk(get_s(claim, "positionPk")?.to_owned())
+                .await?
+            {
+                found.push(p);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn find_by_iuv(
+        &self,
+        ec: &EcFiscalCode,
+        iuv: &Iuv,
+    ) -> Result<Option<Versioned<Position>>, StoreError> {
+        match self.get_item(iuv_pk(iuv), ec_sk(ec)).await? {
+            None => Ok(None),
+            Some(claim) => {
+                self.get_by_pk(get_s(&claim, "positionPk")?.to_owned())
+                    .await
+            }
+        }
+    }
+
+    async fn find_by_debtor(&self, debtor: &FiscalCode) -> Result<Vec<Position>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI_DEBTOR),
+                "gsi1pk = :pk AND begins_with(gsi1sk, :pos)",
+                &[(":pk", s(debtor_pk(debtor))), (":pos", s("POSITION#"))],
+            )
+            .await?;
+        items
+            .iter()
+            .map(|i| read_position(i).map(|p| p.value))
+            .collect()
+    }
+
+    async fn replace(&self, p: &Position, expected_version: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(position_item(p, expected_version + 1)?))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(expected_version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::VersionConflict)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl RateCounter for DynamoTable {
+    async fn count_hit(
+        &self,
+        key: &str,
+        window_start: i64,
+        window_secs: i64,
+    ) -> Result<u64, StoreError> {
+        let expires = (window_start + 2 * window_secs).max(0) as u64;
+        self.add(
+            format!("RATE#{key}"),
+            window_start.to_string(),
+            "rate",
+            1,
+            Some(expires),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Sequences for DynamoTable {
+    async fn reserve_sequence(
+        &self,
+        ec: &EcFiscalCode,
+        segregation: SegregationCode,
+        count: u64,
+    ) -> Result<u64, StoreError> {
+        let pk = format!("SEQUENCE#{ec}#{segregation}");
+        let last = self
+            .add(pk, "SEQUENCE".into(), "sequence", count, None)
+            .await?;
+        Ok(last + 1 - count)
+    }
+}

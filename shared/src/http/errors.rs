@@ -1,0 +1,168 @@
+//! The use cases' errors as HTTP errors: which status and which Italian
+//! message each one gets. JSON answers (problem+json) and pages (the HTML
+//! error page) both go through [`ApiError`], so they agree on the status.
+
+use super::ApiError;
+use crate::ports::StoreError;
+use crate::service::avviso::AvvisoError;
+use crate::service::login::Failure;
+use crate::service::notices::LookupError;
+use crate::service::payments::PaymentError;
+use crate::service::positions::PositionError;
+use crate::service::receipts::ReceiptError;
+use crate::service::spontaneous::SpontaneousError;
+
+/// What a citizen reads when a notice is not found (or not theirs).
+pub const NOTICE_NOT_FOUND: &str =
+    "nessun avviso corrisponde al codice avviso e al codice fiscale indicati";
+
+/// What a citizen reads when a receipt is not found (or not theirs).
+pub const RECEIPT_NOT_FOUND: &str =
+    "nessuna ricevuta corrisponde al codice avviso e al codice fiscale indicati";
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        if e.is_transient() {
+            ApiError::unavailable(e)
+        } else {
+            ApiError::internal(e)
+        }
+    }
+}
+
+impl From<LookupError> for ApiError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::NotFound => ApiError::NotFound(NOTICE_NOT_FOUND.into()),
+            LookupError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<PositionError> for ApiError {
+    fn from(e: PositionError) -> Self {
+        match e {
+            PositionError::UnknownEc => {
+                ApiError::NotFound("ente creditore non gestito da questo portale".into())
+            }
+            PositionError::Invalid(errors) => ApiError::Validation(errors),
+            PositionError::DuplicateIupd(iupd) => {
+                ApiError::Conflict(format!("esiste già una posizione con iupd {iupd}"))
+            }
+            PositionError::NoticeInUse(n) => {
+                ApiError::Conflict(format!("il codice avviso {n} è già utilizzato"))
+            }
+            PositionError::NotFound(iupd) => {
+                ApiError::NotFound(format!("nessuna posizione con iupd {iupd}"))
+            }
+            PositionError::HasPayments => ApiError::Conflict(
+                "la posizione ha pagamenti registrati e non può essere annullata".into(),
+            ),
+            PositionError::AlreadyCancelled => {
+                ApiError::Conflict("la posizione è già annullata".into())
+            }
+            e @ PositionError::SequenceExhausted(_) => ApiError::internal(e),
+            e @ PositionError::Contention(_) => ApiError::unavailable(e),
+            PositionError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<AvvisoError> for ApiError {
+    fn from(e: AvvisoError) -> Self {
+        match e {
+            AvvisoError::Lookup(l) => l.into(),
+            AvvisoError::NotPayable => {
+                ApiError::Conflict("l'avviso non è più pagabile e non può essere stampato".into())
+            }
+            e @ AvvisoError::Render(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<PaymentError> for ApiError {
+    fn from(e: PaymentError) -> Self {
+        match e {
+            PaymentError::NotPayable(errors) => ApiError::Validation(errors),
+            PaymentError::Refused(cause) => {
+                tracing::warn!(error = %cause, "Checkout refused the cart");
+                ApiError::Conflict(
+                    "pagoPA non accetta al momento il pagamento di questi avvisi".into(),
+                )
+            }
+            e @ PaymentError::CheckoutUnavailable(_) => ApiError::unavailable(e),
+            PaymentError::NotFound => ApiError::NotFound("pagamento non trovato".into()),
+            PaymentError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ReceiptError> for ApiError {
+    fn from(e: ReceiptError) -> Self {
+        match e {
+            ReceiptError::NotFound => ApiError::NotFound(RECEIPT_NOT_FOUND.into()),
+            e @ ReceiptError::Render(_) => ApiError::internal(e),
+            ReceiptError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<SpontaneousError> for ApiError {
+    fn from(e: SpontaneousError) -> Self {
+        use crate::domain::FieldErrors;
+        match e {
+            SpontaneousError::ServiceNotFound => {
+                ApiError::NotFound("servizio non disponibile per il pagamento spontaneo".into())
+            }
+            SpontaneousError::Invalid(errors) => ApiError::Validation(errors),
+            SpontaneousError::InvalidKey => ApiError::Validation(FieldErrors::single(
+                "Idempotency-Key",
+                "intestazione obbligatoria: da 1 a 200 caratteri ASCII visibili",
+            )),
+            SpontaneousError::KeyReused => ApiError::Validation(FieldErrors::single(
+                "Idempotency-Key",
+                "chiave già usata per una richiesta diversa",
+            )),
+            SpontaneousError::Position(p) => p.into(),
+        }
+    }
+}
+
+impl From<Failure> for ApiError {
+    fn from(e: Failure) -> Self {
+        match e {
+            Failure::NotConfigured => ApiError::NotFound("accesso non configurato".into()),
+            Failure::Cancelled | Failure::State | Failure::Refused(_) | Failure::NoCertificate => {
+                ApiError::Unauthorized
+            }
+            e @ Failure::ProviderUnavailable(_) => ApiError::unavailable(e),
+            Failure::Store(s) => s.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_status_per_error() {
+        let status = |e: ApiError| e.status().as_u16();
+        assert_eq!(status(LookupError::NotFound.into()), 404);
+        assert_eq!(
+            status(LookupError::Store(StoreError::Unavailable("x".into())).into()),
+            503
+        );
+        assert_eq!(status(StoreError::Throttled("x".into()).into()), 503);
+        assert_eq!(status(StoreError::Corrupt("x".into()).into()), 500);
+        assert_eq!(status(PositionError::HasPayments.into()), 409);
+        assert_eq!(status(PositionError::Contention(5).into()), 503);
+        assert_eq!(status(AvvisoError::NotPayable.into()), 409);
+        assert_eq!(status(PaymentError::NotFound.into()), 404);
+        assert_eq!(status(ReceiptError::NotFound.into()), 404);
+        assert_eq!(status(SpontaneousError::KeyReused.into()), 422);
+        assert_eq!(status(SpontaneousError::ServiceNotFound.into()), 404);
+        assert_eq!(status(Failure::State.into()), 401);
+        assert_eq!(status(Failure::NotConfigured.into()), 404);
+    }
+}

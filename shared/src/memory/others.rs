@@ -1,0 +1,173 @@
+//! In-memory documents, mailer, Checkout and identity provider.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{timed_out, Fault, Faults};
+use crate::auth::oidc::{AuthRequest, Identity, IdentityProvider, LoginError, LoginMethod};
+use crate::checkout::{CartRequest, Checkout, CheckoutError};
+use crate::ports::{Document, DocumentStore, Mail, MailError, Mailer, StoreError};
+
+/// Documents by key.
+#[derive(Debug, Default)]
+pub struct MemoryDocuments {
+    docs: Mutex<HashMap<String, Document>>,
+    pub faults: Faults,
+}
+
+impl MemoryDocuments {
+    pub fn keys(&self) -> Vec<String> {
+        let mut k: Vec<String> = self.docs.lock().expect("docs").keys().cloned().collect();
+        k.sort();
+        k
+    }
+}
+
+#[async_trait]
+impl DocumentStore for MemoryDocuments {
+    async fn put(&self, key: &str, doc: &Document) -> Result<(), StoreError> {
+        let after = self.faults.store("put", StoreError::VersionConflict)?;
+        self.docs
+            .lock()
+            .expect("docs")
+            .insert(key.to_owned(), doc.clone());
+        if after {
+            return Err(timed_out("put"));
+        }
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Document>, StoreError> {
+        self.faults.store("get", StoreError::VersionConflict)?;
+        Ok(self.docs.lock().expect("docs").get(key).cloned())
+    }
+}
+
+/// Records every mail it accepts.
+#[derive(Debug, Default)]
+pub struct MemoryMailer {
+    sent: Mutex<Vec<Mail>>,
+    pub faults: Faults,
+}
+
+impl MemoryMailer {
+    /// Every mail accepted, in order.
+    pub fn sent(&self) -> Vec<Mail> {
+        self.sent.lock().expect("mails").clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryMailer {
+    async fn send(&self, mail: &Mail) -> Result<String, MailError> {
+        let fault = self.faults.next("send");
+        match fault {
+            Some(Fault::Unavailable | Fault::Throttled | Fault::Conflict) => {
+                return Err(MailError::Unavailable("send: injected".into()))
+            }
+            Some(Fault::Rejected) => return Err(MailError::Rejected("send: injected".into())),
+            _ => {}
+        }
+        let mut sent = self.sent.lock().expect("mails");
+        sent.push(mail.clone());
+        if fault == Some(Fault::TimeoutAfterWrite) {
+            return Err(MailError::Unavailable(
+                "send: timed out after sending (injected)".into(),
+            ));
+        }
+        Ok(format!("memory-{}", sent.len()))
+    }
+}
+
+/// A Checkout that accepts every cart (or refuses it, with [`Fault::Rejected`]).
+#[derive(Debug, Default)]
+pub struct MemoryCheckout {
+    carts: Mutex<Vec<CartRequest>>,
+    pub faults: Faults,
+}
+
+impl MemoryCheckout {
+    pub fn carts(&self) -> Vec<CartRequest> {
+        self.carts.lock().expect("carts").clone()
+    }
+}
+
+#[async_trait]
+impl Checkout for MemoryCheckout {
+    async fn create_cart(&self, cart: &CartRequest) -> Result<String, CheckoutError> {
+        match self.faults.next("create_cart") {
+            Some(Fault::Rejected | Fault::Conflict) => {
+                return Err(CheckoutError::Refused {
+                    status: 422,
+                    detail: "injected".into(),
+                })
+            }
+            Some(Fault::Unavailable | Fault::Throttled | Fault::TimeoutAfterWrite) => {
+                return Err(CheckoutError::Unavailable("injected".into()))
+            }
+            None => {}
+        }
+        self.carts.lock().expect("carts").push(cart.clone());
+        Ok(format!("https://checkout.example/c/{}", cart.id_cart))
+    }
+}
+
+/// An identity provider that signs in whoever it is told to, for the code it
+/// was told (any other code is refused).
+#[derive(Debug, Default)]
+pub struct MemoryIdentity {
+    logins: Mutex<HashMap<String, Identity>>,
+    pub faults: Faults,
+}
+
+impl MemoryIdentity {
+    /// The next callback with `code` signs `who` in.
+    pub fn will_sign_in(&self, code: &str, who: Identity) {
+        self.logins
+            .lock()
+            .expect("logins")
+            .insert(code.to_owned(), who);
+    }
+}
+
+fn login_fault(f: Option<Fault>) -> Result<(), LoginError> {
+    match f {
+        None => Ok(()),
+        Some(Fault::Rejected | Fault::Conflict) => Err(LoginError::Refused("injected".into())),
+        Some(_) => Err(LoginError::Unavailable("injected".into())),
+    }
+}
+
+#[async_trait]
+impl IdentityProvider for MemoryIdentity {
+    async fn authorize_url(
+        &self,
+        req: &AuthRequest,
+        method: LoginMethod,
+        redirect_uri: &str,
+    ) -> Result<String, LoginError> {
+        login_fault(self.faults.next("authorize_url"))?;
+        Ok(format!(
+            "https://idp.example/authorize?state={}&idp_hint={}&redirect_uri={redirect_uri}",
+            req.state,
+            method.code()
+        ))
+    }
+
+    async fn redeem(
+        &self,
+        code: &str,
+        _req: &AuthRequest,
+        _method: LoginMethod,
+        _redirect_uri: &str,
+    ) -> Result<Identity, LoginError> {
+        login_fault(self.faults.next("redeem"))?;
+        self.logins
+            .lock()
+            .expect("logins")
+            .remove(code)
+            .ok_or_else(|| LoginError::Refused("unknown code".into()))
+    }
+}

@@ -1,0 +1,566 @@
+//! Every storage port over maps behind one lock, with the DynamoDB adapter's
+//! semantics: atomic inserts with IUV claims, versioned replaces, receipts once
+//! per (receiptId, EC) written with the position they pay, a mail lease.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{timed_out, Faults};
+use crate::domain::catalog::Service;
+use crate::domain::receipt::Work;
+use crate::domain::text::{Iupd, ServiceCode};
+use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
+use crate::ports::{
+    Activation, CatalogStore, PaymentAttempt, PaymentLog, PositionStore, RateCounter,
+    ReceiptRecord, ReceiptStore, Sequences, Session, SessionStore, StoreError, Versioned,
+};
+
+type PositionKey = (EcFiscalCode, Iupd);
+
+#[derive(Debug, Default)]
+struct State {
+    positions: BTreeMap<PositionKey, Versioned<Position>>,
+    /// IUV → the positions of each EC that claim it.
+    claims: HashMap<(Iuv, EcFiscalCode), PositionKey>,
+    receipts: BTreeMap<(String, EcFiscalCode), Stored>,
+    attempts: HashMap<String, PaymentAttempt>,
+    activations: Vec<Activation>,
+    counters: HashMap<(String, i64), u64>,
+    sequences: HashMap<(EcFiscalCode, u8), u64>,
+    services: BTreeMap<(EcFiscalCode, ServiceCode), Service>,
+    once: HashMap<String, (serde_json::Value, DateTime<Utc>)>,
+    sessions: HashMap<String, Session>,
+}
+
+#[derive(Debug, Clone)]
+struct Stored {
+    record: ReceiptRecord,
+    mail_lease_until: Option<i64>,
+    mail_message_id: Option<String>,
+}
+
+/// Positions, receipts, payments, counters, sequences, catalogue and sessions.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    pub faults: Faults,
+}
+
+impl MemoryStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("memory store")
+    }
+
+    /// Every receipt stored, in key order (for assertions).
+    pub fn all_receipts(&self) -> Vec<ReceiptRecord> {
+        self.state()
+            .receipts
+            .values()
+            .map(|s| s.record.clone())
+            .collect()
+    }
+
+    /// The provider's id of the mail sent for a receipt, once sent.
+    pub fn mail_message_id(&self, ec: &EcFiscalCode, receipt_id: &str) -> Option<String> {
+        self.state()
+            .receipts
+            .get(&(receipt_id.to_owned(), ec.clone()))
+            .and_then(|s| s.mail_message_id.clone())
+    }
+
+    /// Every activation recorded, in order.
+    pub fn activations(&self) -> Vec<Activation> {
+        self.state().activations.clone()
+    }
+}
+
+/// Runs `write` under the faults of `op`: before it (unavailable, throttled,
+/// conflict) or after it (a timeout once it happened).
+macro_rules! faulty {
+    ($self:ident, $op:literal, $conflict:expr, $write:expr) => {{
+        let after = $self.faults.store($op, $conflict)?;
+        let result = $write;
+        if after && result.is_ok() {
+            return Err(timed_out($op));
+        }
+        result
+    }};
+}
+
+#[async_trait]
+impl PositionStore for MemoryStore {
+    async fn insert(&self, p: &Position) -> Result<(), StoreError> {
+        faulty!(self, "insert", StoreError::DuplicateIupd, {
+            let mut s = self.state();
+            let key = (p.ec_fiscal_code.clone(), p.iupd.clone());
+            if s.positions.contains_key(&key) {
+                Err(StoreError::DuplicateIupd)
+            } else if let Some(o) = p
+                .payment_options
+                .iter()
+                .find(|o| s.claims.contains_key(&(o.iuv(), p.ec_fiscal_code.clone())))
+            {
+                Err(StoreError::DuplicateNotice(o.notice_number))
+            } else {
+                for o in &p.payment_options {
+                    s.claims
+                        .insert((o.iuv(), p.ec_fiscal_code.clone()), key.clone());
+                }
+                s.positions.insert(
+                    key,
+                    Versioned {
+                        value: p.clone(),
+                        version: 1,
+                    },
+                );
+                Ok(())
+            }
+        })
+    }
+
+    async fn get(
+        &self,
+        ec: &EcFiscalCode,
+        iupd: &Iupd,
+    ) -> Result<Option<Versioned<Position>>, StoreError> {
+        faulty!(self, "get", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .positions
+                .get(&(ec.clone(), iupd.clone()))
+                .cloned())
+        })
+    }
+
+    async fn find_by_notice(
+        &self,
+        notice: &NoticeNumber,
+    ) -> Result<Vec<Versioned<Position>>, StoreError> {
+        faulty!(self, "find_by_notice", StoreError::VersionConflict, {
+            let s = self.state();
+            let iuv = notice.iuv();
+            Ok(s.claims
+                .iter()
+                .filter(|((i, _), _)| *i == iuv)
+                .filter_map(|(_, key)| s.positions.get(key))
+                .filter(|p| p.value.option(notice).is_some())
+                .cloned()
+                .collect())
+        })
+    }
+
+    async fn find_by_iuv(
+        &self,
+        ec: &EcFiscalCode,
+        iuv: &Iuv,
+    ) -> Result<Option<Versioned<Position>>, StoreError> {
+        faulty!(self, "find_by_iuv", StoreError::VersionConflict, {
+            let s = self.state();
+            Ok(s.claims
+                .get(&(iuv.clone(), ec.clone()))
+                .and_then(|key| s.positions.get(key))
+                .cloned())
+        })
+    }
+
+    async fn find_by_debtor(&self, debtor: &FiscalCode) -> Result<Vec<Position>, StoreError> {
+        faulty!(self, "find_by_debtor", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .positions
+                .values()
+                .filter(|p| &p.value.debtor.fiscal_code == debtor)
+                .map(|p| p.value.clone())
+                .collect())
+        })
+    }
+
+    async fn replace(&self, p: &Position, expected_version: u64) -> Result<(), StoreError> {
+        faulty!(self, "replace", StoreError::VersionConflict, {
+            let mut s = self.state();
+            replace_at(&mut s, p, expected_version)
+        })
+    }
+}
+
+fn replace_at(s: &mut State, p: &Position, expected_version: u64) -> Result<(), StoreError> {
+    let key = (p.ec_fiscal_code.clone(), p.iupd.clone());
+    match s.positions.get_mut(&key) {
+        Some(current) if current.version == expected_version => {
+            *current = Versioned {
+                value: p.clone(),
+                version: expected_version + 1,
+            };
+            Ok(())
+        }
+        _ => Err(StoreError::VersionConflict),
+    }
+}
+
+fn receipt_key(ec: &EcFiscalCode, receipt_id: &str) -> (String, EcFiscalCode) {
+    (receipt_id.to_owned(), ec.clone())
+}
+
+impl MemoryStore {
+    fn update_receipt(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        f: impl FnOnce(&mut Stored) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.state();
+        match s.receipts.get_mut(&receipt_key(ec, receipt_id)) {
+            Some(stored) => f(stored),
+            None => Err(StoreError::VersionConflict),
+        }
+    }
+}
+
+#[async_trait]
+impl ReceiptStore for MemoryStore {
+    async fn store_receipt(
+        &self,
+        record: &ReceiptRecord,
+        pays: Option<(&Position, u64)>,
+    ) -> Result<(), StoreError> {
+        faulty!(self, "store_receipt", StoreError::VersionConflict, {
+            let mut s = self.state();
+            let key = receipt_key(&record.ec, &record.receipt.receipt_id);
+            if s.receipts.contains_key(&key) {
+                Err(StoreError::DuplicateReceipt)
+            } else {
+                let paid = match pays {
+                    Some((p, v)) => replace_at(&mut s, p, v),
+                    None => Ok(()),
+                };
+                paid.map(|()| {
+                    s.receipts.insert(
+                        key,
+                        Stored {
+                            record: record.clone(),
+                            mail_lease_until: None,
+                            mail_message_id: None,
+                        },
+                    );
+                })
+            }
+        })
+    }
+
+    async fn get_receipt(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+    ) -> Result<Option<ReceiptRecord>, StoreError> {
+        faulty!(self, "get_receipt", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .receipts
+                .get(&receipt_key(ec, receipt_id))
+                .map(|s| s.record.clone()))
+        })
+    }
+
+    async fn receipts_for_notice(
+        &self,
+        notice_number: &str,
+    ) -> Result<Vec<ReceiptRecord>, StoreError> {
+        faulty!(self, "receipts_for_notice", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .receipts
+                .values()
+                .filter(|s| s.record.receipt.notice_number == notice_number)
+                .map(|s| s.record.clone())
+                .collect())
+        })
+    }
+
+    async fn receipts_for_payer(
+        &self,
+        payer: &FiscalCode,
+    ) -> Result<Vec<ReceiptRecord>, StoreError> {
+        faulty!(self, "receipts_for_payer", StoreError::VersionConflict, {
+            let me = payer.as_str();
+            Ok(self
+                .state()
+                .receipts
+                .values()
+                .map(|s| &s.record)
+                .filter(|r| {
+                    r.receipt.payer.as_ref().is_some_and(|p| {
+                        p.id.trim().eq_ignore_ascii_case(me)
+                            && !p.id.trim().eq_ignore_ascii_case(r.receipt.debtor.id.trim())
+                    })
+                })
+                .cloned()
+                .collect())
+        })
+    }
+
+    async fn complete_owed(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        work: Work,
+    ) -> Result<(), StoreError> {
+        faulty!(self, "complete_owed", StoreError::VersionConflict, {
+            self.update_receipt(ec, receipt_id, |s| {
+                s.record.owed.retain(|w| *w != work);
+                Ok(())
+            })
+        })
+    }
+
+    async fn claim_mail(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        now: DateTime<Utc>,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError> {
+        let after = self.faults.store("claim_mail", StoreError::VersionConflict);
+        let after = match after {
+            Err(StoreError::VersionConflict) => return Ok(false),
+            other => other?,
+        };
+        let mut st = self.state();
+        let Some(s) = st.receipts.get_mut(&receipt_key(ec, receipt_id)) else {
+            return Ok(false);
+        };
+        let free = s.mail_lease_until.is_none_or(|t| t < now.timestamp());
+        if !s.record.owes(Work::Mail) || !free {
+            return Ok(false);
+        }
+        s.mail_lease_until = Some(now.timestamp() + lease_secs);
+        if after {
+            return Err(timed_out("claim_mail"));
+        }
+        Ok(true)
+    }
+
+    async fn complete_mail(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        message_id: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        faulty!(self, "complete_mail", StoreError::VersionConflict, {
+            self.update_receipt(ec, receipt_id, |s| {
+                s.record.owed.retain(|w| *w != Work::Mail);
+                s.mail_lease_until = None;
+                s.mail_message_id = Some(if message_id.is_empty() {
+                    "-".into()
+                } else {
+                    message_id.to_owned()
+                });
+                Ok(())
+            })
+        })
+    }
+
+    async fn release_mail(&self, ec: &EcFiscalCode, receipt_id: &str) -> Result<(), StoreError> {
+        faulty!(self, "release_mail", StoreError::VersionConflict, {
+            self.update_receipt(ec, receipt_id, |s| {
+                s.mail_lease_until = None;
+                Ok(())
+            })
+        })
+    }
+
+    async fn receipts_owing_work(&self) -> Result<Vec<ReceiptRecord>, StoreError> {
+        faulty!(self, "receipts_owing_work", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .receipts
+                .values()
+                .filter(|s| !s.record.owed.is_empty())
+                .map(|s| s.record.clone())
+                .collect())
+        })
+    }
+}
+
+#[async_trait]
+impl PaymentLog for MemoryStore {
+    async fn put_attempt(&self, attempt: &PaymentAttempt) -> Result<(), StoreError> {
+        faulty!(self, "put_attempt", StoreError::VersionConflict, {
+            self.state()
+                .attempts
+                .insert(attempt.id.clone(), attempt.clone());
+            Ok(())
+        })
+    }
+
+    async fn get_attempt(&self, id: &str) -> Result<Option<PaymentAttempt>, StoreError> {
+        faulty!(self, "get_attempt", StoreError::VersionConflict, {
+            Ok(self.state().attempts.get(id).cloned())
+        })
+    }
+
+    async fn record_activation(&self, activation: &Activation) -> Result<(), StoreError> {
+        faulty!(self, "record_activation", StoreError::VersionConflict, {
+            self.state().activations.push(activation.clone());
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl RateCounter for MemoryStore {
+    async fn count_hit(
+        &self,
+        key: &str,
+        window_start: i64,
+        _window_secs: i64,
+    ) -> Result<u64, StoreError> {
+        faulty!(self, "count_hit", StoreError::VersionConflict, {
+            let mut s = self.state();
+            let n = s
+                .counters
+                .entry((key.to_owned(), window_start))
+                .or_default();
+            *n += 1;
+            Ok(*n)
+        })
+    }
+}
+
+#[async_trait]
+impl Sequences for MemoryStore {
+    async fn reserve_sequence(
+        &self,
+        ec: &EcFiscalCode,
+        segregation: SegregationCode,
+        count: u64,
+    ) -> Result<u64, StoreError> {
+        faulty!(self, "reserve_sequence", StoreError::VersionConflict, {
+            let mut s = self.state();
+            let last = s
+                .sequences
+                .entry((ec.clone(), segregation.value()))
+                .or_default();
+            *last += count;
+            Ok(*last + 1 - count)
+        })
+    }
+}
+
+#[async_trait]
+impl CatalogStore for MemoryStore {
+    async fn services(&self, ec: &EcFiscalCode) -> Result<Vec<Service>, StoreError> {
+        faulty!(self, "services", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .services
+                .iter()
+                .filter(|((e, _), _)| e == ec)
+                .map(|(_, s)| s.clone())
+                .collect())
+        })
+    }
+
+    async fn service(
+        &self,
+        ec: &EcFiscalCode,
+        code: &ServiceCode,
+    ) -> Result<Option<Service>, StoreError> {
+        faulty!(self, "service", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .services
+                .get(&(ec.clone(), code.clone()))
+                .cloned())
+        })
+    }
+
+    async fn put_service(&self, service: &Service) -> Result<bool, StoreError> {
+        faulty!(self, "put_service", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .services
+                .insert(
+                    (service.ec_fiscal_code.clone(), service.code.clone()),
+                    service.clone(),
+                )
+                .is_none())
+        })
+    }
+
+    async fn delete_service(
+        &self,
+        ec: &EcFiscalCode,
+        code: &ServiceCode,
+    ) -> Result<bool, StoreError> {
+        faulty!(self, "delete_service", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .services
+                .remove(&(ec.clone(), code.clone()))
+                .is_some())
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn put_once(
+        &self,
+        key: &str,
+        doc: &serde_json::Value,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        faulty!(self, "put_once", StoreError::VersionConflict, {
+            self.state()
+                .once
+                .insert(key.to_owned(), (doc.clone(), expires_at));
+            Ok(())
+        })
+    }
+
+    async fn take_once(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        faulty!(self, "take_once", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .once
+                .remove(key)
+                .filter(|(_, exp)| *exp > now)
+                .map(|(doc, _)| doc))
+        })
+    }
+
+    async fn put_session(&self, key: &str, session: &Session) -> Result<(), StoreError> {
+        faulty!(self, "put_session", StoreError::VersionConflict, {
+            self.state()
+                .sessions
+                .insert(key.to_owned(), session.clone());
+            Ok(())
+        })
+    }
+
+    async fn session(&self, key: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+        faulty!(self, "session", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .sessions
+                .get(key)
+                .filter(|s| s.expires_at > now)
+                .cloned())
+        })
+    }
+
+    async fn delete_session(&self, key: &str) -> Result<(), StoreError> {
+        faulty!(self, "delete_session", StoreError::VersionConflict, {
+            self.state().sessions.remove(key);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,65 @@
+//! Debt positions, and the counters that sit beside them in the table.
+
+use async_trait::async_trait;
+
+use super::{StoreError, Versioned};
+use crate::domain::text::Iupd;
+use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
+
+#[async_trait]
+pub trait PositionStore: Send + Sync {
+    /// Stores a new position and claims its notice numbers (IUVs), atomically:
+    /// [`StoreError::DuplicateIupd`] or [`StoreError::DuplicateNotice`] and nothing written.
+    async fn insert(&self, position: &Position) -> Result<(), StoreError>;
+
+    async fn get(
+        &self,
+        ec: &EcFiscalCode,
+        iupd: &Iupd,
+    ) -> Result<Option<Versioned<Position>>, StoreError>;
+
+    /// Every position, of any configured EC, that holds this notice number.
+    async fn find_by_notice(
+        &self,
+        notice: &NoticeNumber,
+    ) -> Result<Vec<Versioned<Position>>, StoreError>;
+
+    /// The position of one EC that holds this IUV.
+    async fn find_by_iuv(
+        &self,
+        ec: &EcFiscalCode,
+        iuv: &Iuv,
+    ) -> Result<Option<Versioned<Position>>, StoreError>;
+
+    /// Positions whose debtor has this fiscal code.
+    async fn find_by_debtor(&self, debtor: &FiscalCode) -> Result<Vec<Position>, StoreError>;
+
+    /// Replaces a position if it is still at `expected_version`
+    /// ([`StoreError::VersionConflict`] otherwise).
+    async fn replace(&self, position: &Position, expected_version: u64) -> Result<(), StoreError>;
+}
+
+/// Per-client request counters (rate limits).
+#[async_trait]
+pub trait RateCounter: Send + Sync {
+    /// Counts one hit of `key` in the current window and returns the count so far
+    /// (an atomic counter that expires with its window).
+    async fn count_hit(
+        &self,
+        key: &str,
+        window_start: i64,
+        window_secs: i64,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Notice-number sequences, one per EC and segregation code.
+#[async_trait]
+pub trait Sequences: Send + Sync {
+    /// Reserves `count` consecutive sequence numbers, atomically; returns the first.
+    async fn reserve_sequence(
+        &self,
+        ec: &EcFiscalCode,
+        segregation: SegregationCode,
+        count: u64,
+    ) -> Result<u64, StoreError>;
+}
