@@ -1,5 +1,8 @@
-//! Use cases, called by the functions' handlers. They speak domain types and
-//! [`crate::http::ApiError`], and reach storage only through the ports.
+//! Use cases, called by the functions' handlers. They speak domain types,
+//! reach storage, mail and pagoPA only through the ports, and each returns its
+//! own error type, named for what went wrong in its terms; the edges (`http`,
+//! `web`, `soap`) map those to statuses, pages and fault codes. Their tests run
+//! in-process on the in-memory adapters (`testkit`), with faults injected.
 
 pub mod avviso;
 pub mod login;
@@ -11,3 +14,5 @@ pub mod positions;
 pub mod receipts;
 pub mod sessions;
 pub mod spontaneous;
+#[cfg(test)]
+pub(crate) mod testkit;

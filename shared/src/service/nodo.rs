@@ -308,3 +308,418 @@ pub async fn demand(
     let notice = p.payment_options[0].notice_number;
     Ok((p, notice))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::receipt::{Outcome, Work};
+    use crate::memory::Fault;
+    use crate::service::testkit::{self, ec, entity, kit, payable, position, receipt, EC};
+    use crate::soap::station;
+
+    fn caller<'a>(pa: &'a str, broker: &'a str, station: &'a str) -> Caller<'a> {
+        Caller {
+            id_pa: pa,
+            id_broker_pa: broker,
+            id_station: station,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_caller_is_checked_broker_station_then_domain() {
+        let (app, _) = kit().await;
+        let st = "77777777777_01";
+        assert!(check_caller(&app, caller(EC, EC, st)).is_ok());
+        assert!(matches!(
+            check_caller(&app, caller(EC, "11111111111", st)),
+            Err(NodoError::UnknownBroker)
+        ));
+        assert!(matches!(
+            check_caller(&app, caller(EC, EC, "77777777777_99")),
+            Err(NodoError::UnknownStation)
+        ));
+        assert!(matches!(
+            check_caller(&app, caller("01199250158", EC, st)),
+            Err(NodoError::UnknownDomain)
+        ));
+    }
+
+    #[tokio::test]
+    async fn verify_finds_a_payable_notice() {
+        let (app, _) = kit().await;
+        let (_, n) = payable(&app, "V-1").await;
+        let found = verify(&app, entity(&app), &ec(), n.as_str()).await.unwrap();
+        assert_eq!(found.notice, n);
+        assert_eq!(found.option().amount_cents.cents(), 15_050);
+    }
+
+    #[tokio::test]
+    async fn verify_refuses_unknown_foreign_and_malformed_notices() {
+        let (app, _) = kit().await;
+        let (_, n) = payable(&app, "V-2").await;
+        let other = EcFiscalCode::parse(testkit::OTHER_EC).unwrap();
+        assert!(matches!(
+            verify(&app, entity(&app), &other, n.as_str()).await,
+            Err(NodoError::ForeignNotice(_))
+        ));
+        assert!(matches!(
+            verify(&app, entity(&app), &ec(), "301000000000009999").await,
+            Err(NodoError::UnknownNotice(_))
+        ));
+        assert!(matches!(
+            verify(&app, entity(&app), &ec(), "12").await,
+            Err(NodoError::UnknownNotice(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn verify_refuses_paid_expired_and_cancelled_notices() {
+        let (app, _) = kit().await;
+        let (_, paid) = payable(&app, "V-PAID").await;
+        receive(
+            &app,
+            entity(&app),
+            receipt(&paid, "r-paid", 15_050),
+            "<r/>".into(),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            verify(&app, entity(&app), &ec(), paid.as_str()).await,
+            Err(NodoError::Paid { receipt_id, .. }) if receipt_id == "r-paid"
+        ));
+        let expired = position(&app, "V-EXP", &[(1000, "2026-01-31", false)]).await;
+        let n = expired.payment_options[0].notice_number;
+        assert!(matches!(
+            verify(&app, entity(&app), &ec(), n.as_str()).await,
+            Err(NodoError::Expired(d)) if d.to_string() == "2026-01-31"
+        ));
+        let (p, n) = payable(&app, "V-CANC").await;
+        crate::service::positions::cancel(&app, &ec(), &p.iupd)
+            .await
+            .unwrap();
+        assert!(matches!(
+            verify(&app, entity(&app), &ec(), n.as_str()).await,
+            Err(NodoError::Cancelled)
+        ));
+    }
+
+    #[tokio::test]
+    async fn verify_answers_a_system_error_when_the_store_is_down() {
+        let (app, fakes) = kit().await;
+        let (_, n) = payable(&app, "V-DOWN").await;
+        fakes
+            .store
+            .faults
+            .inject("find_by_iuv", Fault::Throttled, 1);
+        let e = verify(&app, entity(&app), &ec(), n.as_str())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, NodoError::Store(StoreError::Throttled(_))));
+        assert_eq!(station::fault_of(&e).0.code(), "PAA_SYSTEM_ERROR");
+        assert!(verify(&app, entity(&app), &ec(), n.as_str()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn activation_is_recorded_and_its_failure_does_not_stop_the_payment() {
+        let (app, fakes) = kit().await;
+        let (_, n) = payable(&app, "A-1").await;
+        activate(&app, entity(&app), &ec(), n.as_str(), Some("cart-1".into()))
+            .await
+            .unwrap();
+        let recorded = fakes.store.activations();
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].payment_note.as_deref(), Some("cart-1"));
+        assert_eq!(recorded[0].at, testkit::now());
+        fakes
+            .store
+            .faults
+            .inject("record_activation", Fault::Unavailable, 1);
+        assert!(activate(&app, entity(&app), &ec(), n.as_str(), None)
+            .await
+            .is_ok());
+        assert_eq!(fakes.store.activations().len(), 1);
+    }
+
+    fn get_payment(notice: &str, v2: bool) -> String {
+        let op = if v2 {
+            "paGetPaymentV2Request"
+        } else {
+            "paGetPaymentReq"
+        };
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><pafn:{op}><idPA>{EC}</idPA><idBrokerPA>{EC}</idBrokerPA>\
+<idStation>77777777777_01</idStation><qrCode><fiscalCode>{EC}</fiscalCode><noticeNumber>{notice}</noticeNumber></qrCode>\
+<amount>150.50</amount><transferType>PAGOPA</transferType></pafn:{op}></soapenv:Body></soapenv:Envelope>"
+        )
+    }
+
+    #[tokio::test]
+    async fn get_payment_v1_and_v2_describe_the_transfers() {
+        let (app, _) = kit().await;
+        let (_, n) = payable(&app, "G-1").await;
+        let v1 = station::handle(&app, get_payment(n.as_str(), false).as_bytes(), None).await;
+        assert_eq!(v1.status, 200);
+        assert!(v1.body.contains("paGetPaymentRes"), "{}", v1.body);
+        assert!(v1.body.contains("<outcome>OK</outcome>"));
+        assert!(v1.body.contains("IT60X0542811101000000123456"));
+        assert!(!v1.body.contains("IBANAPPOGGIO"));
+        let v2 = station::handle(&app, get_payment(n.as_str(), true).as_bytes(), None).await;
+        assert!(v2.body.contains("paGetPaymentV2Response"), "{}", v2.body);
+        assert!(v2.body.contains("IBANAPPOGGIO"));
+        assert!(v2
+            .body
+            .contains("<companyName>Comune di Prova</companyName>"));
+    }
+
+    #[tokio::test]
+    async fn get_payment_of_an_unknown_notice_is_a_fault() {
+        let (app, _) = kit().await;
+        let a = station::handle(
+            &app,
+            get_payment("301000000000009999", true).as_bytes(),
+            None,
+        )
+        .await;
+        assert_eq!(a.status, 200);
+        assert!(a.body.contains("PAA_PAGAMENTO_SCONOSCIUTO"), "{}", a.body);
+    }
+
+    #[tokio::test]
+    async fn a_receipt_pays_its_option_once() {
+        let (app, fakes) = kit().await;
+        let (p, n) = payable(&app, "R-1").await;
+        let got = receive(
+            &app,
+            entity(&app),
+            receipt(&n, "r-1", 15_050),
+            "<r/>".into(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            got,
+            Received {
+                anomaly: None,
+                paid: true
+            }
+        );
+        let stored = fakes.store.all_receipts();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].owed, vec![Work::Pdf, Work::Mail]);
+        assert_eq!(stored[0].received_at, testkit::now());
+        let after = app.positions.get(&ec(), &p.iupd).await.unwrap().unwrap();
+        let payment = after.value.payment_options[0].payment.clone().unwrap();
+        assert_eq!(payment.receipt_id, "r-1");
+        // 11:30 Italian summer time.
+        assert_eq!(payment.paid_at.to_rfc3339(), "2026-06-01T09:30:00+00:00");
+        // The Nodo's retry of the same receipt.
+        assert!(matches!(
+            receive(&app, entity(&app), receipt(&n, "r-1", 15_050), "<r/>".into()).await,
+            Err(NodoError::DuplicateReceipt(id)) if id == "r-1"
+        ));
+        assert_eq!(fakes.store.all_receipts().len(), 1);
+    }
+
+    async fn anomaly_of(app: &App, r: Receipt) -> Option<Anomaly> {
+        receive(app, entity(app), r, "<r/>".into())
+            .await
+            .unwrap()
+            .anomaly
+    }
+
+    #[tokio::test]
+    async fn a_second_payment_is_a_double_payment() {
+        let (app, _) = kit().await;
+        let (_, n) = payable(&app, "R-2").await;
+        assert_eq!(anomaly_of(&app, receipt(&n, "first", 15_050)).await, None);
+        assert_eq!(
+            anomaly_of(&app, receipt(&n, "second", 15_050)).await,
+            Some(Anomaly::DoublePayment)
+        );
+    }
+
+    #[tokio::test]
+    async fn receipts_of_unknown_foreign_expired_and_different_amounts_are_kept() {
+        let (app, fakes) = kit().await;
+        let unknown = NoticeNumber::parse("301000000000009999").unwrap_or_else(|_| {
+            NoticeNumber::generate(entity(&app).segregation_code, 9_999).unwrap()
+        });
+        assert_eq!(
+            anomaly_of(&app, receipt(&unknown, "orphan", 100)).await,
+            Some(Anomaly::UnknownNotice)
+        );
+        let (_, n) = payable(&app, "R-3").await;
+        let mut foreign = receipt(&n, "broadcast", 15_050);
+        foreign.fiscal_code = EcFiscalCode::parse(testkit::OTHER_EC).unwrap();
+        assert_eq!(anomaly_of(&app, foreign).await, Some(Anomaly::NotOwned));
+        let expired = position(&app, "R-EXP", &[(1000, "2026-01-31", false)]).await;
+        let e = expired.payment_options[0].notice_number;
+        assert_eq!(
+            anomaly_of(&app, receipt(&e, "late", 1000)).await,
+            Some(Anomaly::PaidExpired)
+        );
+        let (_, m) = payable(&app, "R-4").await;
+        assert_eq!(
+            anomaly_of(&app, receipt(&m, "less", 15_000)).await,
+            Some(Anomaly::AmountMismatch)
+        );
+        let owed: Vec<_> = fakes
+            .store
+            .all_receipts()
+            .into_iter()
+            .map(|r| (r.receipt.receipt_id, r.owed.len()))
+            .collect();
+        assert!(owed.contains(&("broadcast".into(), 0)), "{owed:?}");
+        assert!(owed.contains(&("orphan".into(), 2)), "{owed:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_payment_changes_nothing_and_sends_nothing() {
+        let (app, fakes) = kit().await;
+        let (p, n) = payable(&app, "R-KO").await;
+        let mut ko = receipt(&n, "ko-1", 15_050);
+        ko.outcome = Outcome::Ko;
+        let got = receive(&app, entity(&app), ko, "<r/>".into())
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            Received {
+                anomaly: Some(Anomaly::FailedPayment),
+                paid: false
+            }
+        );
+        assert!(fakes.store.all_receipts()[0].owed.is_empty());
+        let after = app.positions.get(&ec(), &p.iupd).await.unwrap().unwrap();
+        assert!(after.value.payment_options[0].payment.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_stores_nothing_and_the_retry_succeeds() {
+        let (app, fakes) = kit().await;
+        let (_, n) = payable(&app, "R-5").await;
+        fakes
+            .store
+            .faults
+            .inject("store_receipt", Fault::Unavailable, 1);
+        let e = receive(
+            &app,
+            entity(&app),
+            receipt(&n, "r-5", 15_050),
+            "<r/>".into(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(station::fault_of(&e).0.code(), "PAA_SYSTEM_ERROR");
+        assert!(fakes.store.all_receipts().is_empty());
+        receive(
+            &app,
+            entity(&app),
+            receipt(&n, "r-5", 15_050),
+            "<r/>".into(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(fakes.store.all_receipts().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_is_retried_with_the_new_version() {
+        let (app, fakes) = kit().await;
+        let (_, n) = payable(&app, "R-6").await;
+        fakes
+            .store
+            .faults
+            .inject("store_receipt", Fault::Conflict, 3);
+        let got = receive(
+            &app,
+            entity(&app),
+            receipt(&n, "r-6", 15_050),
+            "<r/>".into(),
+        )
+        .await
+        .unwrap();
+        assert!(got.paid);
+        assert_eq!(fakes.store.faults.calls("store_receipt"), 4);
+        fakes
+            .store
+            .faults
+            .inject("store_receipt", Fault::Conflict, MAX_ATTEMPTS);
+        let (_, m) = payable(&app, "R-7").await;
+        assert!(matches!(
+            receive(
+                &app,
+                entity(&app),
+                receipt(&m, "r-7", 15_050),
+                "<r/>".into()
+            )
+            .await,
+            Err(NodoError::Contention)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_timeout_after_the_write_is_retried_into_a_duplicate_not_a_second_payment() {
+        let (app, fakes) = kit().await;
+        let (p, n) = payable(&app, "R-8").await;
+        fakes
+            .store
+            .faults
+            .inject("store_receipt", Fault::TimeoutAfterWrite, 1);
+        let first = receive(
+            &app,
+            entity(&app),
+            receipt(&n, "r-8", 15_050),
+            "<r/>".into(),
+        )
+        .await;
+        assert!(
+            matches!(first, Err(NodoError::Store(_))),
+            "the Nodo retries"
+        );
+        let retry = receive(
+            &app,
+            entity(&app),
+            receipt(&n, "r-8", 15_050),
+            "<r/>".into(),
+        )
+        .await;
+        assert!(matches!(retry, Err(NodoError::DuplicateReceipt(_))));
+        assert_eq!(
+            station::fault_of(&retry.unwrap_err()).0.code(),
+            "PAA_RECEIPT_DUPLICATA"
+        );
+        assert_eq!(fakes.store.all_receipts().len(), 1);
+        let after = app.positions.get(&ec(), &p.iupd).await.unwrap().unwrap();
+        assert_eq!(after.version, 2, "paid once");
+    }
+
+    #[tokio::test]
+    async fn a_demand_creates_a_position_of_the_named_service() {
+        let (app, _) = kit().await;
+        let service = demand_service(&app, entity(&app), "00001").await.unwrap();
+        assert_eq!(service.code.as_str(), "CERT");
+        let dati = b"<datiSpecificiServizioRequest><codiceFiscale>RSSMRA85T10A562S</codiceFiscale>\
+<denominazione>Mario Rossi</denominazione><tipoCertificato>residenza</tipoCertificato>\
+<richiedente>Mario Rossi</richiedente></datiSpecificiServizioRequest>";
+        let request = station::demand_request(&service, dati).unwrap();
+        let (p, n) = demand(&app, &service, request.clone(), "psp-subject-1")
+            .await
+            .unwrap();
+        assert_eq!(p.payment_options[0].amount_cents.cents(), 1600);
+        let again = demand(&app, &service, request, "psp-subject-1")
+            .await
+            .unwrap();
+        assert_ne!(again.1, n, "every demand is a new request");
+        assert!(matches!(
+            demand_service(&app, entity(&app), "99999").await,
+            Err(NodoError::UnknownService(_))
+        ));
+        let mut bad = station::demand_request(&service, dati).unwrap();
+        bad.fields.insert("tipoCertificato".into(), "altro".into());
+        let e = demand(&app, &service, bad, "s").await.unwrap_err();
+        assert_eq!(station::fault_of(&e).0.code(), "PAA_SEMANTICA");
+    }
+}

@@ -609,12 +609,7 @@ async fn the_same_receipt_twenty_times_is_stored_once() {
         "{:?}",
         replies.iter().map(|r| r.fault_code()).collect::<Vec<_>>()
     );
-    let receipts = env
-        .app
-        .receipts
-        .receipts_for_notice(&notice)
-        .await
-        .unwrap();
+    let receipts = env.app.receipts.receipts_for_notice(&notice).await.unwrap();
     assert_eq!(receipts.len(), 1);
     let got = env
         .operator("GET", &format!("{BASE}/IDEM"), &json!(null))
