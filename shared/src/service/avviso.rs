@@ -125,3 +125,56 @@ pub async fn pdf(
         .ok_or(LookupError::NotFound)?;
     Ok(render_avviso(&data(app, entity, &p.value, lang))?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::nodo;
+    use crate::service::testkit::{entity, kit, payable, position, receipt, DEBTOR};
+
+    #[tokio::test]
+    async fn only_a_payable_notice_of_its_debtor_is_printed() {
+        let (app, _) = kit().await;
+        let debtor = FiscalCode::parse(DEBTOR).unwrap();
+        let (_, n) = payable(&app, "AV-1").await;
+        let bytes = pdf(&app, &n, &debtor, Lang::It).await.unwrap();
+        assert!(bytes.starts_with(b"%PDF"));
+        let stranger = FiscalCode::parse("CNTCHR83T41D969D").unwrap();
+        assert!(matches!(
+            pdf(&app, &n, &stranger, Lang::It).await,
+            Err(AvvisoError::Lookup(LookupError::NotFound))
+        ));
+        nodo::receive(
+            &app,
+            entity(&app),
+            receipt(&n, "av-1", 15_050),
+            "<r/>".into(),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            pdf(&app, &n, &debtor, Lang::It).await,
+            Err(AvvisoError::NotPayable)
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_avviso_shows_the_options_still_open() {
+        let (app, _) = kit().await;
+        let p = position(
+            &app,
+            "AV-2",
+            &[
+                (30_000, "2026-12-31", false),
+                (10_000, "2026-03-31", true),
+                (10_000, "2026-09-30", true),
+                (10_000, "2026-12-31", true),
+            ],
+        )
+        .await;
+        let d = data(&app, entity(&app), &p, Lang::En);
+        assert!(d.single.is_some());
+        assert_eq!(d.installments.len(), 2, "the March installment has expired");
+        assert_eq!(d.ec.postal_account.as_deref(), Some("000011050036"));
+    }
+}

@@ -241,6 +241,168 @@ pub async fn cns_complete(app: &App, code: &str) -> Result<String, Failure> {
 mod tests {
     use super::*;
 
+    mod use_cases {
+        use super::super::*;
+        use crate::auth::oidc::Identity;
+        use crate::memory::{Fakes, Fault};
+        use crate::service::testkit::{self, kit, DEBTOR};
+
+        fn mario() -> Identity {
+            Identity {
+                fiscal_code: FiscalCode::parse(DEBTOR).unwrap(),
+                given_name: Some("Mario".into()),
+                family_name: Some("Rossi".into()),
+                method: LoginMethod::Spid,
+            }
+        }
+
+        async fn started(app: &App, fakes: &Fakes) -> String {
+            let (url, state) = start(app, LoginMethod::Spid, Some("/area-riservata/avvisi/1"))
+                .await
+                .unwrap();
+            assert!(url.contains(&state) && url.contains("idp_hint=spid"));
+            fakes.identity.will_sign_in("code-1", mario());
+            state
+        }
+
+        #[tokio::test]
+        async fn a_login_starts_a_session_and_lands_where_asked() {
+            let (app, fakes) = kit().await;
+            let state = started(&app, &fakes).await;
+            let (token, landing) = callback(&app, &state, Some(&state), Some("code-1"), None)
+                .await
+                .unwrap();
+            assert_eq!(landing, "/area-riservata/avvisi/1");
+            let s = sessions::current(&app, Some(&token))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(s.fiscal_code.as_str(), DEBTOR);
+            assert_eq!(sessions::display_name(&s), "Mario Rossi");
+            assert_eq!(s.method, "spid");
+        }
+
+        #[tokio::test]
+        async fn the_state_is_single_use_and_bound_to_the_browser() {
+            let (app, fakes) = kit().await;
+            let state = started(&app, &fakes).await;
+            assert!(matches!(
+                callback(&app, &state, Some("another-browser"), Some("code-1"), None).await,
+                Err(Failure::State)
+            ));
+            callback(&app, &state, Some(&state), Some("code-1"), None)
+                .await
+                .unwrap();
+            fakes.identity.will_sign_in("code-1", mario());
+            assert!(matches!(
+                callback(&app, &state, Some(&state), Some("code-1"), None).await,
+                Err(Failure::State)
+            ));
+        }
+
+        #[tokio::test]
+        async fn a_stale_state_is_refused() {
+            let (app, fakes) = kit().await;
+            let state = started(&app, &fakes).await;
+            let later = testkit::at(&app, testkit::now() + LOGIN_TTL + Duration::seconds(1));
+            assert!(matches!(
+                callback(&later, &state, Some(&state), Some("code-1"), None).await,
+                Err(Failure::State)
+            ));
+        }
+
+        #[tokio::test]
+        async fn cancelled_refused_and_unavailable_logins() {
+            let (app, fakes) = kit().await;
+            let state = started(&app, &fakes).await;
+            assert!(matches!(
+                callback(&app, &state, Some(&state), None, Some("access_denied")).await,
+                Err(Failure::Cancelled)
+            ));
+            let state = started(&app, &fakes).await;
+            assert!(matches!(
+                callback(&app, &state, Some(&state), Some("forged"), None).await,
+                Err(Failure::Refused(_))
+            ));
+            let state = started(&app, &fakes).await;
+            fakes
+                .identity
+                .faults
+                .inject("redeem", Fault::Unavailable, 1);
+            assert!(matches!(
+                callback(&app, &state, Some(&state), Some("code-1"), None).await,
+                Err(Failure::ProviderUnavailable(_))
+            ));
+            fakes.store.faults.inject("put_once", Fault::Unavailable, 1);
+            assert!(matches!(
+                start(&app, LoginMethod::Cie, None).await,
+                Err(Failure::Store(_))
+            ));
+        }
+
+        #[tokio::test]
+        async fn cns_hands_the_login_over_once() {
+            let (app, _) = kit().await;
+            let dn = "SERIALNUMBER=TINIT-RSSMRA85T10A562S,CN=ROSSI MARIO,C=IT";
+            assert!(matches!(
+                cns(&app, Some("portale.example"), Some(dn)).await,
+                Err(Failure::NoCertificate)
+            ));
+            assert!(matches!(
+                cns(&app, Some("cns.portale.example"), None).await,
+                Err(Failure::NoCertificate)
+            ));
+            let code = cns(&app, Some("cns.portale.example"), Some(dn))
+                .await
+                .unwrap();
+            let token = cns_complete(&app, &code).await.unwrap();
+            let s = sessions::current(&app, Some(&token))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((s.fiscal_code.as_str(), s.method.as_str()), (DEBTOR, "cns"));
+            assert!(matches!(
+                cns_complete(&app, &code).await,
+                Err(Failure::State)
+            ));
+        }
+
+        #[tokio::test]
+        async fn sessions_end_and_expire() {
+            let (app, _) = kit().await;
+            let token = sessions::start(
+                &app,
+                sessions::SignedIn {
+                    fiscal_code: FiscalCode::parse(DEBTOR).unwrap(),
+                    given_name: None,
+                    family_name: None,
+                    method: "cie".into(),
+                },
+            )
+            .await
+            .unwrap();
+            assert!(sessions::current(&app, Some(&token))
+                .await
+                .unwrap()
+                .is_some());
+            let later = testkit::at(&app, testkit::now() + sessions::LIFETIME);
+            assert!(sessions::current(&later, Some(&token))
+                .await
+                .unwrap()
+                .is_none());
+            assert!(sessions::current(&app, Some("../etc"))
+                .await
+                .unwrap()
+                .is_none());
+            assert!(sessions::current(&app, None).await.unwrap().is_none());
+            sessions::end(&app, Some(&token)).await.unwrap();
+            assert!(sessions::current(&app, Some(&token))
+                .await
+                .unwrap()
+                .is_none());
+        }
+    }
+
     #[test]
     fn lands_only_in_the_reserved_area() {
         assert_eq!(landing(None), "/area-riservata");

@@ -168,3 +168,111 @@ pub fn status_json(attempt: &PaymentAttempt, statuses: &[NoticeStatus]) -> serde
         })).collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::Fault;
+    use crate::service::nodo;
+    use crate::service::testkit::{entity, kit, payable, receipt, DEBTOR};
+
+    fn debtor() -> FiscalCode {
+        FiscalCode::parse(DEBTOR).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_payment_records_the_attempt_and_creates_the_cart() {
+        let (app, fakes) = kit().await;
+        let (_, a) = payable(&app, "P-1").await;
+        let (_, b) = payable(&app, "P-2").await;
+        let attempt = start(&app, &[(a, debtor()), (b, debtor())], None)
+            .await
+            .unwrap();
+        let carts = fakes.checkout.carts();
+        assert_eq!(carts.len(), 1);
+        assert_eq!(carts[0].id_cart, attempt.id);
+        assert_eq!(carts[0].payment_notices.len(), 2);
+        assert!(carts[0].return_urls.return_ok_url.ends_with(&attempt.id));
+        let (stored, statuses) = status(&app, &attempt.id).await.unwrap();
+        assert_eq!(stored.checkout_url, attempt.checkout_url);
+        assert_eq!(statuses, vec![NoticeStatus::Payable; 2]);
+        nodo::receive(
+            &app,
+            entity(&app),
+            receipt(&a, "pa-1", 15_050),
+            "<r/>".into(),
+        )
+        .await
+        .unwrap();
+        let (_, statuses) = status(&app, &attempt.id).await.unwrap();
+        assert_eq!(statuses, vec![NoticeStatus::Paid, NoticeStatus::Payable]);
+    }
+
+    #[tokio::test]
+    async fn every_notice_that_cannot_be_paid_is_named() {
+        let (app, _) = kit().await;
+        let (_, a) = payable(&app, "P-3").await;
+        let (_, paid) = payable(&app, "P-4").await;
+        nodo::receive(
+            &app,
+            entity(&app),
+            receipt(&paid, "pa-4", 15_050),
+            "<r/>".into(),
+        )
+        .await
+        .unwrap();
+        let stranger = FiscalCode::parse("CNTCHR83T41D969D").unwrap();
+        let Err(PaymentError::NotPayable(errors)) = start(
+            &app,
+            &[
+                (a, debtor()),
+                (a, debtor()),
+                (paid, debtor()),
+                (a, stranger),
+            ],
+            None,
+        )
+        .await
+        else {
+            panic!("payable")
+        };
+        assert_eq!(
+            errors.fields(),
+            vec![
+                "notices[1].noticeNumber",
+                "notices[2].noticeNumber",
+                "notices[3].noticeNumber"
+            ]
+        );
+        assert!(matches!(
+            start(&app, &[], None).await,
+            Err(PaymentError::NotPayable(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_refused_or_unreachable_checkout_is_told_apart() {
+        let (app, fakes) = kit().await;
+        let (_, a) = payable(&app, "P-5").await;
+        fakes
+            .checkout
+            .faults
+            .inject("create_cart", Fault::Rejected, 1);
+        assert!(matches!(
+            start(&app, &[(a, debtor())], None).await,
+            Err(PaymentError::Refused(_))
+        ));
+        fakes
+            .checkout
+            .faults
+            .inject("create_cart", Fault::Unavailable, 1);
+        assert!(matches!(
+            start(&app, &[(a, debtor())], None).await,
+            Err(PaymentError::CheckoutUnavailable(_))
+        ));
+        assert!(matches!(
+            status(&app, "not-an-id").await,
+            Err(PaymentError::NotFound)
+        ));
+    }
+}

@@ -379,6 +379,77 @@ mod tests {
                            "amountCents": 15050, "remittanceInformation": "TARI 2026", "category": "9/0101100IM/"}]}]})
     }
 
+    mod use_cases {
+        use super::super::*;
+        use crate::memory::Fault;
+        use crate::service::testkit::{ec, kit};
+
+        fn draft(iupd: &str, notice: Option<&str>) -> PositionDraft {
+            let mut doc = super::sample();
+            doc["iupd"] = json!(iupd);
+            doc["paymentOptions"][0]["transfers"][0]["ecFiscalCode"] = json!("77777777777");
+            if let Some(n) = notice {
+                doc["paymentOptions"][0]["noticeNumber"] = json!(n);
+            }
+            parse_draft(&doc).unwrap()
+        }
+
+        #[tokio::test]
+        async fn notice_numbers_come_from_the_sequence_and_iupds_are_unique() {
+            let (app, fakes) = kit().await;
+            let a = create(&app, &ec(), draft("A", None)).await.unwrap();
+            let b = create(&app, &ec(), draft("B", None)).await.unwrap();
+            let (na, nb) = (
+                a.payment_options[0].notice_number,
+                b.payment_options[0].notice_number,
+            );
+            assert_ne!(na, nb);
+            assert!(
+                na.as_str().starts_with("301"),
+                "aux digit 3, segregation code 01"
+            );
+            assert!(matches!(
+                create(&app, &ec(), draft("A", None)).await,
+                Err(PositionError::DuplicateIupd(_))
+            ));
+            assert!(matches!(
+                create(&app, &ec(), draft("C", Some(na.as_str()))).await,
+                Err(PositionError::NoticeInUse(n)) if n == na
+            ));
+            fakes
+                .store
+                .faults
+                .inject("reserve_sequence", Fault::Unavailable, 1);
+            assert!(matches!(
+                create(&app, &ec(), draft("D", None)).await,
+                Err(PositionError::Store(_))
+            ));
+            let other = crate::domain::EcFiscalCode::parse("01199250158").unwrap();
+            assert!(matches!(
+                create(&app, &other, draft("E", None)).await,
+                Err(PositionError::UnknownEc)
+            ));
+        }
+
+        #[tokio::test]
+        async fn a_cancellation_is_retried_after_a_lost_race_and_happens_once() {
+            let (app, fakes) = kit().await;
+            let p = create(&app, &ec(), draft("X", None)).await.unwrap();
+            fakes.store.faults.inject("replace", Fault::Conflict, 2);
+            let cancelled = cancel(&app, &ec(), &p.iupd).await.unwrap();
+            assert!(cancelled.is_cancelled());
+            assert!(matches!(
+                cancel(&app, &ec(), &p.iupd).await,
+                Err(PositionError::AlreadyCancelled)
+            ));
+            let missing = Iupd::parse("NOPE").unwrap();
+            assert!(matches!(
+                get(&app, &ec(), &missing).await,
+                Err(PositionError::NotFound(_))
+            ));
+        }
+    }
+
     #[test]
     fn parses_the_documented_example() {
         let d = parse_draft(&sample()).unwrap();

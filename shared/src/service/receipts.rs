@@ -234,3 +234,206 @@ pub async fn deliver(app: &App, r: &ReceiptRecord) -> Result<(), DeliveryError> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{Fakes, Fault};
+    use crate::service::nodo;
+    use crate::service::testkit::{self, ec, entity, kit, payable, receipt, DEBTOR, PAYER};
+
+    async fn paid(app: &App, iupd: &str, id: &str) -> ReceiptRecord {
+        let (_, n) = payable(app, iupd).await;
+        nodo::receive(
+            app,
+            entity(app),
+            receipt(&n, id, 15_050),
+            "<receipt/>".into(),
+        )
+        .await
+        .unwrap();
+        app.receipts.get_receipt(&ec(), id).await.unwrap().unwrap()
+    }
+
+    fn mails_to(fakes: &Fakes) -> Vec<Vec<String>> {
+        fakes
+            .mailer
+            .sent()
+            .iter()
+            .map(|m| m.to.iter().map(|e| e.as_str().to_owned()).collect())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn delivery_stores_the_pdf_and_mails_debtor_and_payer_once() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-1", "d-1").await;
+        deliver(&app, &r).await.unwrap();
+        let key = document_key(&r, "pdf");
+        assert_eq!(fakes.documents.keys(), vec![key.clone()]);
+        assert_eq!(
+            mails_to(&fakes),
+            vec![vec![
+                "giuseppe.verdi@example.org".to_owned(),
+                "mario.rossi@example.org".to_owned()
+            ]]
+        );
+        let mail = &fakes.mailer.sent()[0];
+        assert!(mail.attachments[0].bytes.starts_with(b"%PDF"));
+        let after = app
+            .receipts
+            .get_receipt(&ec(), "d-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(after.owed.is_empty());
+        assert!(fakes.store.mail_message_id(&ec(), "d-1").is_some());
+        // The stream delivers the same record again: nothing more is sent.
+        deliver(&app, &r).await.unwrap();
+        deliver(&app, &after).await.unwrap();
+        assert_eq!(fakes.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_mail_that_fails_stays_owed_and_the_retry_sends_it_once() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-2", "d-2").await;
+        fakes.mailer.faults.inject("send", Fault::Unavailable, 1);
+        let e = deliver(&app, &r).await.unwrap_err();
+        assert!(matches!(e, DeliveryError::Mail(MailError::Unavailable(_))));
+        assert!(e.is_transient());
+        let after = app
+            .receipts
+            .get_receipt(&ec(), "d-2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            after.owed,
+            vec![Work::Mail],
+            "the PDF is done, the mail is owed"
+        );
+        // The lease was given back: the retry does not wait for it.
+        deliver(&app, &after).await.unwrap();
+        assert_eq!(fakes.mailer.sent().len(), 1);
+        assert!(app
+            .receipts
+            .get_receipt(&ec(), "d-2")
+            .await
+            .unwrap()
+            .unwrap()
+            .owed
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_mail_is_a_permanent_failure() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-3", "d-3").await;
+        fakes.mailer.faults.inject("send", Fault::Rejected, 1);
+        let e = deliver(&app, &r).await.unwrap_err();
+        assert!(matches!(e, DeliveryError::Mail(MailError::Rejected(_))));
+        assert!(!e.is_transient());
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_during_delivery_is_retried_without_a_second_mail() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-4", "d-4").await;
+        fakes
+            .store
+            .faults
+            .inject("complete_owed", Fault::Throttled, 1);
+        let e = deliver(&app, &r).await.unwrap_err();
+        assert!(e.is_transient());
+        assert!(fakes.mailer.sent().is_empty(), "stopped before the mail");
+        fakes
+            .store
+            .faults
+            .inject("claim_mail", Fault::Unavailable, 1);
+        assert!(deliver(&app, &r).await.is_err());
+        assert!(fakes.mailer.sent().is_empty());
+        deliver(&app, &r).await.unwrap();
+        assert_eq!(fakes.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_worker_holding_the_lease_keeps_others_from_mailing() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-5", "d-5").await;
+        assert!(app
+            .receipts
+            .claim_mail(&ec(), "d-5", testkit::now(), MAIL_LEASE_SECS)
+            .await
+            .unwrap());
+        deliver(&app, &r).await.unwrap();
+        assert!(fakes.mailer.sent().is_empty(), "another worker holds it");
+        let later = testkit::at(
+            &app,
+            testkit::now() + chrono::Duration::seconds(MAIL_LEASE_SECS + 1),
+        );
+        deliver(&later, &r).await.unwrap();
+        assert_eq!(fakes.mailer.sent().len(), 1, "the lease expired");
+    }
+
+    #[tokio::test]
+    async fn a_receipt_with_no_address_completes_without_mail() {
+        let (app, fakes) = kit().await;
+        let (_, n) = payable(&app, "D-6").await;
+        let mut rc = receipt(&n, "d-6", 15_050);
+        rc.payer = None;
+        nodo::receive(&app, entity(&app), rc, "<receipt/>".into())
+            .await
+            .unwrap();
+        // The position's debtor has an address: it is used.
+        let r = app
+            .receipts
+            .get_receipt(&ec(), "d-6")
+            .await
+            .unwrap()
+            .unwrap();
+        deliver(&app, &r).await.unwrap();
+        assert_eq!(
+            mails_to(&fakes),
+            vec![vec!["mario.rossi@example.org".to_owned()]]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_receipt_is_found_by_debtor_or_payer_only() {
+        let (app, _) = kit().await;
+        let r = paid(&app, "D-7", "d-7").await;
+        let n = NoticeNumber::parse(&r.receipt.notice_number).unwrap();
+        for who in [DEBTOR, PAYER] {
+            let f = find(&app, &n, &FiscalCode::parse(who).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(f.receipt.receipt_id, "d-7");
+        }
+        let stranger = FiscalCode::parse("CNTCHR83T41D969D").unwrap();
+        assert!(matches!(
+            find(&app, &n, &stranger).await,
+            Err(ReceiptError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_pdf_is_rendered_once_and_then_read_back() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-8", "d-8").await;
+        let first = pdf(&app, &r).await.unwrap();
+        assert!(first.starts_with(b"%PDF"));
+        assert_eq!(fakes.documents.faults.calls("put"), 1);
+        assert_eq!(pdf(&app, &r).await.unwrap(), first);
+        assert_eq!(
+            fakes.documents.faults.calls("put"),
+            1,
+            "read from the store"
+        );
+        fakes.documents.faults.inject("get", Fault::Unavailable, 1);
+        assert!(matches!(
+            pdf(&app, &r).await,
+            Err(ReceiptError::Store(StoreError::Unavailable(_)))
+        ));
+    }
+}

@@ -261,6 +261,134 @@ mod tests {
         assert!(check_key("àèì").is_err());
     }
 
+    mod use_cases {
+        use super::super::*;
+        use crate::domain::position::SubjectType;
+        use crate::domain::text::FullName;
+        use crate::domain::FiscalCode;
+        use crate::memory::Fault;
+        use crate::service::testkit::{kit, EC};
+
+        fn request(name: &str) -> Request {
+            Request {
+                debtor: Debtor {
+                    kind: SubjectType::F,
+                    fiscal_code: FiscalCode::parse("RSSMRA85T10A562S").unwrap(),
+                    full_name: FullName::parse("Mario Rossi").unwrap(),
+                    address: None,
+                    email: None,
+                },
+                fields: BTreeMap::from([
+                    ("tipoCertificato".to_owned(), "residenza".to_owned()),
+                    ("richiedente".to_owned(), name.to_owned()),
+                ]),
+                amount_cents: None,
+            }
+        }
+
+        #[tokio::test]
+        async fn creates_once_per_key() {
+            let (app, fakes) = kit().await;
+            let cert = service(&app, EC, "CERT").await.unwrap();
+            let (p, created) = create(&app, &cert, request("Mario Rossi"), "k-1")
+                .await
+                .unwrap();
+            assert!(created);
+            assert_eq!(p.payment_options[0].amount_cents.cents(), 1600);
+            assert_eq!(p.payment_options[0].due_date.to_string(), "2026-07-01");
+            let (again, created) = create(&app, &cert, request("Mario Rossi"), "k-1")
+                .await
+                .unwrap();
+            assert!(!created);
+            assert_eq!(
+                again.payment_options[0].notice_number,
+                p.payment_options[0].notice_number
+            );
+            assert_eq!(fakes.store.faults.calls("insert"), 1);
+            assert!(matches!(
+                create(&app, &cert, request("Luca Bianchi"), "k-1").await,
+                Err(SpontaneousError::KeyReused)
+            ));
+            assert!(matches!(
+                create(&app, &cert, request("Mario Rossi"), "with space").await,
+                Err(SpontaneousError::InvalidKey)
+            ));
+        }
+
+        #[tokio::test]
+        async fn concurrent_requests_with_one_key_make_one_position() {
+            let (app, fakes) = kit().await;
+            let cert = service(&app, EC, "CERT").await.unwrap();
+            let (a, b) = tokio::join!(
+                create(&app, &cert, request("Mario Rossi"), "same"),
+                create(&app, &cert, request("Mario Rossi"), "same")
+            );
+            let (a, b) = (a.unwrap(), b.unwrap());
+            assert_eq!(a.0.iupd, b.0.iupd);
+            assert_eq!(a.1 as u8 + b.1 as u8, 1, "one of the two created it");
+            assert!(fakes.store.faults.calls("insert") >= 1);
+        }
+
+        #[tokio::test]
+        async fn every_invalid_field_is_named() {
+            let (app, _) = kit().await;
+            let cert = service(&app, EC, "CERT").await.unwrap();
+            let mut bad = request("");
+            bad.fields.insert("tipoCertificato".into(), "altro".into());
+            bad.amount_cents = Some(AmountCents::new(5).unwrap());
+            let Err(SpontaneousError::Invalid(errors)) = create(&app, &cert, bad, "k").await else {
+                panic!("invalid request accepted")
+            };
+            let mut fields = errors.fields();
+            fields.sort();
+            assert_eq!(
+                fields,
+                vec![
+                    "amountCents",
+                    "fields.richiedente",
+                    "fields.tipoCertificato"
+                ]
+            );
+        }
+
+        #[tokio::test]
+        async fn only_enabled_services_of_served_ecs_are_offered() {
+            let (app, fakes) = kit().await;
+            assert!(matches!(
+                service(&app, EC, "TARI").await,
+                Err(SpontaneousError::ServiceNotFound)
+            ));
+            assert!(matches!(
+                service(&app, "01199250158", "CERT").await,
+                Err(SpontaneousError::ServiceNotFound)
+            ));
+            assert!(matches!(
+                service(&app, "x", "CERT").await,
+                Err(SpontaneousError::ServiceNotFound)
+            ));
+            let all = enabled_services(&app).await.unwrap();
+            assert!(all.iter().all(|s| s.spontaneous));
+            assert!(all.iter().any(|s| s.code.as_str() == "CERT"));
+            fakes.store.faults.inject("services", Fault::Unavailable, 1);
+            assert!(enabled_services(&app).await.is_err());
+        }
+
+        #[tokio::test]
+        async fn a_store_failure_creates_nothing() {
+            let (app, fakes) = kit().await;
+            let cert = service(&app, EC, "CERT").await.unwrap();
+            fakes.store.faults.inject("insert", Fault::Unavailable, 1);
+            assert!(matches!(
+                create(&app, &cert, request("Mario Rossi"), "k-2").await,
+                Err(SpontaneousError::Position(PositionError::Store(_)))
+            ));
+            let (_, created) = create(&app, &cert, request("Mario Rossi"), "k-2")
+                .await
+                .unwrap();
+            assert!(created, "the retry creates it");
+        }
+    }
+
     #[test]
     fn parses_requests_and_names_invalid_fields() {
         let ok = parse_request(&json!({"debtor": {"type": "F", "fiscalCode": "RSSMRA85T10A562S", "fullName": "Mario Rossi"},
