@@ -19,8 +19,8 @@ use serde_json::{json, Map, Value};
 use super::amount::AmountCents;
 use super::errors::FieldErrors;
 use super::fiscal_code::{EcFiscalCode, FiscalCode, FiscalCodeError};
+use super::lang::Lang;
 use super::text::{Category, Email, Iban, ServiceCode, Text140};
-use crate::web::Lang;
 
 /// Names a form field may not take: they are the portal's own parameters, or
 /// (`service`) the template placeholder of the service name.
@@ -351,8 +351,9 @@ impl Field {
             FieldType::Select => self
                 .option(value)
                 .map_or_else(|| value.to_owned(), |o| o.label(lang).to_owned()),
-            FieldType::Date => parse_iso_date(value)
-                .map_or_else(|| value.to_owned(), |d| crate::web::date(lang, d)),
+            FieldType::Date => {
+                parse_iso_date(value).map_or_else(|| value.to_owned(), |d| lang.format_date(d))
+            }
             _ => value.to_owned(),
         }
     }
@@ -776,7 +777,7 @@ impl Problem {
                 Above(n) => format!("must be at most {n}"),
                 Date => "invalid date: use the format YYYY-MM-DD".into(),
                 NotAnOption => "value not allowed: choose one of the options".into(),
-                FiscalCode(e) => crate::web::fiscal_code_error(Lang::En.t(), e),
+                FiscalCode(e) => e.message(Lang::En).to_owned(),
                 Email => "invalid email address".into(),
                 Pattern => "invalid format".into(),
             },

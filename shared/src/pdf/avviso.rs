@@ -325,7 +325,7 @@ pub fn render_avviso(data: &AvvisoData) -> Result<Vec<u8>, PdfError> {
         Meta {
             title: format!("{} - {}", t.title, data.subject.trim()),
             subject: data.ec.name.trim().to_owned(),
-            language: data.lang.tag(),
+            language: super::lang_tag(data.lang),
         },
     )
 }
