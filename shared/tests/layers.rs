@@ -81,9 +81,16 @@ fn the_domain_imports_nothing_above_it() {
         let text = std::fs::read_to_string(&f).unwrap();
         for line in code(&text) {
             let upward = line.contains("crate::") && !line.contains("crate::domain");
-            let sdk = ["lambda_http", "aws_sdk", "aws_config", "hyper", "askama", "krilla"]
-                .iter()
-                .any(|s| line.contains(s));
+            let sdk = [
+                "lambda_http",
+                "aws_sdk",
+                "aws_config",
+                "hyper",
+                "askama",
+                "krilla",
+            ]
+            .iter()
+            .any(|s| line.contains(s));
             assert!(!upward && !sdk, "{}: {line}", f.display());
         }
     }
@@ -94,7 +101,10 @@ fn use_cases_do_not_speak_http_or_soap() {
     let graph = imports();
     let service = &graph["service"];
     for edge in ["http", "web", "soap", "aws", "lambda"] {
-        assert!(!service.contains(edge), "service imports {edge}: {service:?}");
+        assert!(
+            !service.contains(edge),
+            "service imports {edge}: {service:?}"
+        );
     }
     let mut files = Vec::new();
     sources(&src().join("service"), &mut files);

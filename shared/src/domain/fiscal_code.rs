@@ -7,6 +7,10 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::lang::Lang;
+
+/// Why a text is not a fiscal code. `Display` is the short Italian form of the
+/// JSON API; [`FiscalCodeError::message`] the sentence a citizen reads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FiscalCodeError {
     #[error("il codice fiscale deve avere 16 caratteri (persona fisica) o 11 cifre")]
@@ -19,6 +23,33 @@ pub enum FiscalCodeError {
     CheckCharacter,
     #[error("il codice fiscale numerico non è valido")]
     Numeric,
+}
+
+impl FiscalCodeError {
+    /// The error as a sentence in `lang`, for pages and form messages.
+    pub fn message(&self, lang: Lang) -> &'static str {
+        use FiscalCodeError::*;
+        match lang {
+            Lang::It => match self {
+                Length => "Il codice fiscale deve avere 16 caratteri (persona fisica) o 11 cifre.",
+                Characters => "Il codice fiscale contiene caratteri non ammessi.",
+                BirthDate => "Il codice fiscale contiene una data di nascita non valida.",
+                CheckCharacter => {
+                    "Il codice fiscale non è corretto: il carattere di controllo non corrisponde."
+                }
+                Numeric => "Il codice fiscale numerico (partita IVA) non è valido.",
+            },
+            Lang::En => match self {
+                Length => "The tax code must have 16 characters (natural person) or 11 digits.",
+                Characters => "The tax code contains characters that are not allowed.",
+                BirthDate => "The tax code contains an invalid date of birth.",
+                CheckCharacter => {
+                    "The tax code is not correct: its check character does not match."
+                }
+                Numeric => "The numeric tax code (VAT number) is not valid.",
+            },
+        }
+    }
 }
 
 /// A valid codice fiscale or partita IVA, in upper case.
@@ -232,6 +263,27 @@ impl fmt::Display for EcFiscalCode {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn messages_in_both_languages() {
+        use FiscalCodeError::*;
+        for e in [Length, Characters, BirthDate, CheckCharacter, Numeric] {
+            let (it, en) = (e.message(Lang::It), e.message(Lang::En));
+            assert!(
+                it.starts_with("Il codice fiscale") && it.ends_with('.'),
+                "{it}"
+            );
+            assert!(en.starts_with("The ") && en.ends_with('.'), "{en}");
+        }
+        assert_eq!(
+            CheckCharacter.message(Lang::It),
+            "Il codice fiscale non è corretto: il carattere di controllo non corrisponde."
+        );
+        assert_eq!(
+            Length.message(Lang::En),
+            "The tax code must have 16 characters (natural person) or 11 digits."
+        );
+    }
 
     #[test]
     fn personal_vectors() {

@@ -16,6 +16,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::lang::Lang;
+
+/// Why a text is not a notice number. `Display` is the short Italian form of
+/// the JSON API; [`NoticeError::message`] the sentence a citizen reads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoticeError {
     #[error("il codice avviso deve avere 18 cifre")]
@@ -26,6 +30,27 @@ pub enum NoticeError {
     AuxDigit,
     #[error("il codice avviso non è corretto: controllare le ultime due cifre")]
     CheckDigits,
+}
+
+impl NoticeError {
+    /// The error as a sentence in `lang`, for pages.
+    pub fn message(&self, lang: Lang) -> &'static str {
+        use NoticeError::*;
+        match lang {
+            Lang::It => match self {
+                Length => "Il codice avviso deve avere 18 cifre.",
+                NotDigits => "Il codice avviso può contenere solo cifre.",
+                AuxDigit => "Il codice avviso deve iniziare con 0, 1, 2 o 3.",
+                CheckDigits => "Il codice avviso non è corretto: controlla le ultime due cifre.",
+            },
+            Lang::En => match self {
+                Length => "The notice code must have 18 digits.",
+                NotDigits => "The notice code can contain digits only.",
+                AuxDigit => "The notice code must start with 0, 1, 2 or 3.",
+                CheckDigits => "The notice code is not correct: check its last two digits.",
+            },
+        }
+    }
 }
 
 /// A two-digit segregation code assigned by PagoPA to one of an EC's IUV generation points.
@@ -233,6 +258,30 @@ impl fmt::Display for Iuv {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn messages_in_both_languages() {
+        use NoticeError::*;
+        for e in [Length, NotDigits, AuxDigit, CheckDigits] {
+            let (it, en) = (e.message(Lang::It), e.message(Lang::En));
+            assert!(
+                it.starts_with("Il codice avviso") && it.ends_with('.'),
+                "{it}"
+            );
+            assert!(
+                en.starts_with("The notice code") && en.ends_with('.'),
+                "{en}"
+            );
+        }
+        assert_eq!(
+            CheckDigits.message(Lang::It),
+            "Il codice avviso non è corretto: controlla le ultime due cifre."
+        );
+        assert_eq!(
+            AuxDigit.message(Lang::En),
+            "The notice code must start with 0, 1, 2 or 3."
+        );
+    }
 
     fn seg(n: u8) -> SegregationCode {
         SegregationCode::new(n).unwrap()

@@ -26,21 +26,14 @@ pub use receipt::render_receipt;
 use crate::domain::receipt::Receipt;
 use crate::domain::{AmountCents, NoticeNumber};
 
-/// Language of a document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    It,
-    En,
-}
+/// Language of a document: the one of the pages.
+pub use crate::domain::lang::Lang;
 
-impl Lang {
-    /// BCP 47 tag written into the PDF.
-    fn tag(self) -> &'static str {
-        match self {
-            Lang::It => "it-IT",
-            Lang::En => "en",
-        }
+/// BCP 47 tag of the document's language, written into the PDF.
+fn lang_tag(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => "it-IT",
+        Lang::En => "en",
     }
 }
 

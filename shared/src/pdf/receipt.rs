@@ -392,7 +392,7 @@ pub fn render_receipt(doc: &ReceiptDocument) -> Result<Vec<u8>, PdfError> {
         Meta {
             title: format!("{} - {}", t.title, r.receipt_id.trim()),
             subject: doc.ec_name.trim().to_owned(),
-            language: doc.lang.tag(),
+            language: super::lang_tag(doc.lang),
         },
     )
 }

@@ -1,33 +1,23 @@
 //! User-facing text, Italian first, English second.
 
-use serde::Serialize;
+pub use crate::domain::lang::Lang;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-pub enum Lang {
-    #[default]
-    It,
-    En,
+/// The strings of the pages in a language: `lang.t()`.
+pub trait PageTexts {
+    fn t(self) -> &'static T;
 }
 
-impl Lang {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "it" => Some(Lang::It),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
+impl PageTexts for Lang {
+    fn t(self) -> &'static T {
+        t(self)
     }
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::It => "it",
-            Lang::En => "en",
-        }
-    }
-    pub fn t(self) -> &'static T {
-        match self {
-            Lang::It => &IT,
-            Lang::En => &EN,
-        }
+}
+
+/// The strings of the pages in `lang`.
+pub fn t(lang: Lang) -> &'static T {
+    match lang {
+        Lang::It => &IT,
+        Lang::En => &EN,
     }
 }
 
@@ -119,15 +109,6 @@ pub struct T {
     pub download: &'static str,
     pub receipt_pending: &'static str,
     // field errors
-    pub notice_length: &'static str,
-    pub notice_digits: &'static str,
-    pub notice_aux: &'static str,
-    pub notice_check: &'static str,
-    pub cf_length: &'static str,
-    pub cf_characters: &'static str,
-    pub cf_birth_date: &'static str,
-    pub cf_check: &'static str,
-    pub cf_numeric: &'static str,
     pub notice_not_found: &'static str,
     pub receipt_not_found: &'static str,
     pub email_invalid: &'static str,
@@ -189,6 +170,13 @@ pub struct T {
     pub error_title: &'static str,
     pub not_found_title: &'static str,
     pub session_expired: &'static str,
+}
+
+impl T {
+    /// The language these strings are in.
+    pub fn language(&self) -> Lang {
+        Lang::parse(self.lang).unwrap_or_default()
+    }
 }
 
 pub static IT: T = T {
@@ -272,15 +260,6 @@ pub static IT: T = T {
     format: "Formato",
     download: "Scarica",
     receipt_pending: "La ricevuta è in preparazione: riprova tra qualche istante.",
-    notice_length: "Il codice avviso deve avere 18 cifre.",
-    notice_digits: "Il codice avviso può contenere solo cifre.",
-    notice_aux: "Il codice avviso deve iniziare con 0, 1, 2 o 3.",
-    notice_check: "Il codice avviso non è corretto: controlla le ultime due cifre.",
-    cf_length: "Il codice fiscale deve avere 16 caratteri (persona fisica) o 11 cifre.",
-    cf_characters: "Il codice fiscale contiene caratteri non ammessi.",
-    cf_birth_date: "Il codice fiscale contiene una data di nascita non valida.",
-    cf_check: "Il codice fiscale non è corretto: il carattere di controllo non corrisponde.",
-    cf_numeric: "Il codice fiscale numerico (partita IVA) non è valido.",
     notice_not_found: "Nessun avviso corrisponde al codice avviso e al codice fiscale indicati.",
     receipt_not_found: "Nessuna ricevuta corrisponde al codice avviso e al codice fiscale indicati.",
     email_invalid: "Indirizzo email non valido.",
@@ -423,15 +402,6 @@ pub static EN: T = T {
     format: "Format",
     download: "Download",
     receipt_pending: "The receipt is being prepared: try again in a moment.",
-    notice_length: "The notice code must have 18 digits.",
-    notice_digits: "The notice code can contain digits only.",
-    notice_aux: "The notice code must start with 0, 1, 2 or 3.",
-    notice_check: "The notice code is not correct: check its last two digits.",
-    cf_length: "The tax code must have 16 characters (natural person) or 11 digits.",
-    cf_characters: "The tax code contains characters that are not allowed.",
-    cf_birth_date: "The tax code contains an invalid date of birth.",
-    cf_check: "The tax code is not correct: its check character does not match.",
-    cf_numeric: "The numeric tax code (VAT number) is not valid.",
     notice_not_found: "No notice matches the notice code and tax code you entered.",
     receipt_not_found: "No receipt matches the notice code and tax code you entered.",
     email_invalid: "Invalid email address.",
@@ -492,3 +462,16 @@ pub static EN: T = T {
     not_found_title: "Page not found",
     session_expired: "Your session expired: reload the page and try again.",
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_know_their_language() {
+        for lang in [Lang::It, Lang::En] {
+            assert_eq!(lang.t().language(), lang);
+            assert_eq!(t(lang).lang, lang.code());
+        }
+    }
+}

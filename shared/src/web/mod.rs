@@ -14,7 +14,7 @@ use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use subtle::ConstantTimeEq;
 
-pub use i18n::{Lang, T};
+pub use i18n::{Lang, PageTexts, T};
 pub use lookup::{notice_form, NoticeForm};
 pub use session::{current_session, end_session, require_session, session_cookie, session_token};
 
@@ -258,27 +258,12 @@ pub fn respond_page(app: &App, ctx: &Ctx, r: Result<Response<Body>, ApiError>) -
 
 /// A malformed notice code, in the page's language.
 pub fn notice_error(t: &T, e: &crate::domain::notice::NoticeError) -> String {
-    use crate::domain::notice::NoticeError::*;
-    match e {
-        Length => t.notice_length,
-        NotDigits => t.notice_digits,
-        AuxDigit => t.notice_aux,
-        CheckDigits => t.notice_check,
-    }
-    .to_owned()
+    e.message(t.language()).to_owned()
 }
 
 /// A malformed fiscal code, in the page's language.
 pub fn fiscal_code_error(t: &T, e: &crate::domain::fiscal_code::FiscalCodeError) -> String {
-    use crate::domain::fiscal_code::FiscalCodeError::*;
-    match e {
-        Length => t.cf_length,
-        Characters => t.cf_characters,
-        BirthDate => t.cf_birth_date,
-        CheckCharacter => t.cf_check,
-        Numeric => t.cf_numeric,
-    }
-    .to_owned()
+    e.message(t.language()).to_owned()
 }
 
 /// How a notice status reads on a page: label, explanation, badge class.
@@ -314,10 +299,7 @@ pub fn amount(lang: Lang, a: crate::domain::AmountCents) -> String {
 
 /// Formats a date for the page's language.
 pub fn date(lang: Lang, d: chrono::NaiveDate) -> String {
-    match lang {
-        Lang::It => d.format("%d/%m/%Y").to_string(),
-        Lang::En => d.format("%d %b %Y").to_string(),
-    }
+    lang.format_date(d)
 }
 
 /// The summary (riepilogo) of a notice, as every page shows it.
@@ -348,5 +330,42 @@ pub fn summary_view(
         payable: summary.status == NoticeStatus::Payable,
         printable: matches!(summary.status, NoticeStatus::Payable),
         paid: summary.status == NoticeStatus::Paid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fiscal_code::FiscalCodeError;
+    use crate::domain::notice::NoticeError;
+
+    #[test]
+    fn field_errors_in_the_page_language() {
+        assert_eq!(
+            fiscal_code_error(&i18n::IT, &FiscalCodeError::Numeric),
+            "Il codice fiscale numerico (partita IVA) non è valido."
+        );
+        assert_eq!(
+            fiscal_code_error(&i18n::EN, &FiscalCodeError::BirthDate),
+            "The tax code contains an invalid date of birth."
+        );
+        assert_eq!(
+            notice_error(&i18n::IT, &NoticeError::Length),
+            "Il codice avviso deve avere 18 cifre."
+        );
+        assert_eq!(
+            notice_error(&i18n::EN, &NoticeError::NotDigits),
+            "The notice code can contain digits only."
+        );
+    }
+
+    #[test]
+    fn amounts_and_dates_in_the_page_language() {
+        let a = crate::domain::AmountCents::new(102_099).unwrap();
+        assert_eq!(amount(Lang::It, a), "1.020,99 €");
+        assert_eq!(amount(Lang::En, a), "€1,020.99");
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(date(Lang::It, d), "09/03/2026");
+        assert_eq!(date(Lang::En, d), "09 Mar 2026");
     }
 }
