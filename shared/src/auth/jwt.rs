@@ -525,27 +525,146 @@ pub fn verify_id_token(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::signer::{compact, JwtSigner};
+    use keys::{compact, TestKey};
     use serde_json::json;
     use std::sync::OnceLock;
+
+    /// Signing keys for the tests: made with aws-lc-rs, signing with jsonwebtoken.
+    mod keys {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::rsa::KeySize;
+        use aws_lc_rs::signature::{EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
+        use jsonwebtoken::{Algorithm, EncodingKey, Header};
+        use serde_json::{json, Value};
+
+        pub struct TestKey {
+            kid: &'static str,
+            alg: Algorithm,
+            key: EncodingKey,
+        }
+
+        /// `header.payload.signature`, each part base64url without padding.
+        pub fn compact(header: &Value, claims: &Value, signature: &[u8]) -> String {
+            format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode(header.to_string()),
+                URL_SAFE_NO_PAD.encode(claims.to_string()),
+                URL_SAFE_NO_PAD.encode(signature)
+            )
+        }
+
+        /// One DER element at the start of `der`: (tag, content, rest).
+        fn der_element(der: &[u8]) -> (u8, &[u8], &[u8]) {
+            let (tag, first) = (der[0], der[1]);
+            let (len, start) = if first < 0x80 {
+                (usize::from(first), 2)
+            } else {
+                let n = usize::from(first & 0x7f);
+                let len = der[2..2 + n]
+                    .iter()
+                    .fold(0, |acc, &b| (acc << 8) | usize::from(b));
+                (len, 2 + n)
+            };
+            (tag, &der[start..start + len], &der[start + len..])
+        }
+
+        /// The `RSAPrivateKey` (PKCS #1) that jsonwebtoken signs with, from
+        /// aws-lc-rs's PKCS #8 `PrivateKeyInfo`: its OCTET STRING `privateKey`.
+        fn pkcs1_of_pkcs8(pkcs8: &[u8]) -> &[u8] {
+            let (_, info, _) = der_element(pkcs8);
+            let (_, _version, rest) = der_element(info);
+            let (_, _algorithm, rest) = der_element(rest);
+            let (tag, private_key, _) = der_element(rest);
+            assert_eq!(tag, 0x04, "privateKey is an OCTET STRING");
+            private_key
+        }
+
+        impl TestKey {
+            /// A new P-256 key (ES256).
+            pub fn generate_es256(kid: &'static str) -> Self {
+                let pkcs8 = EcdsaKeyPair::generate_pkcs8(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &SystemRandom::new(),
+                )
+                .unwrap();
+                Self {
+                    kid,
+                    alg: Algorithm::ES256,
+                    key: EncodingKey::from_ec_der(pkcs8.as_ref()),
+                }
+            }
+
+            /// A new RSA 2048-bit key (RS256). Takes a moment.
+            pub fn generate_rs256(kid: &'static str) -> Self {
+                let pkcs8 = RsaKeyPair::generate(KeySize::Rsa2048)
+                    .unwrap()
+                    .as_der()
+                    .unwrap();
+                Self {
+                    kid,
+                    alg: Algorithm::RS256,
+                    key: EncodingKey::from_rsa_der(pkcs1_of_pkcs8(pkcs8.as_ref())),
+                }
+            }
+
+            /// The public key as a JWK (`kid`, `use: sig`, `alg`).
+            pub fn public_jwk(&self) -> Value {
+                let mut jwk = Jwk::from_encoding_key(&self.key, self.alg).unwrap();
+                jwk.common.key_id = Some(self.kid.to_owned());
+                jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+                serde_json::to_value(jwk).unwrap()
+            }
+
+            /// A JWKS document of these keys' public keys.
+            pub fn jwks(keys: &[&TestKey]) -> Value {
+                json!({ "keys": keys.iter().map(|k| k.public_jwk()).collect::<Vec<_>>() })
+            }
+
+            /// A token with the usual header (`typ: JWT`, `alg`, `kid`).
+            pub fn sign(&self, claims: &Value) -> String {
+                let mut header = Header::new(self.alg);
+                header.kid = Some(self.kid.to_owned());
+                jsonwebtoken::encode(&header, claims, &self.key).unwrap()
+            }
+
+            /// The base64url signature of `signing_input`.
+            pub fn signature(&self, signing_input: &str) -> String {
+                jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.key, self.alg).unwrap()
+            }
+
+            /// A token with any header, signed with this key whatever it says.
+            pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+                let input = format!(
+                    "{}.{}",
+                    URL_SAFE_NO_PAD.encode(header.to_string()),
+                    URL_SAFE_NO_PAD.encode(claims.to_string())
+                );
+                format!("{input}.{}", self.signature(&input))
+            }
+        }
+    }
 
     const ISS: &str = "https://idp.example.it/oidc";
     const CLIENT: &str = "portale";
     const NONCE: &str = "n-0S6_WzA2Mj";
     const NOW: i64 = 1_800_000_000;
 
-    fn es() -> &'static JwtSigner {
-        static K: OnceLock<JwtSigner> = OnceLock::new();
-        K.get_or_init(|| JwtSigner::generate_es256("ec-1"))
+    fn es() -> &'static TestKey {
+        static K: OnceLock<TestKey> = OnceLock::new();
+        K.get_or_init(|| TestKey::generate_es256("ec-1"))
     }
 
-    fn rs() -> &'static JwtSigner {
-        static K: OnceLock<JwtSigner> = OnceLock::new();
-        K.get_or_init(|| JwtSigner::generate_rs256("rsa-1"))
+    fn rs() -> &'static TestKey {
+        static K: OnceLock<TestKey> = OnceLock::new();
+        K.get_or_init(|| TestKey::generate_rs256("rsa-1"))
     }
 
     fn jwks() -> Jwks {
-        Jwks::from_value(&JwtSigner::jwks(&[es(), rs()])).unwrap()
+        Jwks::from_value(&TestKey::jwks(&[es(), rs()])).unwrap()
     }
 
     fn expect() -> Expectations {
@@ -603,12 +722,12 @@ mod tests {
 
     #[test]
     fn a_single_key_may_be_used_without_kid() {
-        let only = Jwks::from_value(&JwtSigner::jwks(&[es()])).unwrap();
+        let only = Jwks::from_value(&TestKey::jwks(&[es()])).unwrap();
         let t = es().sign_with_header(&json!({"alg": "ES256"}), &claims());
         assert!(verify_id_token(&t, &only, &expect(), NOW).is_ok());
         assert_eq!(check(&t).unwrap_err(), TokenError::MissingKeyId);
         // The single key is RSA, the token says ES256.
-        let only_rsa = Jwks::from_value(&JwtSigner::jwks(&[rs()])).unwrap();
+        let only_rsa = Jwks::from_value(&TestKey::jwks(&[rs()])).unwrap();
         assert_eq!(
             verify_id_token(&t, &only_rsa, &expect(), NOW).unwrap_err(),
             TokenError::KeyMismatch
@@ -631,7 +750,7 @@ mod tests {
 
     #[test]
     fn signature_by_another_key_is_refused() {
-        let impostor = JwtSigner::generate_es256("ec-1");
+        let impostor = TestKey::generate_es256("ec-1");
         assert_eq!(
             check(&impostor.sign(&claims())).unwrap_err(),
             TokenError::BadSignature
@@ -667,15 +786,12 @@ mod tests {
 
     #[test]
     fn hs256_with_the_public_key_as_secret_is_refused() {
-        use aws_lc_rs::hmac;
+        use jsonwebtoken::{EncodingKey, Header};
         for (signer, kid) in [(es(), "ec-1"), (rs(), "rsa-1")] {
-            let header = json!({"alg": "HS256", "kid": kid});
-            let unsigned = compact(&header, &claims(), b"");
-            let signing_input = unsigned.trim_end_matches('.');
-            let secret = signer.public_jwk().to_string();
-            let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-            let tag = hmac::sign(&key, signing_input.as_bytes());
-            let t = compact(&header, &claims(), tag.as_ref());
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = Some(kid.into());
+            let secret = EncodingKey::from_secret(signer.public_jwk().to_string().as_bytes());
+            let t = jsonwebtoken::encode(&header, &claims(), &secret).unwrap();
             assert_eq!(
                 check(&t).unwrap_err(),
                 TokenError::UnsupportedAlgorithm("HS256".into())
@@ -705,7 +821,7 @@ mod tests {
 
     #[test]
     fn embedded_keys_and_critical_headers_are_not_honoured() {
-        let impostor = JwtSigner::generate_es256("mine");
+        let impostor = TestKey::generate_es256("mine");
         let header = json!({"alg": "ES256", "kid": "mine", "jwk": impostor.public_jwk()});
         let t = impostor.sign_with_header(&header, &claims());
         assert_eq!(check(&t).unwrap_err(), TokenError::UnknownKey);
@@ -871,8 +987,7 @@ mod tests {
         // A valid signature over a payload that is not JSON.
         let h = URL_SAFE_NO_PAD.encode(json!({"alg": "ES256", "kid": "ec-1"}).to_string());
         let p = URL_SAFE_NO_PAD.encode("not json");
-        let sig = es().sign_bytes(format!("{h}.{p}").as_bytes());
-        let t = format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(sig));
+        let t = format!("{h}.{p}.{}", es().signature(&format!("{h}.{p}")));
         assert_eq!(check(&t).unwrap_err(), TokenError::Malformed("payload"));
     }
 
