@@ -5,12 +5,54 @@
 //! `ES256` (ECDSA P-256 with SHA-256, the 64-byte `r || s` signature of RFC 7518
 //! §3.4) are accepted. The key is chosen by `kid` among the JWKS's keys and never
 //! from the token's own header (`jwk`, `jku`, `x5u`, `x5c` are ignored).
+//!
+//! # What `jsonwebtoken` does
+//!
+//! The JOSE formats and the cryptography, on aws-lc-rs (the provider rustls
+//! already uses; no PEM support, no second crypto stack):
+//! - reading each JWKS key ([`jsonwebtoken::jwk::Jwk`]) and making it a
+//!   [`DecodingKey`];
+//! - [`jsonwebtoken::decode`]: the header, the signature with the one algorithm
+//!   allowed for this token and a key of its family (so neither an RSA key for
+//!   `ES256` nor a public key used as an HMAC secret), the payload's base64url and
+//!   JSON. aws-lc-rs itself refuses RSA moduli outside 2048..=8192 bits and ECDSA
+//!   signatures other than the fixed 64-byte form;
+//! - `iss` and `aud` against the expected issuer and client id, when they are
+//!   present and of a form it reads. It also reads `exp`, `nbf` and `sub`: an
+//!   array or object there can stop its reading of the whole payload, and the
+//!   token is then refused as [`TokenError::Malformed`] rather than
+//!   [`TokenError::InvalidClaim`].
+//!
+//! # What we still check ourselves, and why
+//!
+//! - Before `decode`: the length limit and the three parts; `alg` against our own
+//!   allow-list, so that `none`, `HS256` and the rest are refused by name before
+//!   any key is looked at; `crit`, which jsonwebtoken reads but does not act on
+//!   (RFC 7515 §4.1.11: a token relying on extensions we do not understand is
+//!   refused); the choice of the key by `kid` and whether it suits the token's
+//!   `alg` (its type, and the JWK's own `alg` if any): jsonwebtoken verifies with
+//!   the one key it is given, picking it is ours.
+//! - In the JWKS: `use` must be `sig` if present, RSA keys must be of 2048 to 8192
+//!   bits with an exponent of at most 33 bits, EC keys on P-256 with 32-byte
+//!   coordinates. aws-lc-rs checks sizes only when verifying; checking them
+//!   when the JWKS is read drops an unusable key instead of failing every token.
+//! - `exp`, `iat` and `nbf` with our leeway against the `now` passed in:
+//!   jsonwebtoken's time validation reads the system clock (and has no `iat`
+//!   check), so it is turned off and no claim is required by it.
+//! - The presence and form of `iss` (one string: jsonwebtoken also takes an
+//!   array) and `aud` (jsonwebtoken skips an `aud` it cannot read, or calls it
+//!   missing when required), each with its own error; `azp` when there are
+//!   several audiences (OpenID Connect Core §3.1.3.7); the nonce (in constant
+//!   time), `sub`, and the fiscal code of `fiscal_number`.
 
 use std::fmt;
 
-use aws_lc_rs::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::domain::FiscalCode;
@@ -111,65 +153,47 @@ impl fmt::Debug for Claims {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Alg {
-    Rs256,
-    Es256,
-}
-
-impl Alg {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "RS256" => Some(Alg::Rs256),
-            "ES256" => Some(Alg::Es256),
-            _ => None,
-        }
+/// The algorithms accepted, by their JOSE names (case-sensitive).
+fn parse_alg(s: &str) -> Option<Algorithm> {
+    match s {
+        "RS256" => Some(Algorithm::RS256),
+        "ES256" => Some(Algorithm::ES256),
+        _ => None,
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum KeyMaterial {
-    /// Big-endian modulus and exponent, without leading zeros.
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    /// Uncompressed P-256 point `04 || x || y`.
-    P256 { point: Vec<u8> },
+/// A usable key of the JWKS.
+#[derive(Clone, Debug)]
+struct Key {
+    /// As published; `kid`, `alg` and equality come from it.
+    jwk: Jwk,
+    decoding: DecodingKey,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Jwk {
-    kid: Option<String>,
-    /// The `alg` the JWK is restricted to, if any.
-    alg: Option<Alg>,
-    key: KeyMaterial,
+impl PartialEq for Key {
+    /// The decoding key is made from the JWK: comparing the JWKs is enough.
+    fn eq(&self, other: &Self) -> bool {
+        self.jwk == other.jwk
+    }
 }
 
-impl Jwk {
-    fn suits(&self, alg: Alg) -> bool {
-        let kty_ok = matches!(
-            (&self.key, alg),
-            (KeyMaterial::Rsa { .. }, Alg::Rs256) | (KeyMaterial::P256 { .. }, Alg::Es256)
-        );
-        kty_ok && self.alg.is_none_or(|a| a == alg)
+impl Eq for Key {}
+
+impl Key {
+    fn kid(&self) -> Option<&str> {
+        self.jwk.common.key_id.as_deref()
     }
 
-    fn verify(&self, alg: Alg, message: &[u8], sig: &[u8]) -> Result<(), TokenError> {
-        let ok = match (&self.key, alg) {
-            (KeyMaterial::Rsa { n, e }, Alg::Rs256) => RsaPublicKeyComponents { n, e }
-                .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, sig)
-                .is_ok(),
-            (KeyMaterial::P256 { point }, Alg::Es256) => {
-                sig.len() == 64
-                    && UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                        .verify(message, sig)
-                        .is_ok()
-            }
-            _ => return Err(TokenError::KeyMismatch),
+    /// Whether the key's type, and its declared `alg` if any, fit `alg`.
+    fn suits(&self, alg: Algorithm) -> bool {
+        let declared = match self.jwk.common.key_algorithm {
+            None => None,
+            Some(KeyAlgorithm::RS256) => Some(Algorithm::RS256),
+            Some(KeyAlgorithm::ES256) => Some(Algorithm::ES256),
+            // Not kept by `parse_jwk`.
+            Some(_) => return false,
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(TokenError::BadSignature)
-        }
+        self.decoding.family() == alg.family() && declared.is_none_or(|a| a == alg)
     }
 }
 
@@ -183,62 +207,54 @@ pub struct InvalidJwks(pub &'static str);
 /// decode are left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Jwks {
-    keys: Vec<Jwk>,
+    keys: Vec<Key>,
 }
 
 fn b64(s: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(s).ok()
 }
 
-fn strip_leading_zeros(mut b: Vec<u8>) -> Vec<u8> {
-    let zeros = b.iter().take_while(|&&x| x == 0).count();
-    b.drain(..zeros);
-    b
+/// A big-endian unsigned integer without its leading zeros.
+fn significant(b: &[u8]) -> &[u8] {
+    &b[b.iter().take_while(|&&x| x == 0).count()..]
 }
 
-fn parse_jwk(v: &Value) -> Option<Jwk> {
-    let str_field = |name: &str| v.get(name).and_then(Value::as_str);
-    if let Some(u) = v.get("use") {
-        if u.as_str() != Some("sig") {
-            return None;
-        }
+fn parse_jwk(v: &Value) -> Option<Key> {
+    let jwk = Jwk::deserialize(v).ok()?;
+    if !matches!(
+        jwk.common.public_key_use,
+        None | Some(PublicKeyUse::Signature)
+    ) {
+        return None;
     }
-    let alg = match v.get("alg") {
-        None => None,
-        Some(a) => Some(Alg::parse(a.as_str()?)?),
-    };
-    let kid = match v.get("kid") {
-        None => None,
-        Some(k) => Some(k.as_str()?.to_owned()),
-    };
-    let key = match str_field("kty")? {
-        "RSA" => {
-            let n = strip_leading_zeros(b64(str_field("n")?)?);
-            let e = strip_leading_zeros(b64(str_field("e")?)?);
+    if !matches!(
+        jwk.common.key_algorithm,
+        None | Some(KeyAlgorithm::RS256 | KeyAlgorithm::ES256)
+    ) {
+        return None;
+    }
+    let decoding = match &jwk.algorithm {
+        AlgorithmParameters::RSA(rsa) => {
+            let (n, e) = (b64(&rsa.n)?, b64(&rsa.e)?);
+            let (n, e) = (significant(&n), significant(&e));
             // RS256 keys of 2048 to 8192 bits, exponent of at most 33 bits.
-            if !(256..=1024).contains(&n.len()) || e.is_empty() || e.len() > 5 {
+            if !(256..=1024).contains(&n.len()) || !(1..=5).contains(&e.len()) {
                 return None;
             }
-            KeyMaterial::Rsa { n, e }
+            // Without the leading zeros some encoders add (RFC 7518 §6.3.1.1
+            // forbids them; aws-lc-rs refuses them).
+            DecodingKey::from_rsa_raw_components(n, e)
         }
-        "EC" => {
-            if str_field("crv")? != "P-256" {
+        AlgorithmParameters::EllipticCurve(ec) => {
+            if ec.curve != EllipticCurve::P256 || b64(&ec.x)?.len() != 32 || b64(&ec.y)?.len() != 32
+            {
                 return None;
             }
-            let x = b64(str_field("x")?)?;
-            let y = b64(str_field("y")?)?;
-            if x.len() != 32 || y.len() != 32 {
-                return None;
-            }
-            let mut point = Vec::with_capacity(65);
-            point.push(4);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            KeyMaterial::P256 { point }
+            DecodingKey::from_jwk(&jwk).ok()?
         }
         _ => return None,
     };
-    Some(Jwk { kid, alg, key })
+    Some(Key { jwk, decoding })
 }
 
 impl Jwks {
@@ -269,17 +285,13 @@ impl Jwks {
 
     /// Whether a usable key has this `kid`.
     pub fn has_kid(&self, kid: &str) -> bool {
-        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+        self.keys.iter().any(|k| k.kid() == Some(kid))
     }
 
-    fn select(&self, kid: Option<&str>, alg: Alg) -> Result<&Jwk, TokenError> {
+    fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&Key, TokenError> {
         match kid {
             Some(kid) => {
-                let mut named = self
-                    .keys
-                    .iter()
-                    .filter(|k| k.kid.as_deref() == Some(kid))
-                    .peekable();
+                let mut named = self.keys.iter().filter(|k| k.kid() == Some(kid)).peekable();
                 if named.peek().is_none() {
                     return Err(TokenError::UnknownKey);
                 }
@@ -364,6 +376,37 @@ pub fn parse_fiscal_number(s: &str) -> Option<FiscalCode> {
     FiscalCode::parse(cf).ok()
 }
 
+/// What jsonwebtoken is asked to check: the signature with `alg` only, `iss`
+/// and `aud`; no time claim (it would read the system clock) and no required
+/// claim (their presence is checked here, each with its own error).
+fn validation(alg: Algorithm, expect: &Expectations) -> Validation {
+    let mut v = Validation::new(alg);
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.required_spec_claims.clear();
+    v.set_issuer(&[&expect.issuer]);
+    v.set_audience(&[&expect.audience]);
+    v
+}
+
+/// jsonwebtoken's refusal in our terms. The header and the signature's encoding
+/// were read before `decode`, so a decoding error is the payload's.
+fn refusal(e: &jsonwebtoken::errors::Error) -> TokenError {
+    match e.kind() {
+        ErrorKind::InvalidSignature => TokenError::BadSignature,
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::InvalidKeyFormat
+        | ErrorKind::InvalidEcdsaKey
+        | ErrorKind::InvalidRsaKey(_) => TokenError::KeyMismatch,
+        ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+        ErrorKind::InvalidAudience => TokenError::WrongAudience,
+        ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+            TokenError::Malformed("payload")
+        }
+        _ => TokenError::Malformed("refused by the verifier"),
+    }
+}
+
 /// Verifies `token` (signature, then claims) and returns its claims. `now` is
 /// the current time in seconds since the epoch.
 pub fn verify_id_token(
@@ -376,7 +419,7 @@ pub fn verify_id_token(
         return Err(TokenError::Malformed("too long"));
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
+    let (Some(h), Some(_), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::Malformed("not three parts"));
@@ -384,7 +427,7 @@ pub fn verify_id_token(
     let header = json_object(h, "header")?;
     let alg = match header.get("alg") {
         Some(Value::String(a)) => {
-            Alg::parse(a).ok_or_else(|| TokenError::UnsupportedAlgorithm(loggable(a)))?
+            parse_alg(a).ok_or_else(|| TokenError::UnsupportedAlgorithm(loggable(a)))?
         }
         Some(_) => return Err(TokenError::Malformed("header alg")),
         None => return Err(TokenError::Malformed("no alg")),
@@ -398,12 +441,18 @@ pub fn verify_id_token(
         Some(_) => return Err(TokenError::Malformed("header kid")),
     };
     let key = jwks.select(kid, alg)?;
-    let sig = b64(s).ok_or(TokenError::Malformed("signature"))?;
-    let signed = &token[..h.len() + 1 + p.len()];
-    key.verify(alg, signed.as_bytes(), &sig)?;
+    // jsonwebtoken reads the header with its own types (`typ` a string, ...).
+    jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed("header"))?;
+    if b64(s).is_none() {
+        return Err(TokenError::Malformed("signature"));
+    }
+    let claims =
+        jsonwebtoken::decode::<Map<String, Value>>(token, &key.decoding, &validation(alg, expect))
+            .map_err(|e| refusal(&e))?
+            .claims;
 
-    // The signature is good: now the claims.
-    let claims = json_object(p, "payload")?;
+    // The signature is good: now the claims. jsonwebtoken has matched `iss` and
+    // `aud` when it could read them; their form, and `azp`, are checked here.
     if required_string(&claims, "iss")? != expect.issuer {
         return Err(TokenError::WrongIssuer);
     }
@@ -476,27 +525,146 @@ pub fn verify_id_token(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::signer::{compact, JwtSigner};
+    use keys::{compact, TestKey};
     use serde_json::json;
     use std::sync::OnceLock;
+
+    /// Signing keys for the tests: made with aws-lc-rs, signing with jsonwebtoken.
+    mod keys {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::rsa::KeySize;
+        use aws_lc_rs::signature::{EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
+        use jsonwebtoken::{Algorithm, EncodingKey, Header};
+        use serde_json::{json, Value};
+
+        pub struct TestKey {
+            kid: &'static str,
+            alg: Algorithm,
+            key: EncodingKey,
+        }
+
+        /// `header.payload.signature`, each part base64url without padding.
+        pub fn compact(header: &Value, claims: &Value, signature: &[u8]) -> String {
+            format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode(header.to_string()),
+                URL_SAFE_NO_PAD.encode(claims.to_string()),
+                URL_SAFE_NO_PAD.encode(signature)
+            )
+        }
+
+        /// One DER element at the start of `der`: (tag, content, rest).
+        fn der_element(der: &[u8]) -> (u8, &[u8], &[u8]) {
+            let (tag, first) = (der[0], der[1]);
+            let (len, start) = if first < 0x80 {
+                (usize::from(first), 2)
+            } else {
+                let n = usize::from(first & 0x7f);
+                let len = der[2..2 + n]
+                    .iter()
+                    .fold(0, |acc, &b| (acc << 8) | usize::from(b));
+                (len, 2 + n)
+            };
+            (tag, &der[start..start + len], &der[start + len..])
+        }
+
+        /// The `RSAPrivateKey` (PKCS #1) that jsonwebtoken signs with, from
+        /// aws-lc-rs's PKCS #8 `PrivateKeyInfo`: its OCTET STRING `privateKey`.
+        fn pkcs1_of_pkcs8(pkcs8: &[u8]) -> &[u8] {
+            let (_, info, _) = der_element(pkcs8);
+            let (_, _version, rest) = der_element(info);
+            let (_, _algorithm, rest) = der_element(rest);
+            let (tag, private_key, _) = der_element(rest);
+            assert_eq!(tag, 0x04, "privateKey is an OCTET STRING");
+            private_key
+        }
+
+        impl TestKey {
+            /// A new P-256 key (ES256).
+            pub fn generate_es256(kid: &'static str) -> Self {
+                let pkcs8 = EcdsaKeyPair::generate_pkcs8(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &SystemRandom::new(),
+                )
+                .unwrap();
+                Self {
+                    kid,
+                    alg: Algorithm::ES256,
+                    key: EncodingKey::from_ec_der(pkcs8.as_ref()),
+                }
+            }
+
+            /// A new RSA 2048-bit key (RS256). Takes a moment.
+            pub fn generate_rs256(kid: &'static str) -> Self {
+                let pkcs8 = RsaKeyPair::generate(KeySize::Rsa2048)
+                    .unwrap()
+                    .as_der()
+                    .unwrap();
+                Self {
+                    kid,
+                    alg: Algorithm::RS256,
+                    key: EncodingKey::from_rsa_der(pkcs1_of_pkcs8(pkcs8.as_ref())),
+                }
+            }
+
+            /// The public key as a JWK (`kid`, `use: sig`, `alg`).
+            pub fn public_jwk(&self) -> Value {
+                let mut jwk = Jwk::from_encoding_key(&self.key, self.alg).unwrap();
+                jwk.common.key_id = Some(self.kid.to_owned());
+                jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+                serde_json::to_value(jwk).unwrap()
+            }
+
+            /// A JWKS document of these keys' public keys.
+            pub fn jwks(keys: &[&TestKey]) -> Value {
+                json!({ "keys": keys.iter().map(|k| k.public_jwk()).collect::<Vec<_>>() })
+            }
+
+            /// A token with the usual header (`typ: JWT`, `alg`, `kid`).
+            pub fn sign(&self, claims: &Value) -> String {
+                let mut header = Header::new(self.alg);
+                header.kid = Some(self.kid.to_owned());
+                jsonwebtoken::encode(&header, claims, &self.key).unwrap()
+            }
+
+            /// The base64url signature of `signing_input`.
+            pub fn signature(&self, signing_input: &str) -> String {
+                jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.key, self.alg).unwrap()
+            }
+
+            /// A token with any header, signed with this key whatever it says.
+            pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+                let input = format!(
+                    "{}.{}",
+                    URL_SAFE_NO_PAD.encode(header.to_string()),
+                    URL_SAFE_NO_PAD.encode(claims.to_string())
+                );
+                format!("{input}.{}", self.signature(&input))
+            }
+        }
+    }
 
     const ISS: &str = "https://idp.example.it/oidc";
     const CLIENT: &str = "portale";
     const NONCE: &str = "n-0S6_WzA2Mj";
     const NOW: i64 = 1_800_000_000;
 
-    fn es() -> &'static JwtSigner {
-        static K: OnceLock<JwtSigner> = OnceLock::new();
-        K.get_or_init(|| JwtSigner::generate_es256("ec-1"))
+    fn es() -> &'static TestKey {
+        static K: OnceLock<TestKey> = OnceLock::new();
+        K.get_or_init(|| TestKey::generate_es256("ec-1"))
     }
 
-    fn rs() -> &'static JwtSigner {
-        static K: OnceLock<JwtSigner> = OnceLock::new();
-        K.get_or_init(|| JwtSigner::generate_rs256("rsa-1"))
+    fn rs() -> &'static TestKey {
+        static K: OnceLock<TestKey> = OnceLock::new();
+        K.get_or_init(|| TestKey::generate_rs256("rsa-1"))
     }
 
     fn jwks() -> Jwks {
-        Jwks::from_value(&JwtSigner::jwks(&[es(), rs()])).unwrap()
+        Jwks::from_value(&TestKey::jwks(&[es(), rs()])).unwrap()
     }
 
     fn expect() -> Expectations {
@@ -554,12 +722,12 @@ mod tests {
 
     #[test]
     fn a_single_key_may_be_used_without_kid() {
-        let only = Jwks::from_value(&JwtSigner::jwks(&[es()])).unwrap();
+        let only = Jwks::from_value(&TestKey::jwks(&[es()])).unwrap();
         let t = es().sign_with_header(&json!({"alg": "ES256"}), &claims());
         assert!(verify_id_token(&t, &only, &expect(), NOW).is_ok());
         assert_eq!(check(&t).unwrap_err(), TokenError::MissingKeyId);
         // The single key is RSA, the token says ES256.
-        let only_rsa = Jwks::from_value(&JwtSigner::jwks(&[rs()])).unwrap();
+        let only_rsa = Jwks::from_value(&TestKey::jwks(&[rs()])).unwrap();
         assert_eq!(
             verify_id_token(&t, &only_rsa, &expect(), NOW).unwrap_err(),
             TokenError::KeyMismatch
@@ -582,7 +750,7 @@ mod tests {
 
     #[test]
     fn signature_by_another_key_is_refused() {
-        let impostor = JwtSigner::generate_es256("ec-1");
+        let impostor = TestKey::generate_es256("ec-1");
         assert_eq!(
             check(&impostor.sign(&claims())).unwrap_err(),
             TokenError::BadSignature
@@ -618,15 +786,12 @@ mod tests {
 
     #[test]
     fn hs256_with_the_public_key_as_secret_is_refused() {
-        use aws_lc_rs::hmac;
+        use jsonwebtoken::{EncodingKey, Header};
         for (signer, kid) in [(es(), "ec-1"), (rs(), "rsa-1")] {
-            let header = json!({"alg": "HS256", "kid": kid});
-            let unsigned = compact(&header, &claims(), b"");
-            let signing_input = unsigned.trim_end_matches('.');
-            let secret = signer.public_jwk().to_string();
-            let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-            let tag = hmac::sign(&key, signing_input.as_bytes());
-            let t = compact(&header, &claims(), tag.as_ref());
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = Some(kid.into());
+            let secret = EncodingKey::from_secret(signer.public_jwk().to_string().as_bytes());
+            let t = jsonwebtoken::encode(&header, &claims(), &secret).unwrap();
             assert_eq!(
                 check(&t).unwrap_err(),
                 TokenError::UnsupportedAlgorithm("HS256".into())
@@ -656,7 +821,7 @@ mod tests {
 
     #[test]
     fn embedded_keys_and_critical_headers_are_not_honoured() {
-        let impostor = JwtSigner::generate_es256("mine");
+        let impostor = TestKey::generate_es256("mine");
         let header = json!({"alg": "ES256", "kid": "mine", "jwk": impostor.public_jwk()});
         let t = impostor.sign_with_header(&header, &claims());
         assert_eq!(check(&t).unwrap_err(), TokenError::UnknownKey);
@@ -822,8 +987,7 @@ mod tests {
         // A valid signature over a payload that is not JSON.
         let h = URL_SAFE_NO_PAD.encode(json!({"alg": "ES256", "kid": "ec-1"}).to_string());
         let p = URL_SAFE_NO_PAD.encode("not json");
-        let sig = es().sign_bytes(format!("{h}.{p}").as_bytes());
-        let t = format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(sig));
+        let t = format!("{h}.{p}.{}", es().signature(&format!("{h}.{p}")));
         assert_eq!(check(&t).unwrap_err(), TokenError::Malformed("payload"));
     }
 
@@ -859,6 +1023,75 @@ mod tests {
             verify_id_token(&es().sign(&claims()), &jwks, &expect(), NOW).unwrap_err(),
             TokenError::KeyMismatch
         );
+    }
+
+    #[test]
+    fn the_time_checks_use_the_given_now_not_the_clock() {
+        // Long expired by the system clock, valid at the `now` passed in.
+        let then = 1_000_000_000;
+        let t = es().sign(&with(json!({"iat": then - 5, "exp": then + 300})));
+        assert!(verify_id_token(&t, &jwks(), &expect(), then).is_ok());
+        // Valid by the system clock for decades, expired at the `now` passed in.
+        let t = es().sign(&with(json!({"iat": NOW - 900, "exp": NOW - 600})));
+        assert_eq!(check(&t).unwrap_err(), TokenError::Expired);
+    }
+
+    #[test]
+    fn claims_of_the_wrong_form_are_refused() {
+        let cases = [
+            (json!({"iss": [ISS]}), TokenError::InvalidClaim("iss")),
+            (json!({"iss": ["other"]}), TokenError::WrongIssuer),
+            (json!({"iss": 5}), TokenError::InvalidClaim("iss")),
+            (json!({"sub": 5}), TokenError::InvalidClaim("sub")),
+            (
+                json!({"aud": {"a": CLIENT}}),
+                TokenError::InvalidClaim("aud"),
+            ),
+            (json!({"nbf": "soon"}), TokenError::InvalidClaim("nbf")),
+        ];
+        for (change, err) in cases {
+            assert_eq!(
+                check(&es().sign(&with(change.clone()))).unwrap_err(),
+                err,
+                "{change}"
+            );
+        }
+        // An array or object where jsonwebtoken reads a number or a string may
+        // stop its reading of the whole payload.
+        for (name, value) in [
+            ("exp", json!([1])),
+            ("nbf", json!({})),
+            ("sub", json!({})),
+            ("sub", json!(["abc-123"])),
+        ] {
+            let err = check(&es().sign(&with(json!({ name: value })))).unwrap_err();
+            assert!(
+                err == TokenError::InvalidClaim(name) || err == TokenError::Malformed("payload"),
+                "{name}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_the_verifier_cannot_read_is_malformed() {
+        let t = es().sign_with_header(&json!({"alg": "ES256", "kid": "ec-1", "typ": 5}), &claims());
+        assert_eq!(check(&t).unwrap_err(), TokenError::Malformed("header"));
+    }
+
+    #[test]
+    fn an_rsa_modulus_with_a_leading_zero_is_the_same_key() {
+        let mut jwk = rs().public_jwk();
+        let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+        jwk["n"] = json!(URL_SAFE_NO_PAD.encode([&[0u8][..], &n].concat()));
+        let jwks = Jwks::from_value(&json!({ "keys": [jwk] })).unwrap();
+        assert_eq!(jwks.len(), 1);
+        assert!(verify_id_token(&rs().sign(&claims()), &jwks, &expect(), NOW).is_ok());
+        // 8192 bits is the most; one byte more is left out.
+        let mut big = rs().public_jwk();
+        big["n"] = json!(URL_SAFE_NO_PAD.encode([0xffu8; 1025]));
+        assert!(Jwks::from_value(&json!({ "keys": [big] }))
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!
 //! - **the SPID/CIE identity gateway**: a development OpenID Connect provider
 //!   under `/oidc` ([`oidc`]), issuer `{public_base}/oidc`, client
-//!   `portale-dev` / `portale-dev-secret` by default ([`oidc::DevIdpSettings`]).
+//!   `portale-dev` / `portale-dev-secret` by default ([`oidc::DevIdpSettings`]),
+//!   signing its ID tokens with [`signer::JwtSigner`].
 //!
 //! Fault modes per notice ([`checkout::Mode`]) and per ID token
 //! ([`oidc::TokenMode`]), a JSON control API for tests (`/control/...`), and an
@@ -16,6 +17,7 @@
 pub mod checkout;
 pub mod nodo;
 pub mod oidc;
+pub mod signer;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

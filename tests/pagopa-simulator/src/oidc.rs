@@ -28,8 +28,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use shared::auth::oidc::{code_challenge_s256, random_token, ACR_SPID_L2};
-use shared::auth::signer::{compact, JwtSigner};
 use shared::domain::FiscalCode;
+
+use crate::signer::{compact, JwtSigner};
 
 /// The client id the development provider accepts by default.
 pub const DEFAULT_CLIENT_ID: &str = "portale-dev";
@@ -578,7 +579,6 @@ impl DevIdp {
             claims["family_name"] = json!(u.family_name);
         }
         let key = self.keys.lock().expect("lock").0.clone();
-        let header = json!({"alg": "ES256", "kid": key.kid(), "typ": "JWT"});
         match self.mode() {
             TokenMode::Normal => key.sign(&claims),
             TokenMode::Expired => {
@@ -596,7 +596,7 @@ impl DevIdp {
                 key.sign(&claims)
             }
             TokenMode::AlgNone => compact(&json!({"alg": "none", "typ": "JWT"}), &claims, b""),
-            TokenMode::Forged => self.forger.sign_with_header(&header, &claims),
+            TokenMode::Forged => self.forger.sign_with_header(&key.header(), &claims),
         }
     }
 
