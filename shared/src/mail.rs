@@ -5,7 +5,7 @@
 //! encoded words and a line break in it cannot start a header field of its own;
 //! the text goes as 7bit, quoted-printable or base64, whichever fits (line ends as
 //! CRLF); attachments in base64, non-ASCII filenames as RFC 2231 parameters. It
-//! adds `Date` (from the clock) and `MIME-Version`; the `Message-ID` is made here,
+//! adds `MIME-Version`; the `Date` is the mail's own (the app's clock), and the `Message-ID` is made here,
 //! on the sender's domain (without the crate's `gethostname` feature it would say
 //! `localhost`).
 
@@ -33,6 +33,7 @@ pub fn mime_message(from: &Email, mail: &Mail) -> String {
         .from(from.as_str())
         .to(to)
         .subject(mail.subject.as_str())
+        .date(mail.date.timestamp())
         .message_id(MessageId::new(message_id(from)))
         .text_body(mail.text.as_str());
     for a in &mail.attachments {
@@ -202,6 +203,7 @@ mod tests {
 
     fn receipt_mail() -> Mail {
         Mail {
+            date: "2026-06-01T10:00:00Z".parse().unwrap(),
             to: vec![
                 Email::parse("mario.rossi@example.org").unwrap(),
                 Email::parse("chiara.conti@example.org").unwrap(),
@@ -244,7 +246,7 @@ mod tests {
         assert!(message
             .header("message-id")
             .ends_with("@comune.example.it>"));
-        assert!(!message.header("date").is_empty());
+        assert_eq!(message.header("date"), "Mon, 1 Jun 2026 10:00:00 +0000");
         assert!(message
             .header("content-type")
             .starts_with("multipart/mixed"));

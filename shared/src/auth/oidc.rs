@@ -182,12 +182,14 @@ pub trait IdentityProvider: Send + Sync {
     ) -> Result<String, LoginError>;
 
     /// Redeems the code of the callback and verifies the ID token.
+    /// `now` is the app's clock, against which the ID token's times are checked.
     async fn redeem(
         &self,
         code: &str,
         req: &AuthRequest,
         method: LoginMethod,
         redirect_uri: &str,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Identity, LoginError>;
 }
 
@@ -383,13 +385,6 @@ fn endpoint(doc: &Value, name: &str, https: bool) -> Result<String, LoginError> 
     }
 }
 
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
 impl OidcProvider {
     pub fn new(settings: OidcSettings) -> Self {
         Self {
@@ -514,15 +509,16 @@ impl OidcProvider {
         d: &Discovery,
         token: &str,
         nonce: &str,
+        now: i64,
     ) -> Result<jwt::Claims, LoginError> {
         let expect = Expectations::new(&self.settings.issuer, &self.settings.client_id, nonce);
         let refused = |e: TokenError| LoginError::Refused(format!("invalid ID token: {e}"));
         let keys = self.jwks(d, false).await?.expect("cached or fetched");
-        match jwt::verify_id_token(token, &keys, &expect, now_secs()) {
+        match jwt::verify_id_token(token, &keys, &expect, now) {
             Err(e @ (TokenError::UnknownKey | TokenError::MissingKeyId)) => {
                 match self.jwks(d, true).await? {
                     Some(fresh) => {
-                        jwt::verify_id_token(token, &fresh, &expect, now_secs()).map_err(refused)
+                        jwt::verify_id_token(token, &fresh, &expect, now).map_err(refused)
                     }
                     None => Err(refused(e)),
                 }
@@ -576,6 +572,7 @@ impl IdentityProvider for OidcProvider {
         req: &AuthRequest,
         method: LoginMethod,
         redirect_uri: &str,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Identity, LoginError> {
         if code.is_empty() {
             return Err(LoginError::Refused("empty authorization code".into()));
@@ -616,7 +613,9 @@ impl IdentityProvider for OidcProvider {
         let id_token = answer["id_token"]
             .as_str()
             .ok_or_else(|| LoginError::Refused("token endpoint answered no id_token".into()))?;
-        let claims = self.verify(&d, id_token, &req.nonce).await?;
+        let claims = self
+            .verify(&d, id_token, &req.nonce, now.timestamp())
+            .await?;
         Ok(Identity {
             fiscal_code: claims.fiscal_code,
             given_name: claims.given_name,

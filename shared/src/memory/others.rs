@@ -162,6 +162,7 @@ impl IdentityProvider for MemoryIdentity {
         _req: &AuthRequest,
         _method: LoginMethod,
         _redirect_uri: &str,
+        _now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Identity, LoginError> {
         login_fault(self.faults.next("redeem"))?;
         self.logins

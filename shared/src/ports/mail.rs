@@ -13,6 +13,8 @@ pub struct Attachment {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
+    /// When it was written (its `Date`), from the app's clock.
+    pub date: chrono::DateTime<chrono::Utc>,
     pub to: Vec<Email>,
     pub subject: String,
     pub text: String,

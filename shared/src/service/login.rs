@@ -132,7 +132,7 @@ pub async fn callback(
         code_verifier: text("codeVerifier"),
     };
     let who = idp
-        .redeem(code, &req, method, &redirect_uri(app))
+        .redeem(code, &req, method, &redirect_uri(app), app.clock.now())
         .await
         .map_err(|e| match e {
             LoginError::Refused(m) => Failure::Refused(m),

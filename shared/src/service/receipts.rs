@@ -209,6 +209,7 @@ pub async fn deliver(app: &App, r: &ReceiptRecord) -> Result<(), DeliveryError> 
         .map(|e| e.name.clone())
         .unwrap_or_else(|| r.receipt.company_name.clone());
     let mail = Mail {
+        date: app.clock.now(),
         to,
         subject: format!("Ricevuta di pagamento – {}", r.receipt.description),
         text: mail_text(r, &ec_name),

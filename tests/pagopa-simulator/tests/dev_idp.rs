@@ -116,7 +116,8 @@ impl Idp {
     ) -> Result<shared::auth::oidc::Identity, LoginError> {
         let req = AuthRequest::new();
         let code = self.code(p, &req, method, user).await;
-        p.redeem(&code, &req, method, REDIRECT).await
+        p.redeem(&code, &req, method, REDIRECT, chrono::Utc::now())
+            .await
     }
 
     async fn control(&self, path: &str, body: Value) -> reqwest::Response {
@@ -353,10 +354,13 @@ async fn codes_are_single_use_and_bound_to_the_verifier_and_redirect_uri() {
         .code(&p, &req, LoginMethod::Spid, "CNTCHR83T41D969D")
         .await;
     assert!(p
-        .redeem(&code, &req, LoginMethod::Spid, REDIRECT)
+        .redeem(&code, &req, LoginMethod::Spid, REDIRECT, chrono::Utc::now())
         .await
         .is_ok());
-    let err = refused(p.redeem(&code, &req, LoginMethod::Spid, REDIRECT).await);
+    let err = refused(
+        p.redeem(&code, &req, LoginMethod::Spid, REDIRECT, chrono::Utc::now())
+            .await,
+    );
     assert!(err.contains("invalid_grant"), "{err}");
 
     // Another verifier (same state and nonce).
@@ -368,10 +372,22 @@ async fn codes_are_single_use_and_bound_to_the_verifier_and_redirect_uri() {
         code_verifier: AuthRequest::new().code_verifier,
         ..req.clone()
     };
-    let err = refused(p.redeem(&code, &thief, LoginMethod::Spid, REDIRECT).await);
+    let err = refused(
+        p.redeem(
+            &code,
+            &thief,
+            LoginMethod::Spid,
+            REDIRECT,
+            chrono::Utc::now(),
+        )
+        .await,
+    );
     assert!(err.contains("invalid_grant"), "{err}");
     // The failed attempt consumed the code.
-    refused(p.redeem(&code, &req, LoginMethod::Spid, REDIRECT).await);
+    refused(
+        p.redeem(&code, &req, LoginMethod::Spid, REDIRECT, chrono::Utc::now())
+            .await,
+    );
 
     // Another redirect URI.
     let req = AuthRequest::new();
@@ -379,14 +395,32 @@ async fn codes_are_single_use_and_bound_to_the_verifier_and_redirect_uri() {
         .code(&p, &req, LoginMethod::Spid, "CNTCHR83T41D969D")
         .await;
     let err = refused(
-        p.redeem(&code, &req, LoginMethod::Spid, "http://127.0.0.1:9/altro")
-            .await,
+        p.redeem(
+            &code,
+            &req,
+            LoginMethod::Spid,
+            "http://127.0.0.1:9/altro",
+            chrono::Utc::now(),
+        )
+        .await,
     );
     assert!(err.contains("invalid_grant"), "{err}");
 
     // An unknown code.
-    refused(p.redeem("nope", &req, LoginMethod::Spid, REDIRECT).await);
-    refused(p.redeem("", &req, LoginMethod::Spid, REDIRECT).await);
+    refused(
+        p.redeem(
+            "nope",
+            &req,
+            LoginMethod::Spid,
+            REDIRECT,
+            chrono::Utc::now(),
+        )
+        .await,
+    );
+    refused(
+        p.redeem("", &req, LoginMethod::Spid, REDIRECT, chrono::Utc::now())
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -400,7 +434,10 @@ async fn codes_expire() {
         .code(&p, &req, LoginMethod::Spid, "RSSMRA85T10A562S")
         .await;
     tokio::time::sleep(Duration::from_millis(120)).await;
-    let err = refused(p.redeem(&code, &req, LoginMethod::Spid, REDIRECT).await);
+    let err = refused(
+        p.redeem(&code, &req, LoginMethod::Spid, REDIRECT, chrono::Utc::now())
+            .await,
+    );
     assert!(err.contains("invalid_grant"), "{err}");
 }
 
@@ -415,7 +452,11 @@ async fn the_token_endpoint_authenticates_the_client() {
     let code = idp
         .code(&wrong, &req, LoginMethod::Spid, "RSSMRA85T10A562S")
         .await;
-    let err = refused(wrong.redeem(&code, &req, LoginMethod::Spid, REDIRECT).await);
+    let err = refused(
+        wrong
+            .redeem(&code, &req, LoginMethod::Spid, REDIRECT, chrono::Utc::now())
+            .await,
+    );
     assert!(
         err.contains("401") && err.contains("invalid_client"),
         "{err}"
@@ -530,7 +571,8 @@ async fn discovery_must_name_the_configured_issuer() {
         Err(LoginError::Unavailable(_))
     ));
     assert!(matches!(
-        down.redeem("c", &req, LoginMethod::Spid, REDIRECT).await,
+        down.redeem("c", &req, LoginMethod::Spid, REDIRECT, chrono::Utc::now())
+            .await,
         Err(LoginError::Unavailable(_))
     ));
 }
