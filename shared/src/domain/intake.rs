@@ -122,7 +122,7 @@ pub fn paid_at(receipt: &Receipt, now: DateTime<Utc>) -> DateTime<Utc> {
 mod tests {
     use super::*;
     use crate::domain::position::{Debtor, OptionDraft, SubjectType, Transfer};
-    use crate::domain::receipt::{ReceiptVersion, Subject};
+    use crate::domain::receipt::samples;
     use crate::domain::text::{Category, FullName, Iban, Iupd, ServiceCode, Text140};
     use crate::domain::{AmountCents, FiscalCode, PositionDraft, SegregationCode};
 
@@ -178,50 +178,7 @@ mod tests {
     }
 
     fn receipt(p: &Position, idx: usize, id: &str, amount: u64) -> Receipt {
-        let o = &p.payment_options[idx];
-        Receipt {
-            version: ReceiptVersion::V2,
-            receipt_id: id.into(),
-            notice_number: o.notice_number.to_string(),
-            fiscal_code: ec(),
-            outcome: Outcome::Ok,
-            creditor_reference_id: o.iuv().to_string(),
-            payment_amount_cents: amount,
-            description: "TARI".into(),
-            company_name: "Comune".into(),
-            office_name: None,
-            debtor: Subject {
-                kind: SubjectType::F,
-                id: "RSSMRA85T10A562S".into(),
-                full_name: "Mario Rossi".into(),
-                street_name: None,
-                civic_number: None,
-                postal_code: None,
-                city: None,
-                state_province_region: None,
-                country: None,
-                email: None,
-            },
-            transfers: vec![],
-            id_psp: "PSP".into(),
-            psp_fiscal_code: None,
-            psp_partita_iva: None,
-            psp_company_name: "PSP".into(),
-            id_channel: "CH".into(),
-            channel_description: "app".into(),
-            payer: None,
-            payment_method: None,
-            payment_note: None,
-            fee_cents: None,
-            primary_ci_incurred_fee_cents: None,
-            id_bundle: None,
-            id_ci_bundle: None,
-            payment_date_time: Some("2026-06-01T10:00:00".into()),
-            application_date: None,
-            transfer_date: None,
-            metadata: vec![],
-            stand_in: None,
-        }
+        samples::receipt(&ec(), &p.payment_options[idx].notice_number, id, amount)
     }
 
     fn at() -> DateTime<Utc> {
@@ -365,7 +322,7 @@ mod tests {
     fn payment_time_is_italian_local_time_without_an_offset() {
         let p = position(vec![option(1000, "2026-12-31", false)], false);
         let mut r = receipt(&p, 0, "r1", 1000);
-        assert_eq!(paid_at(&r, at()).to_rfc3339(), "2026-06-01T08:00:00+00:00");
+        assert_eq!(paid_at(&r, at()).to_rfc3339(), "2026-06-01T09:30:00+00:00");
         r.payment_date_time = Some("2026-01-15T10:00:00.123".into());
         assert_eq!(
             paid_at(&r, at()).to_rfc3339(),

@@ -185,3 +185,64 @@ pub enum Anomaly {
     /// for the record, nothing changes and nothing is sent.
     FailedPayment,
 }
+
+/// Receipts for tests: a V2 receipt of a notice, paid by another citizen.
+#[cfg(test)]
+pub(crate) mod samples {
+    use super::*;
+    use crate::domain::NoticeNumber;
+
+    pub fn subject(id: &str, name: &str, email: Option<&str>) -> Subject {
+        Subject {
+            kind: SubjectType::F,
+            id: id.into(),
+            full_name: name.into(),
+            street_name: None,
+            civic_number: None,
+            postal_code: None,
+            city: None,
+            state_province_region: None,
+            country: None,
+            email: email.map(str::to_owned),
+        }
+    }
+
+    pub fn receipt(ec: &EcFiscalCode, notice: &NoticeNumber, id: &str, cents: u64) -> Receipt {
+        Receipt {
+            version: ReceiptVersion::V2,
+            receipt_id: id.into(),
+            notice_number: notice.to_string(),
+            fiscal_code: ec.clone(),
+            outcome: Outcome::Ok,
+            creditor_reference_id: notice.iuv().to_string(),
+            payment_amount_cents: cents,
+            description: "TARI 2026".into(),
+            company_name: "Comune di Prova".into(),
+            office_name: None,
+            debtor: subject("RSSMRA85T10A562S", "Mario Rossi", None),
+            transfers: vec![],
+            id_psp: "BCITITMM".into(),
+            psp_fiscal_code: None,
+            psp_partita_iva: None,
+            psp_company_name: "Banca di prova".into(),
+            id_channel: "BCITITMM_01".into(),
+            channel_description: "app".into(),
+            payer: Some(subject(
+                "VRDGPP80A01H501U",
+                "Giuseppe Verdi",
+                Some("giuseppe.verdi@example.org"),
+            )),
+            payment_method: Some("CP".into()),
+            payment_note: None,
+            fee_cents: Some(100),
+            primary_ci_incurred_fee_cents: None,
+            id_bundle: None,
+            id_ci_bundle: None,
+            payment_date_time: Some("2026-06-01T11:30:00".into()),
+            application_date: None,
+            transfer_date: None,
+            metadata: vec![],
+            stand_in: None,
+        }
+    }
+}

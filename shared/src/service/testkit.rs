@@ -7,8 +7,7 @@ use serde_json::json;
 
 use crate::app::Clock;
 use crate::domain::catalog::Catalog;
-use crate::domain::position::SubjectType;
-use crate::domain::receipt::{Outcome, Receipt, ReceiptVersion, Subject};
+use crate::domain::receipt::Receipt;
 use crate::domain::{EcFiscalCode, Entities, Entity, NoticeNumber, Position};
 use crate::memory::{self, Fakes};
 use crate::service::positions;
@@ -84,57 +83,7 @@ pub async fn payable(app: &App, iupd: &str) -> (Position, NoticeNumber) {
     (p, n)
 }
 
-fn subject(id: &str, name: &str, email: Option<&str>) -> Subject {
-    Subject {
-        kind: SubjectType::F,
-        id: id.into(),
-        full_name: name.into(),
-        street_name: None,
-        civic_number: None,
-        postal_code: None,
-        city: None,
-        state_province_region: None,
-        country: None,
-        email: email.map(str::to_owned),
-    }
-}
-
 /// A V2 receipt of `notice` delivered to the demo EC, paid by another citizen.
 pub fn receipt(notice: &NoticeNumber, id: &str, cents: u64) -> Receipt {
-    Receipt {
-        version: ReceiptVersion::V2,
-        receipt_id: id.into(),
-        notice_number: notice.to_string(),
-        fiscal_code: ec(),
-        outcome: Outcome::Ok,
-        creditor_reference_id: notice.iuv().to_string(),
-        payment_amount_cents: cents,
-        description: "TARI 2026".into(),
-        company_name: "Comune di Prova".into(),
-        office_name: None,
-        debtor: subject(DEBTOR, "Mario Rossi", None),
-        transfers: vec![],
-        id_psp: "BCITITMM".into(),
-        psp_fiscal_code: None,
-        psp_partita_iva: None,
-        psp_company_name: "Banca di prova".into(),
-        id_channel: "BCITITMM_01".into(),
-        channel_description: "app".into(),
-        payer: Some(subject(
-            PAYER,
-            "Giuseppe Verdi",
-            Some("giuseppe.verdi@example.org"),
-        )),
-        payment_method: Some("CP".into()),
-        payment_note: None,
-        fee_cents: Some(100),
-        primary_ci_incurred_fee_cents: None,
-        id_bundle: None,
-        id_ci_bundle: None,
-        payment_date_time: Some("2026-06-01T11:30:00".into()),
-        application_date: None,
-        transfer_date: None,
-        metadata: vec![],
-        stand_in: None,
-    }
+    crate::domain::receipt::samples::receipt(&ec(), notice, id, cents)
 }

@@ -376,8 +376,10 @@ async fn sent_mails_mentioning(needle: &str) -> usize {
         .unwrap_or_default()
     {
         let raw = m["raw_data"].as_str().unwrap_or_default();
-        // The text part: base64 lines after the first blank line of the first part.
-        let text: String = raw
+        // The text part, however it was encoded: quoted-printable (soft line
+        // breaks joined) or base64 (the lines after the part's blank line).
+        let quoted = raw.replace("=\r\n", "");
+        let base64_text: String = raw
             .split("Content-Transfer-Encoding: base64\r\n\r\n")
             .nth(1)
             .and_then(|rest| rest.split("\r\n--").next())
@@ -385,9 +387,9 @@ async fn sent_mails_mentioning(needle: &str) -> usize {
             .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
-        if text.contains(needle) {
+        if quoted.contains(needle) || base64_text.contains(needle) {
             assert!(
-                raw.contains("To: mario.rossi@example.org, payer@example.org"),
+                raw.contains("To: <mario.rossi@example.org>, <payer@example.org>"),
                 "{raw}"
             );
             assert!(raw.contains("Content-Type: application/pdf"));
