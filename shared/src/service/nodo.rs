@@ -576,6 +576,49 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
     }
 
     #[tokio::test]
+    async fn money_collected_on_a_cancelled_or_superseded_notice_is_recorded() {
+        let (app, fakes) = kit().await;
+        let (p, n) = payable(&app, "R-CANC").await;
+        crate::service::positions::cancel(&app, &ec(), &p.iupd)
+            .await
+            .unwrap();
+        assert_eq!(
+            anomaly_of(&app, receipt(&n, "on-cancelled", 15_050)).await,
+            Some(Anomaly::PaidCancelled)
+        );
+        let split = position(
+            &app,
+            "R-SPLIT",
+            &[
+                (20_000, "2026-12-31", false),
+                (10_000, "2026-09-30", true),
+                (10_000, "2026-12-31", true),
+            ],
+        )
+        .await;
+        let [single, first, _] = [0, 1, 2].map(|i| split.payment_options[i].notice_number);
+        assert_eq!(
+            anomaly_of(&app, receipt(&first, "rata-1", 10_000)).await,
+            None
+        );
+        assert_eq!(
+            anomaly_of(&app, receipt(&single, "whole", 20_000)).await,
+            Some(Anomaly::PaidSuperseded)
+        );
+        let after = app
+            .positions
+            .get(&ec(), &split.iupd)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            after.value.payment_options[0].payment.is_some(),
+            "recorded, not dropped"
+        );
+        assert_eq!(fakes.store.all_receipts().len(), 3);
+    }
+
+    #[tokio::test]
     async fn a_failed_payment_changes_nothing_and_sends_nothing() {
         let (app, fakes) = kit().await;
         let (p, n) = payable(&app, "R-KO").await;
