@@ -1,7 +1,6 @@
 //! Italian codice fiscale: the 16-character personal code and the 11-digit numeric
 //! code (partita IVA, legal persons, temporary codes). Rules in pagopa.md §6.
 
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
@@ -198,24 +197,7 @@ impl FromStr for FiscalCode {
     }
 }
 
-impl TryFrom<String> for FiscalCode {
-    type Error = FiscalCodeError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<FiscalCode> for String {
-    fn from(f: FiscalCode) -> String {
-        f.0
-    }
-}
-
-impl fmt::Display for FiscalCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::string_conversions!(FiscalCode, FiscalCodeError);
 
 /// The fiscal code of an Ente Creditore: eleven digits, nothing more is checked
 /// (pagoPA's test EC `77777777777` has a wrong check digit and must be accepted).
@@ -240,24 +222,7 @@ impl EcFiscalCode {
     }
 }
 
-impl TryFrom<String> for EcFiscalCode {
-    type Error = EcFiscalCodeError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<EcFiscalCode> for String {
-    fn from(f: EcFiscalCode) -> String {
-        f.0
-    }
-}
-
-impl fmt::Display for EcFiscalCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::string_conversions!(EcFiscalCode, EcFiscalCodeError);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,32 @@
 //! The pure domain: types that can only hold valid values, and the rules of debt
 //! positions. No I/O here.
 
+/// The conversions every string-backed domain type has: from a `String` through
+/// its `parse` (how serde reads it back), into a `String`, and `Display`.
+macro_rules! string_conversions {
+    ($t:ident, $err:ty) => {
+        impl TryFrom<String> for $t {
+            type Error = $err;
+            fn try_from(s: String) -> Result<Self, $err> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.as_str().to_owned()
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use string_conversions;
+
 pub mod amount;
 pub mod catalog;
 pub mod clock;

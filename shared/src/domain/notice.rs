@@ -194,24 +194,7 @@ impl FromStr for NoticeNumber {
     }
 }
 
-impl TryFrom<String> for NoticeNumber {
-    type Error = NoticeError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<NoticeNumber> for String {
-    fn from(n: NoticeNumber) -> String {
-        n.as_str().to_owned()
-    }
-}
-
-impl fmt::Display for NoticeNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+super::string_conversions!(NoticeNumber, NoticeError);
 
 /// Identificativo Univoco di Versamento: the 15 (aux 0) or 17 digits of a notice
 /// number that identify the payment at the EC. Only obtainable from a valid
@@ -235,24 +218,7 @@ impl Iuv {
     }
 }
 
-impl TryFrom<String> for Iuv {
-    type Error = NoticeError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Iuv> for String {
-    fn from(i: Iuv) -> String {
-        i.0
-    }
-}
-
-impl fmt::Display for Iuv {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::string_conversions!(Iuv, NoticeError);
 
 #[cfg(test)]
 mod tests {

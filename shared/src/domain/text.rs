@@ -1,7 +1,5 @@
 //! Small validated text types shared by the model.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 macro_rules! bounded_text {
@@ -33,24 +31,7 @@ macro_rules! bounded_text {
             }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = String;
-            fn try_from(s: String) -> Result<Self, String> {
-                Self::parse(&s)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(v: $name) -> String {
-                v.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        super::string_conversions!($name, String);
     };
 }
 
@@ -90,22 +71,7 @@ impl Iupd {
     }
 }
 
-impl TryFrom<String> for Iupd {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-impl From<Iupd> for String {
-    fn from(v: Iupd) -> String {
-        v.0
-    }
-}
-impl fmt::Display for Iupd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::string_conversions!(Iupd, String);
 
 /// A service code of an EC's catalogue (`TARI`, `CDS`, `MENSA`): 1–35 letters, digits, `-`, `_`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -132,22 +98,7 @@ impl ServiceCode {
     }
 }
 
-impl TryFrom<String> for ServiceCode {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-impl From<ServiceCode> for String {
-    fn from(v: ServiceCode) -> String {
-        v.0
-    }
-}
-impl fmt::Display for ServiceCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::string_conversions!(ServiceCode, String);
 
 /// An e-mail address: one `@`, a dotted domain, no spaces, at most 254 characters.
 /// Never logged in clear: use [`Email::masked`].
@@ -240,22 +191,7 @@ impl Iban {
     }
 }
 
-impl TryFrom<String> for Iban {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-impl From<Iban> for String {
-    fn from(v: Iban) -> String {
-        v.0
-    }
-}
-impl fmt::Display for Iban {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::string_conversions!(Iban, String);
 
 /// Cuts a text to at most `max` characters (pagoPA's stTextNN types).
 pub fn fit(s: &str, max: usize) -> String {

@@ -173,9 +173,12 @@ fn receipt_item(r: &ReceiptRecord) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// A receipt item, with the work it still owes from the `owed` set.
 fn read_receipt(item: &Item) -> Result<ReceiptRecord, StoreError> {
-    serde_json::from_str(get_s(item, "doc")?)
-        .map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))
+    let mut r: ReceiptRecord = serde_json::from_str(get_s(item, "doc")?)
+        .map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))?;
+    r.owed = owed_work(item);
+    Ok(r)
 }
 
 /// A Put for a transaction, with its condition.

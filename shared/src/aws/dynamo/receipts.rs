@@ -6,6 +6,22 @@ use super::*;
 use crate::domain::{EcFiscalCode, FiscalCode, Position};
 use crate::ports::{Activation, PaymentAttempt, PaymentLog, ReceiptStore};
 
+impl DynamoTable {
+    /// Every receipt of an index's partition.
+    async fn receipts_by(
+        &self,
+        index: &str,
+        key: &str,
+        value: String,
+    ) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let condition = format!("{key} = :pk");
+        let items = self
+            .query_all(Some(index), &condition, &[(":pk", s(value))])
+            .await?;
+        items.iter().map(read_receipt).collect()
+    }
+}
+
 #[async_trait]
 impl ReceiptStore for DynamoTable {
     async fn store_receipt(
@@ -43,41 +59,23 @@ impl ReceiptStore for DynamoTable {
         let item = self
             .get_item(format!("RECEIPT#{receipt_id}"), ec_sk(ec))
             .await?;
-        item.as_ref()
-            .map(|item| {
-                let mut r = read_receipt(item)?;
-                r.owed = owed_work(item);
-                Ok(r)
-            })
-            .transpose()
+        item.as_ref().map(read_receipt).transpose()
     }
 
     async fn receipts_for_notice(
         &self,
         notice_number: &str,
     ) -> Result<Vec<ReceiptRecord>, StoreError> {
-        let items = self
-            .query_all(
-                Some(GSI_DEBTOR),
-                "gsi1pk = :pk",
-                &[(":pk", s(format!("RECEIPTS#{notice_number}")))],
-            )
-            .await?;
-        items.iter().map(read_receipt).collect()
+        self.receipts_by(GSI_DEBTOR, "gsi1pk", format!("RECEIPTS#{notice_number}"))
+            .await
     }
 
     async fn receipts_for_payer(
         &self,
         payer: &FiscalCode,
     ) -> Result<Vec<ReceiptRecord>, StoreError> {
-        let items = self
-            .query_all(
-                Some(GSI_PAYER),
-                "gsi2pk = :pk",
-                &[(":pk", s(format!("PAYER#{payer}")))],
-            )
-            .await?;
-        items.iter().map(read_receipt).collect()
+        self.receipts_by(GSI_PAYER, "gsi2pk", format!("PAYER#{payer}"))
+            .await
     }
 
     async fn complete_owed(
@@ -192,9 +190,7 @@ impl ReceiptStore for DynamoTable {
                 .await
                 .map_err(unavailable)?;
             for item in out.items() {
-                let mut r = read_receipt(item)?;
-                r.owed = owed_work(item);
-                found.push(r);
+                found.push(read_receipt(item)?);
             }
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
