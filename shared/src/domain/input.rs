@@ -175,14 +175,25 @@ pub fn boolean(v: &Value) -> Result<bool, String> {
         .ok_or_else(|| "deve essere true o false".to_string())
 }
 
-/// A calendar date `YYYY-MM-DD`.
+/// A calendar date `YYYY-MM-DD` of a plausible year ([`SANE_YEARS`]).
+///
+/// [`SANE_YEARS`]: super::clock::SANE_YEARS
 pub fn date(v: &Value) -> Result<NaiveDate, String> {
     string(|s: &str| {
         if s.len() != 10 {
             return Err("data non valida: usare il formato AAAA-MM-GG".to_string());
         }
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| "data non valida: usare il formato AAAA-MM-GG".to_string())
+        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| "data non valida: usare il formato AAAA-MM-GG".to_string())?;
+        let years = super::clock::SANE_YEARS;
+        if !super::clock::sane(d) {
+            return Err(format!(
+                "data non valida: l'anno deve essere tra {} e {}",
+                years.start(),
+                years.end()
+            ));
+        }
+        Ok(d)
     })(v)
 }
 
@@ -211,6 +222,21 @@ mod tests {
         }
         let errs = r.finish(Some(())).unwrap_err();
         assert_eq!(errs.fields(), vec!["extra", "n", "b", "list[0].d"]);
+    }
+
+    #[test]
+    fn dates_name_plausible_years() {
+        assert!(date(&json!("2026-12-31")).is_ok());
+        for bad in [
+            "0001-01-01",
+            "1999-12-31",
+            "2200-01-01",
+            "9999-12-31",
+            "2026-02-30",
+            "26-12-31",
+        ] {
+            assert!(date(&json!(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! it pays, which anomaly it carries, what work it owes citizens. Pure: the use
 //! case reads the position, calls [`classify`], and stores the result.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-use super::clock::rome_offset_hours;
+use super::clock::{from_rome_time, sane};
 use super::fiscal_code::EcFiscalCode;
 use super::notice::NoticeNumber;
 use super::position::{NotPayable, Payment, Position, Recorded, TransitionError};
@@ -100,22 +100,21 @@ pub fn classify(
 }
 
 /// When the payment happened: the receipt's `paymentDateTime` (Italian local
-/// time when it has no offset), else `now`.
+/// time when it has no offset), else `now`; `now` too when it names a year
+/// outside [`SANE_YEARS`](super::clock::SANE_YEARS) (the receipt is kept all
+/// the same: the money has moved).
 pub fn paid_at(receipt: &Receipt, now: DateTime<Utc>) -> DateTime<Utc> {
     let Some(s) = receipt.payment_date_time.as_deref() else {
         return now;
     };
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return t.with_timezone(&Utc);
+        let t = t.with_timezone(&Utc);
+        return if sane(t.date_naive()) { t } else { now };
     }
-    match NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
-        Ok(local) => {
-            let guess = Utc.from_utc_datetime(&local);
-            let offset = rome_offset_hours(guess);
-            Utc.from_utc_datetime(&(local - Duration::hours(offset)))
-        }
-        Err(_) => now,
-    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .and_then(from_rome_time)
+        .unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -332,6 +331,16 @@ mod tests {
         assert_eq!(paid_at(&r, at()).to_rfc3339(), "2026-06-01T08:00:00+00:00");
         r.payment_date_time = Some("garbage".into());
         assert_eq!(paid_at(&r, at()), at());
+        for hostile in [
+            "-262143-01-01T00:00:00",
+            "+262142-12-31T23:59:59",
+            "1000-01-01T00:00:00",
+            "9999-12-31T23:59:59+14:00",
+            "-262143-01-01T00:00:00Z",
+        ] {
+            r.payment_date_time = Some(hostile.into());
+            assert_eq!(paid_at(&r, at()), at(), "{hostile}");
+        }
         r.payment_date_time = None;
         assert_eq!(paid_at(&r, at()), at());
     }

@@ -4,7 +4,7 @@
 //! the receipt: notice code, fee and total, debtor and payer, payment method,
 //! transfers.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::draw::{
     write_pdf, Canvas, Look, Meta, Pages, Rgb, Style, BLUE, CONTENT_W, GAP, GREY, INK, LIGHT,
@@ -12,7 +12,7 @@ use super::draw::{
 };
 use super::fonts::{fonts, Weight};
 use super::{format_cents, group4, Lang, PdfError, ReceiptDocument};
-use crate::domain::clock::rome_offset_hours;
+use crate::domain::clock::rome_time;
 use crate::domain::receipt::{ReceiptTransfer, Subject};
 
 struct Texts {
@@ -176,8 +176,7 @@ fn texts(lang: Lang) -> &'static Texts {
 pub(crate) fn format_date_time(value: &str) -> String {
     let value = value.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(value) {
-        let utc = dt.with_timezone(&Utc);
-        let local = utc + Duration::hours(rome_offset_hours(utc));
+        let local = rome_time(dt.with_timezone(&Utc));
         return local.format("%d/%m/%Y %H:%M").to_string();
     }
     for format in [

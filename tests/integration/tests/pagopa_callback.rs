@@ -767,3 +767,55 @@ fn the_xsd_check_itself_rejects_what_the_schema_forbids() {
         assert!(soap::validate(&bad).is_err(), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_receipt_with_an_absurd_payment_time_is_stored_not_a_crash() {
+    let env = env().await;
+    let mut stored = vec![];
+    for (i, when) in [
+        "-262143-01-01T00:00:00",
+        "+262142-12-31T23:59:59",
+        "9999-12-31T23:59:59+14:00",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let iupd = format!("ABSURD-{i}");
+        let notice = payable(&env, &iupd).await;
+        let id = format!("absurd-{i}");
+        let xml = receipt(true, EC, &notice, &id, 15050).replace(
+            "<paymentDateTime>2026-12-01T10:15:00</paymentDateTime>",
+            &format!("<paymentDateTime>{when}</paymentDateTime>"),
+        );
+        let r = env.soap(&send_rt(true, EC, &xml), None).await;
+        if r.outcome() == "KO" {
+            // Refused by the schema check: never a crash, and a syntax fault.
+            assert_eq!(r.fault_code(), Some("PAA_SINTASSI_XSD"), "{}", r.raw);
+            continue;
+        }
+        assert_eq!(r.outcome(), "OK", "{}", r.raw);
+        let got = env
+            .operator("GET", &format!("{BASE}/{iupd}"), &json!(null))
+            .await
+            .json();
+        assert_eq!(got["status"], "paid", "{when}");
+        let paid_at = got["paymentOptions"][0]["payment"]["paidAt"]
+            .as_str()
+            .unwrap();
+        assert!(
+            paid_at.starts_with("20"),
+            "the time of receipt instead: {paid_at}"
+        );
+        let pdf = env
+            .get(&format!(
+                "/api/v1/receipts/{notice}?fiscalCode={MARIO}&format=pdf"
+            ))
+            .await;
+        assert_eq!(pdf.status, 200, "{when}");
+        stored.push(*when);
+    }
+    assert!(
+        stored.contains(&"-262143-01-01T00:00:00"),
+        "the schema takes it, so the portal must: {stored:?}"
+    );
+}
