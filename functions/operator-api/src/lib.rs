@@ -30,8 +30,13 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     check_api_key(app.settings.operator_api_key.as_ref(), req)?;
-    if req.uri().path().contains("/services") {
-        return services(app, req).await;
+    // By the path's exact segments: `/api/v1/organizations/{ec}/<collection>[/{id}]`
+    // (an iupd may well contain "services").
+    let segments: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
+    match segments.get(4).copied() {
+        Some("services") => return services(app, req).await,
+        Some("debt-positions") => {}
+        _ => return Err(ApiError::NotFound("risorsa non trovata".into())),
     }
     let mut errors = FieldErrors::default();
     let ec = required_param(

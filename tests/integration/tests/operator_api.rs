@@ -342,3 +342,32 @@ async fn cancels_once_and_never_a_paid_position() {
     assert_eq!(got["status"], "paid");
     assert_eq!(got["paymentOptions"][0]["payment"]["receiptId"], "r-1");
 }
+
+#[tokio::test]
+async fn routes_by_exact_path_segments() {
+    let env = TestEnv::new().await;
+    for iupd in ["services", "services-2026", "x-services"] {
+        let r = env
+            .create(EC, &position(EC, iupd, MARIO, 100, "2099-12-31"))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.json());
+        let got = env
+            .operator("GET", &format!("{BASE}/{iupd}"), &json!(null))
+            .await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.json()["iupd"], iupd, "the position, not the catalogue");
+        let cancelled = env
+            .operator("DELETE", &format!("{BASE}/{iupd}"), &json!(null))
+            .await;
+        assert_eq!(cancelled.json()["status"], "cancelled");
+    }
+    let catalogue = env
+        .operator(
+            "GET",
+            "/api/v1/organizations/77777777777/services",
+            &json!(null),
+        )
+        .await;
+    assert_eq!(catalogue.status, 200);
+    assert!(catalogue.json().is_array());
+}
