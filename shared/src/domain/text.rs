@@ -107,25 +107,44 @@ super::string_conversions!(ServiceCode, String);
 pub struct Email(String);
 
 impl Email {
+    /// An address in the form SES sends to: a dot-atom local part (RFC 5322
+    /// `atext`: no spaces, quotes, commas or angle brackets) and a domain of
+    /// ASCII labels (an international domain must be given in its punycode
+    /// form, `xn--…`).
     pub fn parse(s: &str) -> Result<Self, String> {
         let t = s.trim();
         let err = || "indirizzo email non valido".to_string();
-        if t.len() > 254 || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if t.len() > 254 {
             return Err(err());
         }
-        let (local, domain) = t.split_once('@').ok_or_else(err)?;
-        let ok = !local.is_empty()
+        let (local, domain) = t.rsplit_once('@').ok_or_else(err)?;
+        let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+        let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !domain.contains('@')
-            && domain.contains('.')
-            && domain
+            && local
                 .split('.')
-                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
-        if ok {
-            Ok(Self(t.to_owned()))
-        } else {
-            Err(err())
+                .all(|a| !a.is_empty() && a.chars().all(atext));
+        if !local_ok {
+            return Err(err());
         }
+        if !domain.is_ascii() {
+            return Err(
+                "indirizzo email non valido: un dominio con lettere accentate va scritto nella forma punycode (xn--…)"
+                    .into(),
+            );
+        }
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) {
+            return Err(err());
+        }
+        Ok(Self(t.to_owned()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -206,6 +225,38 @@ pub fn fit(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_are_what_ses_sends_to() {
+        for ok in [
+            "mario.rossi@example.org",
+            "a+b_c-d@sub.example.it",
+            "o'brien@example.ie",
+            "x@xn--citt-5qa.it",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "mario rossi@example.org",
+            "\"mario\"@example.org",
+            "a,b@example.org",
+            "a<b>@example.org",
+            ".a@example.org",
+            "a..b@example.org",
+            "a.@example.org",
+            "a@example",
+            "a@-example.org",
+            "a@example-.org",
+            "a@@example.org",
+            "a@exa_mple.org",
+            "àlvaro@example.org",
+            "",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        let idn = Email::parse("mario@città.it").unwrap_err();
+        assert!(idn.contains("punycode"), "{idn}");
+    }
     use proptest::prelude::*;
 
     #[test]
