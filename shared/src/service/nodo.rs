@@ -289,22 +289,82 @@ pub async fn demand_service(
         .ok_or_else(|| NodoError::UnknownService(id_servizio.to_owned()))
 }
 
+/// How long the same demand from the same station is answered with the same notice.
+pub const DEMAND_WINDOW_SECS: i64 = 3600;
+
+/// The idempotency key of a demand in the window starting at `window`: the
+/// station, the service and the request's content (debtor, fields, amount).
+fn demand_key(
+    station: &str,
+    service: &Service,
+    request: &spontaneous::Request,
+    window: i64,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        station,
+        service.code.as_str(),
+        request.debtor.fiscal_code.as_str(),
+        request.debtor.full_name.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for (k, v) in &request.fields {
+        h.update(k.as_bytes());
+        h.update([1]);
+        h.update(v.as_bytes());
+        h.update([0]);
+    }
+    h.update(
+        request
+            .amount_cents
+            .map(|a| a.cents())
+            .unwrap_or(0)
+            .to_be_bytes(),
+    );
+    h.update(window.to_be_bytes());
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("PSP-{hex}")
+}
+
 /// paDemandPaymentNotice: a new position for the service, through the same
-/// checks and creation as the portal's spontaneous payments. Every demand is a
-/// new request: `id_soggetto` (the PSP's subject id) only names its key.
+/// checks and creation as the portal's spontaneous payments. A PSP's retry of
+/// the same request from the same station within [`DEMAND_WINDOW_SECS`] gets
+/// the same notice, not a second position.
 pub async fn demand(
     app: &App,
+    station: &str,
     service: &Service,
     request: spontaneous::Request,
-    id_soggetto: &str,
 ) -> Result<(Position, NoticeNumber), NodoError> {
-    let subject: String = id_soggetto
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(40)
-        .collect();
-    let key = format!("PSP-{subject}-{}", crate::secret::random_token());
-    let (p, _) = spontaneous::create(app, service, request, &key).await?;
+    let now = app.clock.now();
+    let window = now.timestamp().div_euclid(DEMAND_WINDOW_SECS);
+    // The same request made in the previous window, if recent enough.
+    let previous =
+        spontaneous::iupd_for(service, &demand_key(station, service, &request, window - 1));
+    if let Some(p) = app
+        .positions
+        .get(&service.ec_fiscal_code, &previous)
+        .await?
+    {
+        let recent = (now - p.value.created_at).num_seconds() < DEMAND_WINDOW_SECS;
+        if recent {
+            let notice = p.value.payment_options[0].notice_number;
+            return Ok((p.value, notice));
+        }
+    }
+    let key = demand_key(station, service, &request, window);
+    let (p, created) = spontaneous::create(app, service, request, &key).await?;
+    if !created {
+        tracing::info!(ec = %p.ec_fiscal_code, iupd = %p.iupd, "demand repeated: same notice");
+    }
     let notice = p.payment_options[0].notice_number;
     Ok((p, notice))
 }
@@ -748,21 +808,42 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
 <denominazione>Mario Rossi</denominazione><tipoCertificato>residenza</tipoCertificato>\
 <richiedente>Mario Rossi</richiedente></datiSpecificiServizioRequest>";
         let request = station::demand_request(&service, dati).unwrap();
-        let (p, n) = demand(&app, &service, request.clone(), "psp-subject-1")
-            .await
-            .unwrap();
+        let st = "77777777777_01";
+        // At 10:30 UTC, half way through a window.
+        let app = testkit::at(&app, testkit::now() + chrono::Duration::minutes(30));
+        let (p, n) = demand(&app, st, &service, request.clone()).await.unwrap();
         assert_eq!(p.payment_options[0].amount_cents.cents(), 1600);
-        let again = demand(&app, &service, request, "psp-subject-1")
-            .await
-            .unwrap();
-        assert_ne!(again.1, n, "every demand is a new request");
+        let again = demand(&app, st, &service, request.clone()).await.unwrap();
+        assert_eq!(again.1, n, "a PSP's retry gets the same notice");
+        // 40 minutes later, in the next window: still the same.
+        let later = testkit::at(&app, testkit::now() + chrono::Duration::minutes(70));
+        assert_eq!(
+            demand(&later, st, &service, request.clone())
+                .await
+                .unwrap()
+                .1,
+            n
+        );
+        // Another station, another request, or the same one much later: a new notice.
+        let other_station = demand(&app, "77777777777_02", &service, request.clone()).await;
+        assert_ne!(other_station.unwrap().1, n);
+        let mut other = request.clone();
+        other
+            .fields
+            .insert("richiedente".into(), "Luca Bianchi".into());
+        assert_ne!(demand(&app, st, &service, other).await.unwrap().1, n);
+        let much_later = testkit::at(&app, testkit::now() + chrono::Duration::hours(3));
+        assert_ne!(
+            demand(&much_later, st, &service, request).await.unwrap().1,
+            n
+        );
         assert!(matches!(
             demand_service(&app, entity(&app), "99999").await,
             Err(NodoError::UnknownService(_))
         ));
         let mut bad = station::demand_request(&service, dati).unwrap();
         bad.fields.insert("tipoCertificato".into(), "altro".into());
-        let e = demand(&app, &service, bad, "s").await.unwrap_err();
+        let e = demand(&app, st, &service, bad).await.unwrap_err();
         assert_eq!(station::fault_of(&e).0.code(), "PAA_SEMANTICA");
     }
 }

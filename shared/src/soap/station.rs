@@ -197,14 +197,13 @@ async fn respond(app: &App, request: Request) -> Response {
         Request::Demand {
             id_servizio,
             dati_specifici,
-            id_soggetto_servizio,
             ..
         } => {
             demand(
                 app,
                 entity,
+                &caller.id_station,
                 &id_servizio,
-                &id_soggetto_servizio,
                 &dati_specifici,
             )
             .await
@@ -371,8 +370,8 @@ pub fn demand_request(service: &Service, dati: &[u8]) -> Result<spontaneous::Req
 async fn demand(
     app: &App,
     entity: &Entity,
+    station: &str,
     id_servizio: &str,
-    id_soggetto: &str,
     dati: &[u8],
 ) -> Result<Response, NodoError> {
     let service = nodo::demand_service(app, entity, id_servizio).await?;
@@ -387,7 +386,7 @@ async fn demand(
             ))
         }
     };
-    let (p, notice) = nodo::demand(app, &service, request, id_soggetto).await?;
+    let (p, notice) = nodo::demand(app, station, &service, request).await?;
     Ok(Response::Demand(DemandOk {
         fiscal_code_pa: entity.fiscal_code.to_string(),
         notice_number: notice.to_string(),

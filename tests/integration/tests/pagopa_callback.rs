@@ -709,6 +709,9 @@ async fn demand_payment_notice_creates_a_spontaneous_position() {
     assert_eq!(r.outcome(), "OK", "{}", r.raw);
     let notice = r.text(&["qrCode", "noticeNumber"]).unwrap();
     assert_eq!(r.text(&["qrCode", "fiscalCode"]).unwrap(), EC);
+    // The PSP's retry of the same request: the same notice, no second position.
+    let again = env.soap(&req("00001", "<service><codiceFiscale>RSSMRA85T10A562S</codiceFiscale><denominazione>Mario Rossi</denominazione><tipoCertificato>nascita</tipoCertificato><richiedente>Mario Rossi</richiedente></service>"), None).await;
+    assert_eq!(again.text(&["qrCode", "noticeNumber"]).unwrap(), notice);
     assert_eq!(
         r.text(&["paymentList", "paymentOptionDescription", "amount"])
             .unwrap(),
