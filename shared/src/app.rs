@@ -93,6 +93,10 @@ pub struct Settings {
     /// The host of CNS login (`CNS_DOMAIN`), whose custom domain asks for the
     /// smart card's certificate (mutual TLS); none: no CNS login.
     pub cns_domain: Option<String>,
+    /// How many days a position created without login (`ANONYMOUS_POSITION_DAYS`,
+    /// default 7) stays payable: created for anyone's fiscal code, it must not
+    /// sit in that person's reserved area for ever.
+    pub anonymous_position_days: u32,
     /// Whether login goes to the development identity provider (an issuer on
     /// loopback, refused when running in Lambda): the login page says so.
     pub dev_identity_provider: bool,
@@ -137,6 +141,14 @@ impl Settings {
                 Err(_) => 30,
             },
             cns_domain: std::env::var("CNS_DOMAIN").ok().filter(|v| !v.is_empty()),
+            anonymous_position_days: match std::env::var("ANONYMOUS_POSITION_DAYS") {
+                Ok(v) => v
+                    .parse()
+                    .ok()
+                    .filter(|d| (1..=365).contains(d))
+                    .ok_or(ConfigError::Invalid("ANONYMOUS_POSITION_DAYS", v))?,
+                Err(_) => 7,
+            },
             dev_identity_provider: false,
         })
     }

@@ -111,6 +111,11 @@ async fn list_page(app: &App, ctx: &Ctx, session: &Session) -> Result<Response<B
         expired: mine.expired.iter().map(|e| row(ctx, e)).collect(),
         paid: mine.paid.iter().map(|e| row(ctx, e)).collect(),
         paid_for_others: others,
+        created_without_login: mine
+            .created_without_login
+            .iter()
+            .map(|e| row(ctx, e))
+            .collect(),
     };
     Ok(web::render(app, ctx, StatusCode::OK, &page))
 }

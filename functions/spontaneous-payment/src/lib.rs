@@ -79,7 +79,10 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             let body = json_body(req)?;
             let request = spontaneous::parse_request(&body).map_err(ApiError::Validation)?;
             limit::creation(app, req).await?;
-            let (position, created) = spontaneous::create(app, &service, request, &key).await?;
+            let session = web::current_session(app, req).await?;
+            let signed_in = session.as_ref().map(|s| &s.fiscal_code);
+            let (position, created) =
+                spontaneous::create(app, &service, request, &key, signed_in).await?;
             let status = if created {
                 StatusCode::CREATED
             } else {
@@ -409,10 +412,12 @@ async fn form_post(
     };
     limit::creation(app, req).await?;
     let cf = request.debtor.fiscal_code.clone();
-    let created = match spontaneous::create(app, &service, request.clone(), &key).await {
+    let session = web::current_session(app, req).await?;
+    let signed_in = session.as_ref().map(|s| &s.fiscal_code);
+    let created = match spontaneous::create(app, &service, request.clone(), &key, signed_in).await {
         // Back button, changed data, same form: a new request.
         Err(SpontaneousError::KeyReused) => {
-            spontaneous::create(app, &service, request, &web::random_token()).await
+            spontaneous::create(app, &service, request, &web::random_token(), signed_in).await
         }
         other => other,
     };

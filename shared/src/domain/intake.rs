@@ -167,6 +167,7 @@ mod tests {
             switch_to_expired,
             payment_options: options,
             service_data: Default::default(),
+            anonymous: false,
         }
         .build(
             ec(),

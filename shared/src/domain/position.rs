@@ -148,6 +148,15 @@ pub struct Position {
     /// or what the EC's systems attach: name → value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub service_data: BTreeMap<String, String>,
+    /// Created for a spontaneous payment by someone who was not signed in as
+    /// its debtor (a page or API call without a session, a PSP's demand):
+    /// the debtor's reserved area shows it apart, and it expires unpaid.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub anonymous: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// The stored form of a position, checked again when read back.
@@ -167,6 +176,8 @@ struct PositionRecord {
     cancelled_at: Option<DateTime<Utc>>,
     #[serde(default)]
     service_data: BTreeMap<String, String>,
+    #[serde(default)]
+    anonymous: bool,
 }
 
 impl TryFrom<PositionRecord> for Position {
@@ -183,6 +194,7 @@ impl TryFrom<PositionRecord> for Position {
             created_at: r.created_at,
             cancelled_at: r.cancelled_at,
             service_data: r.service_data,
+            anonymous: r.anonymous,
         };
         let errors = p.invariant_errors();
         if errors.is_empty() {
@@ -402,6 +414,8 @@ pub struct PositionDraft {
     pub switch_to_expired: bool,
     pub payment_options: Vec<OptionDraft>,
     pub service_data: BTreeMap<String, String>,
+    /// See [`Position::anonymous`].
+    pub anonymous: bool,
 }
 
 impl PositionDraft {
@@ -454,6 +468,7 @@ impl PositionDraft {
             created_at: now,
             cancelled_at: None,
             service_data: self.service_data,
+            anonymous: self.anonymous,
         };
         let errors = p.invariant_errors();
         if errors.is_empty() {
@@ -520,6 +535,7 @@ mod tests {
             switch_to_expired: true,
             payment_options: options,
             service_data: BTreeMap::new(),
+            anonymous: false,
         }
     }
     fn build(options: Vec<OptionDraft>) -> Position {

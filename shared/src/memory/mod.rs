@@ -119,6 +119,7 @@ pub fn settings() -> crate::app::Settings {
         static_dir: None,
         lookup_limit_per_minute: 30,
         cns_domain: Some("cns.portale.example".into()),
+        anonymous_position_days: 7,
         dev_identity_provider: false,
     }
 }

@@ -22,6 +22,9 @@ pub struct Entry {
     pub due_date: NaiveDate,
     pub installment: bool,
     pub status: NoticeStatus,
+    /// Created without login by someone else (see `Position::anonymous`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_at: Option<DateTime<Utc>>,
     /// Receipts of this notice: `(ec, receiptId)`.
@@ -57,11 +60,17 @@ pub struct MyPositions {
     pub to_pay: Vec<Entry>,
     pub expired: Vec<Entry>,
     pub paid: Vec<Entry>,
+    /// Payable notices created in the citizen's name by someone not signed in
+    /// as them: shown apart, so that nobody can fill another's list of debts.
+    /// Once expired or cancelled they are not listed at all.
+    pub created_without_login: Vec<Entry>,
     pub paid_for_others: Vec<PaidForOthers>,
 }
 
 /// Sorts a citizen's positions into to pay (by due date), expired and paid
-/// (latest first). Cancelled and withdrawn notices are left out.
+/// (latest first), and the payable ones created without login apart.
+/// Cancelled and withdrawn notices are left out, and so are expired ones
+/// created without login.
 pub fn classify(
     positions: &[Position],
     company_name: impl Fn(&EcFiscalCode) -> String,
@@ -84,6 +93,7 @@ pub fn classify(
                 due_date: o.due_date,
                 installment: o.installment,
                 status,
+                anonymous: p.anonymous,
                 paid_at: o.payment.as_ref().map(|x| x.paid_at),
                 receipts: o
                     .payment
@@ -96,15 +106,18 @@ pub fn classify(
                     })
                     .unwrap_or_default(),
             };
-            match status {
-                NoticeStatus::Payable => out.to_pay.push(e),
-                NoticeStatus::Expired => out.expired.push(e),
-                NoticeStatus::Paid => out.paid.push(e),
-                NoticeStatus::Cancelled => {}
+            match (status, p.anonymous) {
+                (NoticeStatus::Payable, true) => out.created_without_login.push(e),
+                (NoticeStatus::Payable, false) => out.to_pay.push(e),
+                (NoticeStatus::Expired, false) => out.expired.push(e),
+                (NoticeStatus::Paid, _) => out.paid.push(e),
+                (NoticeStatus::Expired | NoticeStatus::Cancelled, _) => {}
             }
         }
     }
     out.to_pay.sort_by_key(|e| (e.due_date, e.notice_number));
+    out.created_without_login
+        .sort_by_key(|e| (e.due_date, e.notice_number));
     out.expired
         .sort_by_key(|e| std::cmp::Reverse((e.due_date, e.notice_number)));
     out.paid.sort_by_key(|e| std::cmp::Reverse(e.paid_at));
@@ -216,11 +229,25 @@ mod tests {
             Ok(crate::domain::position::Recorded::Paid(p)) => p,
             other => panic!("{other:?}"),
         };
+        let amounts = |v: &[Entry]| v.iter().map(|e| e.amount_cents.cents()).collect::<Vec<_>>();
         let mut cancelled = position("EEEEE", json!([option(500, "2026-12-31")]));
         cancelled = cancelled.cancel(Utc::now()).unwrap();
-        let all = [due_later, due_sooner, expired, paid, cancelled];
+        let mut anonymous = position("FFFFFF", json!([option(600, "2026-06-08")]));
+        anonymous.anonymous = true;
+        let mut anonymous_expired = position("GGGGGGG", json!([option(700, "2026-05-08")]));
+        anonymous_expired.anonymous = true;
+        let all = [
+            due_later,
+            due_sooner,
+            expired,
+            paid,
+            cancelled,
+            anonymous,
+            anonymous_expired,
+        ];
         let m = classify(&all, |_| "Comune di Prova".into(), today);
-        let amounts = |v: &[Entry]| v.iter().map(|e| e.amount_cents.cents()).collect::<Vec<_>>();
+        assert_eq!(amounts(&m.created_without_login), vec![600]);
+        assert!(m.created_without_login[0].anonymous);
         assert_eq!(amounts(&m.to_pay), vec![200, 100]);
         assert_eq!(amounts(&m.expired), vec![300]);
         assert_eq!(amounts(&m.paid), vec![400]);

@@ -361,7 +361,8 @@ pub async fn demand(
         }
     }
     let key = demand_key(station, service, &request, window);
-    let (p, created) = spontaneous::create(app, service, request, &key).await?;
+    // A PSP's customer is not signed in to the portal: the position is anonymous.
+    let (p, created) = spontaneous::create(app, service, request, &key, None).await?;
     if !created {
         tracing::info!(ec = %p.ec_fiscal_code, iupd = %p.iupd, "demand repeated: same notice");
     }

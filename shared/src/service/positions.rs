@@ -247,6 +247,7 @@ pub fn parse_draft(doc: &Value) -> Result<PositionDraft, FieldErrors> {
             switch_to_expired: switch_to_expired?.unwrap_or(false),
             payment_options: (ok && !options.is_empty()).then_some(options)?,
             service_data: service_data?.unwrap_or_default(),
+            anonymous: false,
         })
     })();
     r.finish(draft)

@@ -14,7 +14,7 @@ use crate::domain::catalog::Service;
 use crate::domain::input::{cents, Reader};
 use crate::domain::position::Debtor;
 use crate::domain::text::{Iupd, ServiceCode};
-use crate::domain::{AmountCents, EcFiscalCode, FieldErrors, Position};
+use crate::domain::{AmountCents, EcFiscalCode, FieldErrors, FiscalCode, Position};
 use crate::ports::StoreError;
 use crate::service::positions::{self, PositionError};
 use crate::App;
@@ -153,12 +153,16 @@ fn same_request(
 }
 
 /// Creates the position of a spontaneous payment, or returns the one this key
-/// already created (`false`). Every invalid field is named (422).
+/// already created (`false`). Every invalid field is named. `signed_in` is the
+/// citizen signed in, if any: a position for anyone else's fiscal code (or made
+/// without login) is anonymous, due within `anonymous_position_days` at most,
+/// and expires unpaid.
 pub async fn create(
     app: &App,
     service: &Service,
     req: Request,
     key: &str,
+    signed_in: Option<&FiscalCode>,
 ) -> Result<(Position, bool), SpontaneousError> {
     let key = check_key(key)?;
     let entity = positions::entity(&app.entities, &service.ec_fiscal_code)?;
@@ -193,7 +197,14 @@ pub async fn create(
     if let Some(existing) = app.positions.get(&entity.fiscal_code, &iupd).await? {
         return reuse(existing.value);
     }
-    let (due, switch_to_expired) = service.due_date(app.clock.today());
+    let anonymous = signed_in != Some(&req.debtor.fiscal_code);
+    let (mut due, mut switch_to_expired) = service.due_date(app.clock.today());
+    if anonymous {
+        let days = chrono::Days::new(u64::from(app.settings.anonymous_position_days));
+        let cap = app.clock.today().checked_add_days(days).unwrap_or(due);
+        due = due.min(cap);
+        switch_to_expired = true;
+    }
     let debtor = serde_json::to_value(&req.debtor).expect("a debtor serialises");
     let doc = json!({
         "iupd": iupd.as_str(),
@@ -210,7 +221,8 @@ pub async fn create(
                 "amountCents": amount.cents(), "remittanceInformation": description.as_str(),
                 "category": service.category.as_str()}]}]
     });
-    let draft = positions::parse_draft(&doc).map_err(SpontaneousError::Invalid)?;
+    let mut draft = positions::parse_draft(&doc).map_err(SpontaneousError::Invalid)?;
+    draft.anonymous = anonymous;
     match positions::create(app, &entity.fiscal_code, draft).await {
         Ok(p) => {
             tracing::info!(ec = %p.ec_fiscal_code, service = %service.code, iupd = %p.iupd, "spontaneous position created");
@@ -269,6 +281,10 @@ mod tests {
         use crate::memory::Fault;
         use crate::service::testkit::{kit, EC};
 
+        fn mario() -> FiscalCode {
+            FiscalCode::parse("RSSMRA85T10A562S").unwrap()
+        }
+
         fn request(name: &str) -> Request {
             Request {
                 debtor: Debtor {
@@ -290,15 +306,16 @@ mod tests {
         async fn creates_once_per_key() {
             let (app, fakes) = kit().await;
             let cert = service(&app, EC, "CERT").await.unwrap();
-            let (p, created) = create(&app, &cert, request("Mario Rossi"), "k-1")
+            let (p, created) = create(&app, &cert, request("Mario Rossi"), "k-1", Some(&mario()))
                 .await
                 .unwrap();
             assert!(created);
             assert_eq!(p.payment_options[0].amount_cents.cents(), 1600);
             assert_eq!(p.payment_options[0].due_date.to_string(), "2026-07-01");
-            let (again, created) = create(&app, &cert, request("Mario Rossi"), "k-1")
-                .await
-                .unwrap();
+            let (again, created) =
+                create(&app, &cert, request("Mario Rossi"), "k-1", Some(&mario()))
+                    .await
+                    .unwrap();
             assert!(!created);
             assert_eq!(
                 again.payment_options[0].notice_number,
@@ -306,22 +323,51 @@ mod tests {
             );
             assert_eq!(fakes.store.faults.calls("insert"), 1);
             assert!(matches!(
-                create(&app, &cert, request("Luca Bianchi"), "k-1").await,
+                create(&app, &cert, request("Luca Bianchi"), "k-1", Some(&mario())).await,
                 Err(SpontaneousError::KeyReused)
             ));
             assert!(matches!(
-                create(&app, &cert, request("Mario Rossi"), "with space").await,
+                create(
+                    &app,
+                    &cert,
+                    request("Mario Rossi"),
+                    "with space",
+                    Some(&mario())
+                )
+                .await,
                 Err(SpontaneousError::InvalidKey)
             ));
+        }
+
+        #[tokio::test]
+        async fn a_position_made_without_login_is_anonymous_and_expires_soon() {
+            let (app, _) = kit().await;
+            let cert = service(&app, EC, "CERT").await.unwrap();
+            let stranger = FiscalCode::parse("CNTCHR83T41D969D").unwrap();
+            for (key, who) in [("a-1", None), ("a-2", Some(&stranger))] {
+                let (p, _) = create(&app, &cert, request("Mario Rossi"), key, who)
+                    .await
+                    .unwrap();
+                assert!(p.anonymous, "{key}");
+                assert!(p.switch_to_expired);
+                // Seven days, not the service's thirty.
+                assert_eq!(p.payment_options[0].due_date.to_string(), "2026-06-08");
+            }
+            let (own, _) = create(&app, &cert, request("Mario Rossi"), "a-3", Some(&mario()))
+                .await
+                .unwrap();
+            assert!(!own.anonymous);
+            assert_eq!(own.payment_options[0].due_date.to_string(), "2026-07-01");
         }
 
         #[tokio::test]
         async fn concurrent_requests_with_one_key_make_one_position() {
             let (app, fakes) = kit().await;
             let cert = service(&app, EC, "CERT").await.unwrap();
+            let me = mario();
             let (a, b) = tokio::join!(
-                create(&app, &cert, request("Mario Rossi"), "same"),
-                create(&app, &cert, request("Mario Rossi"), "same")
+                create(&app, &cert, request("Mario Rossi"), "same", Some(&me)),
+                create(&app, &cert, request("Mario Rossi"), "same", Some(&me))
             );
             let (a, b) = (a.unwrap(), b.unwrap());
             assert_eq!(a.0.iupd, b.0.iupd);
@@ -336,7 +382,9 @@ mod tests {
             let mut bad = request("");
             bad.fields.insert("tipoCertificato".into(), "altro".into());
             bad.amount_cents = Some(AmountCents::new(5).unwrap());
-            let Err(SpontaneousError::Invalid(errors)) = create(&app, &cert, bad, "k").await else {
+            let Err(SpontaneousError::Invalid(errors)) =
+                create(&app, &cert, bad, "k", Some(&mario())).await
+            else {
                 panic!("invalid request accepted")
             };
             let mut fields = errors.fields();
@@ -379,10 +427,10 @@ mod tests {
             let cert = service(&app, EC, "CERT").await.unwrap();
             fakes.store.faults.inject("insert", Fault::Unavailable, 1);
             assert!(matches!(
-                create(&app, &cert, request("Mario Rossi"), "k-2").await,
+                create(&app, &cert, request("Mario Rossi"), "k-2", Some(&mario())).await,
                 Err(SpontaneousError::Position(PositionError::Store(_)))
             ));
-            let (_, created) = create(&app, &cert, request("Mario Rossi"), "k-2")
+            let (_, created) = create(&app, &cert, request("Mario Rossi"), "k-2", Some(&mario()))
                 .await
                 .unwrap();
             assert!(created, "the retry creates it");

@@ -252,6 +252,7 @@ pub struct MyPositionsPage<'a> {
     pub expired: Vec<MyRow>,
     pub paid: Vec<MyRow>,
     pub paid_for_others: Vec<MyRow>,
+    pub created_without_login: Vec<MyRow>,
 }
 
 #[derive(Template)]

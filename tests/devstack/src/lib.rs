@@ -110,6 +110,7 @@ pub async fn provisioned_app(
         ),
         lookup_limit_per_minute: names.lookup_limit_per_minute,
         cns_domain: names.cns_domain.clone(),
+        anonymous_position_days: 7,
         dev_identity_provider: names.oidc.is_some(),
     };
     let mut app = App::with_aws(clients, settings, entities, clock)?;

@@ -448,3 +448,70 @@ async fn login_lands_on_the_page_asked_for() {
         assert_eq!(location(&done), landed, "asked {asked}");
     }
 }
+
+#[tokio::test]
+async fn positions_created_without_login_are_listed_apart_and_expire_soon() {
+    let s = start(None).await;
+    let session = login(&s, MARIO).await;
+    let body = json!({"debtor": {"type": "F", "fiscalCode": MARIO, "fullName": "Mario Rossi"},
+        "fields": {"tipoCertificato": "residenza", "richiedente": "Mario Rossi"}});
+    let create = |key: &'static str, cookie: Option<String>| {
+        let mut r = s
+            .http
+            .post(format!("{}/api/v1/services/{EC}/CERT/positions", s.portal))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(body.to_string());
+        if let Some(c) = cookie {
+            r = r.header("cookie", c);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    // Someone who is not Mario asks for a certificate in his name.
+    let by_stranger = create("anon-1", None).await;
+    assert_eq!(by_stranger["anonymous"], true);
+    // Mario himself, signed in.
+    let own = create("own-1", Some(format!("session={session}"))).await;
+    assert!(own.get("anonymous").is_none(), "{own}");
+    let due = |v: &Value| {
+        chrono::NaiveDate::parse_from_str(
+            v["paymentOptions"][0]["dueDate"].as_str().unwrap(),
+            "%Y-%m-%d",
+        )
+        .unwrap()
+    };
+    assert_eq!((due(&own) - due(&by_stranger)).num_days(), 30 - 7);
+
+    let lists: Value = me(&s, &session).await.json().await.unwrap();
+    let notices = |list: &str| -> Vec<String> {
+        lists[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["noticeNumber"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let n = |v: &Value| {
+        v["paymentOptions"][0]["noticeNumber"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(notices("createdWithoutLogin"), vec![n(&by_stranger)]);
+    assert!(notices("toPay").contains(&n(&own)));
+    assert!(!notices("toPay").contains(&n(&by_stranger)));
+    let page = fetch(
+        &s,
+        format!("{}/area-riservata", s.portal),
+        format!("session={session}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(page.contains("Creati senza accesso"), "{page}");
+}
