@@ -14,8 +14,9 @@ use crate::domain::receipt::Work;
 use crate::domain::text::{Iupd, ServiceCode};
 use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
 use crate::ports::{
-    Activation, CatalogStore, PaymentAttempt, PaymentLog, PositionStore, RateCounter,
-    ReceiptRecord, ReceiptStore, Sequences, Session, SessionStore, StoreError, Versioned,
+    Activation, CatalogStore, MailClaim, MailFailure, PaymentAttempt, PaymentLog, PositionStore,
+    RateCounter, ReceiptRecord, ReceiptStore, Sequences, Session, SessionStore, StoreError,
+    Versioned,
 };
 
 type PositionKey = (EcFiscalCode, Iupd);
@@ -37,6 +38,7 @@ struct State {
 
 #[derive(Debug, Clone)]
 struct Stored {
+    /// The record, its `owed` and `mail` kept current.
     record: ReceiptRecord,
     mail_lease_until: Option<i64>,
     mail_message_id: Option<String>,
@@ -321,25 +323,28 @@ impl ReceiptStore for MemoryStore {
         receipt_id: &str,
         now: DateTime<Utc>,
         lease_secs: i64,
-    ) -> Result<bool, StoreError> {
-        let after = self.faults.store("claim_mail", StoreError::VersionConflict);
-        let after = match after {
-            Err(StoreError::VersionConflict) => return Ok(false),
+    ) -> Result<MailClaim, StoreError> {
+        let after = match self.faults.store("claim_mail", StoreError::VersionConflict) {
+            Err(StoreError::VersionConflict) => return Ok(MailClaim::Leased),
             other => other?,
         };
         let mut st = self.state();
         let Some(s) = st.receipts.get_mut(&receipt_key(ec, receipt_id)) else {
-            return Ok(false);
+            return Ok(MailClaim::NotOwed);
         };
-        let free = s.mail_lease_until.is_none_or(|t| t < now.timestamp());
-        if !s.record.owes(Work::Mail) || !free {
-            return Ok(false);
+        if !s.record.owes(Work::Mail) {
+            return Ok(MailClaim::NotOwed);
+        }
+        if s.mail_lease_until.is_some_and(|t| t >= now.timestamp()) {
+            return Ok(MailClaim::Leased);
         }
         s.mail_lease_until = Some(now.timestamp() + lease_secs);
+        s.record.mail.attempts += 1;
+        let attempt = s.record.mail.attempts;
         if after {
             return Err(timed_out("claim_mail"));
         }
-        Ok(true)
+        Ok(MailClaim::Claimed { attempt })
     }
 
     async fn complete_mail(
@@ -347,11 +352,12 @@ impl ReceiptStore for MemoryStore {
         ec: &EcFiscalCode,
         receipt_id: &str,
         message_id: &str,
-        _at: DateTime<Utc>,
+        at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         faulty!(self, "complete_mail", StoreError::VersionConflict, {
             self.update_receipt(ec, receipt_id, |s| {
                 s.record.owed.retain(|w| *w != Work::Mail);
+                s.record.mail.sent_at = Some(at);
                 s.mail_lease_until = None;
                 s.mail_message_id = Some(if message_id.is_empty() {
                     "-".into()
@@ -372,13 +378,36 @@ impl ReceiptStore for MemoryStore {
         })
     }
 
-    async fn receipts_owing_work(&self) -> Result<Vec<ReceiptRecord>, StoreError> {
+    async fn fail_mail(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        faulty!(self, "fail_mail", StoreError::VersionConflict, {
+            self.update_receipt(ec, receipt_id, |s| {
+                s.record.owed.retain(|w| *w != Work::Mail);
+                s.record.mail.failed = Some(MailFailure {
+                    at,
+                    reason: reason.to_owned(),
+                });
+                s.mail_lease_until = None;
+                Ok(())
+            })
+        })
+    }
+
+    async fn receipts_owing_work(
+        &self,
+        received_before: DateTime<Utc>,
+    ) -> Result<Vec<ReceiptRecord>, StoreError> {
         faulty!(self, "receipts_owing_work", StoreError::VersionConflict, {
             Ok(self
                 .state()
                 .receipts
                 .values()
-                .filter(|s| !s.record.owed.is_empty())
+                .filter(|s| !s.record.owed.is_empty() && s.record.received_at < received_before)
                 .map(|s| s.record.clone())
                 .collect())
         })

@@ -28,7 +28,7 @@ pub use documents::{Document, DocumentStore};
 pub use mail::{Attachment, Mail, MailError, Mailer};
 pub use payments::{Activation, AttemptNotice, PaymentAttempt, PaymentLog};
 pub use positions::{PositionStore, RateCounter, Sequences};
-pub use receipts::{ReceiptRecord, ReceiptStore};
+pub use receipts::{MailClaim, MailDelivery, MailFailure, ReceiptRecord, ReceiptStore};
 pub use sessions::{Session, SessionStore};
 
 /// What a store can answer besides the value asked for.

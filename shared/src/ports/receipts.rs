@@ -23,12 +23,58 @@ pub struct ReceiptRecord {
     /// Work still owed for this receipt, done by the receipt worker.
     #[serde(default)]
     pub owed: Vec<Work>,
+    /// Where the mail stands (kept beside the receipt, not in its document).
+    #[serde(default, skip_serializing_if = "MailDelivery::is_empty")]
+    pub mail: MailDelivery,
 }
 
 impl ReceiptRecord {
     pub fn owes(&self, work: Work) -> bool {
         self.owed.contains(&work)
     }
+}
+
+/// The mail of a receipt: how many times sending was tried, when it was sent,
+/// or why it was given up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MailDelivery {
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Given up (a refused address, or too many failures): the EC must reach
+    /// the citizen another way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<MailFailure>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl MailDelivery {
+    pub fn is_empty(&self) -> bool {
+        self == &MailDelivery::default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MailFailure {
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// The answer to a claim of a receipt's mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailClaim {
+    /// This worker may send it; `attempt` counts from 1.
+    Claimed { attempt: u32 },
+    /// Sent already, given up, or never owed.
+    NotOwed,
+    /// Another worker holds the lease (it may have died: the lease expires).
+    Leased,
 }
 
 #[async_trait]
@@ -70,15 +116,15 @@ pub trait ReceiptStore: Send + Sync {
         work: Work,
     ) -> Result<(), StoreError>;
 
-    /// Claims the mail of a receipt for `lease_secs`, so that only one worker sends
-    /// it; `false` when it is not owed or another worker holds the lease.
+    /// Claims the mail of a receipt for `lease_secs`, so that only one worker
+    /// sends it, and counts the attempt.
     async fn claim_mail(
         &self,
         ec: &EcFiscalCode,
         receipt_id: &str,
         now: DateTime<Utc>,
         lease_secs: i64,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<MailClaim, StoreError>;
 
     /// Records the mail as sent: no longer owed, never sent again.
     async fn complete_mail(
@@ -92,6 +138,19 @@ pub trait ReceiptStore: Send + Sync {
     /// Gives the lease back after a failed send, so the next attempt can retry at once.
     async fn release_mail(&self, ec: &EcFiscalCode, receipt_id: &str) -> Result<(), StoreError>;
 
-    /// Receipts that still owe work (a sweep for the local stack and for recovery).
-    async fn receipts_owing_work(&self) -> Result<Vec<ReceiptRecord>, StoreError>;
+    /// Gives the mail up: no longer owed, recorded as failed with its reason.
+    async fn fail_mail(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Receipts received before `received_before` that still owe work (the
+    /// scheduled sweep; a sparse index keeps it cheap).
+    async fn receipts_owing_work(
+        &self,
+        received_before: DateTime<Utc>,
+    ) -> Result<Vec<ReceiptRecord>, StoreError>;
 }

@@ -246,6 +246,7 @@ pub async fn receive(
             received_at: app.clock.now(),
             anomaly,
             owed,
+            mail: Default::default(),
         };
         let version = found.as_ref().map(|p| p.version).unwrap_or_default();
         let result = app

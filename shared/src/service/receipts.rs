@@ -6,7 +6,7 @@ use crate::domain::receipt::{Anomaly, Outcome, Work};
 use crate::domain::text::Email;
 use crate::domain::{FiscalCode, NoticeNumber};
 use crate::pdf::{render_receipt, Lang, PdfError, ReceiptDocument};
-use crate::ports::{Attachment, Document, Mail, MailError, ReceiptRecord, StoreError};
+use crate::ports::{Attachment, Document, Mail, MailClaim, MailError, ReceiptRecord, StoreError};
 use crate::App;
 
 /// How long one worker may hold the mail of a receipt before another may retry.
@@ -30,6 +30,9 @@ pub enum ReceiptError {
 /// stays owed and the worker is run again.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
+    /// Another worker holds the mail's lease: try again after it expires.
+    #[error("another worker holds the mail lease")]
+    Busy,
     #[error("receipt PDF not rendered")]
     Render(#[source] PdfError),
     #[error("receipt or document store failed")]
@@ -42,6 +45,7 @@ impl DeliveryError {
     /// Whether running the work again may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
+            DeliveryError::Busy => true,
             DeliveryError::Render(_) => false,
             DeliveryError::Store(e) => e.is_transient(),
             DeliveryError::Mail(e) => e.is_transient(),
@@ -177,31 +181,75 @@ In allegato la ricevuta in formato PDF.\n\n---\n\nDear user,\n\nthe payment of n
     )
 }
 
-/// Does the work a receipt still owes. Safe to run any number of times, by any
-/// number of workers: the PDF is idempotent, the mail is claimed with a lease.
+/// How many times a mail the provider refuses (a bad address) is tried before
+/// it is given up.
+pub const MAX_REFUSED_ATTEMPTS: u32 = 3;
+
+/// How many times a mail is tried at all before it is given up.
+pub const MAX_MAIL_ATTEMPTS: u32 = 10;
+
+/// Does the work a receipt still owes: the PDF in the document store, then the
+/// mail. Safe to run any number of times, by any number of workers: the PDF is
+/// idempotent, the mail is claimed with a lease. A failure leaves its work
+/// owed and is returned, so the stream or the sweep runs it again; a PDF that
+/// could not be stored is not marked done (the mail still goes, with it
+/// attached). A mail refused [`MAX_REFUSED_ATTEMPTS`] times, or failed
+/// [`MAX_MAIL_ATTEMPTS`] times, is given up and recorded as failed.
 pub async fn deliver(app: &App, r: &ReceiptRecord) -> Result<(), DeliveryError> {
-    let rid = r.receipt.receipt_id.as_str();
     if r.owed.is_empty() {
         return Ok(());
     }
-    let bytes = pdf(app, r).await?;
+    let key = document_key(r, "pdf");
+    let stored = app.documents.get(&key).await?;
+    let bytes = match &stored {
+        Some(doc) => doc.bytes.clone(),
+        None => render(app, r).map_err(DeliveryError::Render)?,
+    };
+    let mut pdf_failed = None;
     if r.owes(Work::Pdf) {
-        app.receipts.complete_owed(&r.ec, rid, Work::Pdf).await?;
+        let put = match stored {
+            Some(_) => Ok(()),
+            None => {
+                let doc = Document {
+                    content_type: "application/pdf".into(),
+                    bytes: bytes.clone(),
+                };
+                app.documents.put(&key, &doc).await
+            }
+        };
+        match put {
+            Ok(()) => {
+                app.receipts
+                    .complete_owed(&r.ec, &r.receipt.receipt_id, Work::Pdf)
+                    .await?
+            }
+            Err(e) => pdf_failed = Some(e),
+        }
     }
-    if !r.owes(Work::Mail)
-        || !app
-            .receipts
-            .claim_mail(&r.ec, rid, app.clock.now(), MAIL_LEASE_SECS)
-            .await?
+    if r.owes(Work::Mail) {
+        mail(app, r, bytes).await?;
+    }
+    match pdf_failed {
+        Some(e) => Err(DeliveryError::Store(e)),
+        None => Ok(()),
+    }
+}
+
+async fn mail(app: &App, r: &ReceiptRecord, pdf: Vec<u8>) -> Result<(), DeliveryError> {
+    let rid = r.receipt.receipt_id.as_str();
+    let attempt = match app
+        .receipts
+        .claim_mail(&r.ec, rid, app.clock.now(), MAIL_LEASE_SECS)
+        .await?
     {
-        return Ok(());
-    }
+        MailClaim::Claimed { attempt } => attempt,
+        MailClaim::NotOwed => return Ok(()),
+        // Retried later: the holder may have died, and its lease then expires.
+        MailClaim::Leased => return Err(DeliveryError::Busy),
+    };
     let to = recipients(app, r).await;
     if to.is_empty() {
-        app.receipts
-            .complete_mail(&r.ec, rid, "", app.clock.now())
-            .await?;
-        return Ok(());
+        return complete_mail(app, r, "").await;
     }
     let ec_name = app
         .entities
@@ -216,24 +264,50 @@ pub async fn deliver(app: &App, r: &ReceiptRecord) -> Result<(), DeliveryError> 
         attachments: vec![Attachment {
             filename: format!("ricevuta-{}.pdf", r.receipt.notice_number),
             content_type: "application/pdf".into(),
-            bytes,
+            bytes: pdf,
         }],
     };
     match app.mailer.send(&mail).await {
         Ok(id) => {
-            app.receipts
-                .complete_mail(&r.ec, rid, &id, app.clock.now())
-                .await?;
+            complete_mail(app, r, &id).await?;
             tracing::info!(ec = %r.ec, receipt_id = rid, recipients = mail.to.len(), "receipt mailed");
             Ok(())
         }
         Err(e) => {
+            let give_up = match e {
+                MailError::Rejected(_) => attempt >= MAX_REFUSED_ATTEMPTS,
+                MailError::Unavailable(_) => attempt >= MAX_MAIL_ATTEMPTS,
+            };
+            if give_up {
+                app.receipts
+                    .fail_mail(&r.ec, rid, &e.to_string(), app.clock.now())
+                    .await?;
+                tracing::error!(ec = %r.ec, receipt_id = rid, attempt, error = %e, "receipt mail given up");
+                return Ok(());
+            }
             if let Err(release) = app.receipts.release_mail(&r.ec, rid).await {
                 tracing::warn!(error = %release, receipt_id = rid, "mail lease not released");
             }
             Err(e.into())
         }
     }
+}
+
+/// Records a sent mail, trying the write again a few times: the mail is out,
+/// and a lost record would send it twice once the lease expires.
+async fn complete_mail(app: &App, r: &ReceiptRecord, id: &str) -> Result<(), DeliveryError> {
+    let mut last = None;
+    for _ in 0..3 {
+        match app
+            .receipts
+            .complete_mail(&r.ec, &r.receipt.receipt_id, id, app.clock.now())
+            .await
+        {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("three attempts").into())
 }
 
 #[cfg(test)]
@@ -359,22 +433,143 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_worker_holding_the_lease_keeps_others_from_mailing() {
+    async fn a_worker_holding_the_lease_keeps_others_from_mailing_but_not_for_ever() {
         let (app, fakes) = kit().await;
         let r = paid(&app, "D-5", "d-5").await;
-        assert!(app
-            .receipts
-            .claim_mail(&ec(), "d-5", testkit::now(), MAIL_LEASE_SECS)
-            .await
-            .unwrap());
-        deliver(&app, &r).await.unwrap();
-        assert!(fakes.mailer.sent().is_empty(), "another worker holds it");
+        assert_eq!(
+            app.receipts
+                .claim_mail(&ec(), "d-5", testkit::now(), MAIL_LEASE_SECS)
+                .await
+                .unwrap(),
+            MailClaim::Claimed { attempt: 1 }
+        );
+        // That worker died. Another one is told to come back, not that all is done.
+        let e = deliver(&app, &r).await.unwrap_err();
+        assert!(matches!(e, DeliveryError::Busy) && e.is_transient());
+        assert!(fakes.mailer.sent().is_empty());
         let later = testkit::at(
             &app,
             testkit::now() + chrono::Duration::seconds(MAIL_LEASE_SECS + 1),
         );
         deliver(&later, &r).await.unwrap();
         assert_eq!(fakes.mailer.sent().len(), 1, "the lease expired");
+        let after = app
+            .receipts
+            .get_receipt(&ec(), "d-5")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.mail.attempts, 2);
+        assert!(after.mail.sent_at.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_refused_address_is_given_up_after_a_few_attempts() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-9", "d-9").await;
+        fakes.mailer.faults.inject("send", Fault::Rejected, 10);
+        for _ in 1..MAX_REFUSED_ATTEMPTS {
+            assert!(deliver(&app, &r).await.is_err());
+        }
+        deliver(&app, &r).await.unwrap();
+        let after = app
+            .receipts
+            .get_receipt(&ec(), "d-9")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(after.owed.is_empty(), "nothing left to loop on");
+        let failed = after.mail.failed.clone().expect("recorded as failed");
+        assert!(failed.reason.contains("refused"), "{}", failed.reason);
+        assert_eq!(after.mail.attempts, MAX_REFUSED_ATTEMPTS);
+        assert_eq!(
+            fakes.mailer.faults.calls("send"),
+            MAX_REFUSED_ATTEMPTS as usize
+        );
+        deliver(&app, &after).await.unwrap();
+        assert_eq!(
+            fakes.mailer.faults.calls("send"),
+            MAX_REFUSED_ATTEMPTS as usize
+        );
+    }
+
+    #[tokio::test]
+    async fn a_mail_that_never_goes_is_given_up_too() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-10", "d-10").await;
+        fakes.mailer.faults.inject("send", Fault::Unavailable, 100);
+        for _ in 1..MAX_MAIL_ATTEMPTS {
+            assert!(deliver(&app, &r).await.unwrap_err().is_transient());
+        }
+        deliver(&app, &r).await.unwrap();
+        let after = app
+            .receipts
+            .get_receipt(&ec(), "d-10")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(after.owed.is_empty() && after.mail.failed.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_pdf_that_was_not_stored_stays_owed_and_is_stored_once() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-11", "d-11").await;
+        fakes.documents.faults.inject("put", Fault::Unavailable, 1);
+        let e = deliver(&app, &r).await.unwrap_err();
+        assert!(matches!(e, DeliveryError::Store(_)) && e.is_transient());
+        let after = app
+            .receipts
+            .get_receipt(&ec(), "d-11")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.owed, vec![Work::Pdf], "not marked done");
+        assert_eq!(fakes.mailer.sent().len(), 1, "the mail went with the PDF");
+        assert!(fakes.documents.keys().is_empty());
+        deliver(&app, &after).await.unwrap();
+        assert_eq!(fakes.documents.keys().len(), 1);
+        assert_eq!(fakes.mailer.sent().len(), 1);
+        assert!(app
+            .receipts
+            .get_receipt(&ec(), "d-11")
+            .await
+            .unwrap()
+            .unwrap()
+            .owed
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_lost_record_of_a_sent_mail_is_written_again_not_sent_again() {
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "D-12", "d-12").await;
+        fakes
+            .store
+            .faults
+            .inject("complete_mail", Fault::Unavailable, 2);
+        deliver(&app, &r).await.unwrap();
+        assert_eq!(fakes.mailer.sent().len(), 1);
+        let after = app
+            .receipts
+            .get_receipt(&ec(), "d-12")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(after.owed.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_sweep_finds_work_owed_since_before_a_time() {
+        let (app, _) = kit().await;
+        paid(&app, "D-13", "d-13").await;
+        let before = |t| app.receipts.receipts_owing_work(t);
+        assert!(
+            before(testkit::now()).await.unwrap().is_empty(),
+            "received at now"
+        );
+        let later = testkit::now() + chrono::Duration::minutes(1);
+        assert_eq!(before(later).await.unwrap().len(), 1);
     }
 
     #[tokio::test]

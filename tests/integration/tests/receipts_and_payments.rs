@@ -320,8 +320,12 @@ async fn receipts_for_debtor_or_payer_in_every_format_and_mailed_once() {
             .len(),
         2
     );
-    receipt_worker::sweep(&w.env.app).await.unwrap();
-    receipt_worker::sweep(&w.env.app).await.unwrap();
+    receipt_worker::sweep(&w.env.app, everything())
+        .await
+        .unwrap();
+    receipt_worker::sweep(&w.env.app, everything())
+        .await
+        .unwrap();
     let stored = w
         .env
         .app
@@ -416,7 +420,7 @@ async fn a_failed_mail_stays_owed_and_is_retried() {
         clients.sesv2.clone(),
         shared::domain::text::Email::parse("noreply@not-verified.example").unwrap(),
     ));
-    receipt_worker::sweep(&broken).await.unwrap();
+    receipt_worker::sweep(&broken, everything()).await.unwrap();
     let ec = shared::domain::EcFiscalCode::parse(EC).unwrap();
     let after_failure = w
         .env
@@ -432,17 +436,21 @@ async fn a_failed_mail_stays_owed_and_is_retried() {
         "the PDF is done, the mail is still owed"
     );
     assert_eq!(sent_mails_mentioning(&receipt_id).await, 0);
-    let event = json!({"Records": [{"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": format!("RECEIPT#{receipt_id}")}, "sk": {"S": format!("EC#{EC}")}}}}]});
-    assert!(
+    let event = json!({"Records": [{"eventName": "INSERT", "dynamodb": {"SequenceNumber": "111",
+        "Keys": {"pk": {"S": format!("RECEIPT#{receipt_id}")}, "sk": {"S": format!("EC#{EC}")}}}}]});
+    assert_eq!(
         receipt_worker::handle(&broken, event.clone())
             .await
-            .is_err(),
-        "the stream batch fails, so it is retried"
+            .unwrap()["batchItemFailures"],
+        json!([{"itemIdentifier": "111"}]),
+        "the stream retries that record"
     );
 
     // The retry with a working sender delivers it, once.
     receipt_worker::handle(&w.env.app, event).await.unwrap();
-    receipt_worker::sweep(&w.env.app).await.unwrap();
+    receipt_worker::sweep(&w.env.app, everything())
+        .await
+        .unwrap();
     assert_eq!(sent_mails_mentioning(&receipt_id).await, 1);
     assert!(w
         .env
@@ -454,4 +462,9 @@ async fn a_failed_mail_stays_owed_and_is_retried() {
         .unwrap()
         .owed
         .is_empty());
+}
+
+/// A sweep's bound that takes all owed work.
+fn everything() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::hours(1)
 }

@@ -42,6 +42,17 @@ const ACTIVATION_TTL_DAYS: i64 = 90;
 
 pub const GSI_DEBTOR: &str = "gsi1";
 pub const GSI_PAYER: &str = "gsi2";
+/// Receipts that still owe work, by time of receipt (sparse: only those).
+pub const GSI_OWED: &str = "gsi3";
+const OWED: &str = "OWED";
+
+/// The owed-work index's sort key: sortable time of receipt, then the id.
+fn owed_sort_key(received_at: chrono::DateTime<chrono::Utc>, receipt_id: &str) -> String {
+    format!(
+        "{}#{receipt_id}",
+        received_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    )
+}
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -155,6 +166,11 @@ fn receipt_item(r: &ReceiptRecord) -> Result<Item, StoreError> {
     }
     if !r.owed.is_empty() {
         item.insert("owed".into(), work_set(&r.owed));
+        item.insert("gsi3pk".into(), s(OWED));
+        item.insert(
+            "gsi3sk".into(),
+            s(owed_sort_key(r.received_at, &r.receipt.receipt_id)),
+        );
     }
     if let Some(payer) = &r.receipt.payer {
         let id = payer.id.trim().to_ascii_uppercase();
@@ -173,11 +189,29 @@ fn receipt_item(r: &ReceiptRecord) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-/// A receipt item, with the work it still owes from the `owed` set.
+/// A receipt item, with the work it still owes (the `owed` set) and where its
+/// mail stands (attributes beside the document).
 fn read_receipt(item: &Item) -> Result<ReceiptRecord, StoreError> {
     let mut r: ReceiptRecord = serde_json::from_str(get_s(item, "doc")?)
         .map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))?;
     r.owed = owed_work(item);
+    let time = |key: &str| {
+        get_s(item, key)
+            .ok()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    r.mail = crate::ports::MailDelivery {
+        attempts: get_n(item, "mailAttempts")
+            .ok()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
+        sent_at: time("mailSentAt"),
+        failed: time("mailFailedAt").map(|at| crate::ports::MailFailure {
+            at,
+            reason: get_s(item, "mailError").unwrap_or_default().to_owned(),
+        }),
+    };
     Ok(r)
 }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::domain::{EcFiscalCode, FiscalCode, Position};
-use crate::ports::{Activation, PaymentAttempt, PaymentLog, ReceiptStore};
+use crate::ports::{Activation, MailClaim, PaymentAttempt, PaymentLog, ReceiptStore};
 
 impl DynamoTable {
     /// Every receipt of an index's partition.
@@ -84,18 +84,14 @@ impl ReceiptStore for DynamoTable {
         receipt_id: &str,
         work: Work,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("RECEIPT#{receipt_id}")))
-            .key("sk", s(ec_sk(ec)))
-            .update_expression("DELETE owed :w")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":w", work_set(&[work]))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        self.update_receipt(
+            ec,
+            receipt_id,
+            "DELETE owed :w",
+            vec![(":w", work_set(&[work]))],
+        )
+        .await?;
+        self.unlist_if_done(ec, receipt_id).await
     }
 
     async fn claim_mail(
@@ -104,29 +100,51 @@ impl ReceiptStore for DynamoTable {
         receipt_id: &str,
         now: chrono::DateTime<chrono::Utc>,
         lease_secs: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<MailClaim, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(format!("RECEIPT#{receipt_id}")))
             .key("sk", s(ec_sk(ec)))
-            .update_expression("SET mailLease = :until")
+            .update_expression("SET mailLease = :until ADD mailAttempts :one")
             .condition_expression(
                 "contains(owed, :mail) AND (attribute_not_exists(mailLease) OR mailLease < :now)",
             )
             .expression_attribute_values(":mail", s(Work::Mail.as_str()))
             .expression_attribute_values(":now", n(now.timestamp().max(0) as u64))
             .expression_attribute_values(":until", n((now.timestamp() + lease_secs).max(0) as u64))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
+            Ok(out) => {
+                let attempt = out
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| get_n(a, "mailAttempts").ok())
+                    .unwrap_or(1);
+                Ok(MailClaim::Claimed {
+                    attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+                })
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
-                Ok(false)
+                // Told apart by reading the item: owed (so leased), or not.
+                let item = self
+                    .get_item(format!("RECEIPT#{receipt_id}"), ec_sk(ec))
+                    .await?;
+                let owed = item
+                    .as_ref()
+                    .is_some_and(|i| owed_work(i).contains(&Work::Mail));
+                Ok(if owed {
+                    MailClaim::Leased
+                } else {
+                    MailClaim::NotOwed
+                })
             }
             Err(e) => Err(unavailable(e)),
         }
@@ -139,65 +157,121 @@ impl ReceiptStore for DynamoTable {
         message_id: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("RECEIPT#{receipt_id}")))
-            .key("sk", s(ec_sk(ec)))
-            .update_expression(
-                "DELETE owed :mail SET mailSentAt = :at, mailMessageId = :id REMOVE mailLease",
-            )
-            .expression_attribute_values(":mail", work_set(&[Work::Mail]))
-            .expression_attribute_values(":at", s(at.to_rfc3339()))
-            .expression_attribute_values(
-                ":id",
-                s(if message_id.is_empty() {
-                    "-"
-                } else {
-                    message_id
-                }),
-            )
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let id = if message_id.is_empty() {
+            "-"
+        } else {
+            message_id
+        };
+        self.update_receipt(
+            ec,
+            receipt_id,
+            "DELETE owed :mail SET mailSentAt = :at, mailMessageId = :id REMOVE mailLease",
+            vec![
+                (":mail", work_set(&[Work::Mail])),
+                (":at", s(at.to_rfc3339())),
+                (":id", s(id)),
+            ],
+        )
+        .await?;
+        self.unlist_if_done(ec, receipt_id).await
     }
 
     async fn release_mail(&self, ec: &EcFiscalCode, receipt_id: &str) -> Result<(), StoreError> {
-        self.client
+        self.update_receipt(ec, receipt_id, "REMOVE mailLease", vec![])
+            .await
+    }
+
+    async fn fail_mail(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let reason: String = reason.chars().take(500).collect();
+        self.update_receipt(
+            ec,
+            receipt_id,
+            "DELETE owed :mail SET mailFailedAt = :at, mailError = :why REMOVE mailLease",
+            vec![
+                (":mail", work_set(&[Work::Mail])),
+                (":at", s(at.to_rfc3339())),
+                (":why", s(reason)),
+            ],
+        )
+        .await?;
+        self.unlist_if_done(ec, receipt_id).await
+    }
+
+    async fn receipts_owing_work(
+        &self,
+        received_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI_OWED),
+                "gsi3pk = :owed AND gsi3sk < :before",
+                &[
+                    (":owed", s(OWED)),
+                    (":before", s(owed_sort_key(received_before, ""))),
+                ],
+            )
+            .await?;
+        items
+            .iter()
+            .filter(|i| !owed_work(i).is_empty())
+            .map(read_receipt)
+            .collect()
+    }
+}
+
+impl DynamoTable {
+    /// One update of a receipt item that must exist.
+    async fn update_receipt(
+        &self,
+        ec: &EcFiscalCode,
+        receipt_id: &str,
+        expression: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<(), StoreError> {
+        let mut update = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(format!("RECEIPT#{receipt_id}")))
             .key("sk", s(ec_sk(ec)))
-            .update_expression("REMOVE mailLease")
-            .send()
-            .await
-            .map_err(unavailable)?;
+            .update_expression(expression)
+            .condition_expression("attribute_exists(pk)");
+        for (k, v) in values {
+            update = update.expression_attribute_values(k, v);
+        }
+        update.send().await.map_err(unavailable)?;
         Ok(())
     }
 
-    async fn receipts_owing_work(&self) -> Result<Vec<ReceiptRecord>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("attribute_exists(owed)")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items() {
-                found.push(read_receipt(item)?);
+    /// Takes a receipt out of the owed-work index once it owes nothing (DynamoDB
+    /// drops an emptied set; the index keys go here, conditionally).
+    async fn unlist_if_done(&self, ec: &EcFiscalCode, receipt_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RECEIPT#{receipt_id}")))
+            .key("sk", s(ec_sk(ec)))
+            .update_expression("REMOVE gsi3pk, gsi3sk")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(owed)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
             }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
+            Err(e) => Err(unavailable(e)),
         }
-        Ok(found)
     }
 }
 

@@ -82,11 +82,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         std::future::pending(),
     ));
 
-    // The local stand-in for the table's stream: the receipt worker sweeps owed work.
+    // The local stand-in for the table's stream and schedule: the receipt worker
+    // sweeps all owed work, at once.
     let worker_app = app.clone();
     tokio::spawn(async move {
         loop {
-            if let Err(e) = receipt_worker::sweep(&worker_app).await {
+            let now = worker_app.clock.now() + chrono::Duration::seconds(1);
+            if let Err(e) = receipt_worker::sweep(&worker_app, now).await {
                 eprintln!("receipt worker: {e}");
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
