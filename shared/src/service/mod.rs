@@ -5,6 +5,8 @@
 //! in-process on the in-memory adapters (`testkit`), with faults injected.
 
 pub mod avviso;
+#[cfg(test)]
+mod fault_suite;
 pub mod login;
 pub mod me;
 pub mod nodo;
