@@ -54,7 +54,7 @@ async fn download(
         Format::Xml => (
             "application/xml; charset=utf-8",
             "xml",
-            r.xml.clone().into_bytes(),
+            receipts::xml(app, r).await?,
         ),
         Format::Json => {
             return Ok(json_response(

@@ -184,6 +184,10 @@ pub enum Anomaly {
     /// A receipt with outcome KO: the payment failed and no money moved; kept
     /// for the record, nothing changes and nothing is sent.
     FailedPayment,
+    /// The receipt departs from the schema in what does not identify the
+    /// payment (an element unknown to our XSD version, a missing description):
+    /// taken all the same, its deviations recorded with it.
+    SchemaDeviation,
 }
 
 /// Receipts for tests: a V2 receipt of a notice, paid by another citizen.

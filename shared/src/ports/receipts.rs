@@ -15,14 +15,23 @@ pub struct ReceiptRecord {
     /// The EC the receipt was delivered to (`idPA`); not always the notice's owner.
     pub ec: EcFiscalCode,
     pub receipt: Receipt,
-    /// The `receipt` element exactly as received.
+    /// The `receipt` element exactly as received; empty when it was too large
+    /// for a table item (see `xml_document`).
     pub xml: String,
+    /// Where the `receipt` element is kept when it is too large for a table
+    /// item (a digital stamp's `MBDAttachment` may be close to 1 MB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xml_document: Option<String>,
     pub received_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomaly: Option<Anomaly>,
     /// Work still owed for this receipt, done by the receipt worker.
     #[serde(default)]
     pub owed: Vec<Work>,
+    /// How the receipt departed from the schema, where it did not matter (see
+    /// `Anomaly::SchemaDeviation`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deviations: Vec<String>,
     /// Where the mail stands (kept beside the receipt, not in its document).
     #[serde(default, skip_serializing_if = "MailDelivery::is_empty")]
     pub mail: MailDelivery,

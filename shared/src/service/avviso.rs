@@ -149,6 +149,7 @@ mod tests {
             entity(&app),
             receipt(&n, "av-1", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await
         .unwrap();

@@ -76,7 +76,7 @@ async fn scenario(port: Port, op: &'static str, fault: Fault) -> Outcome {
     loop {
         nodo_calls += 1;
         let r = receipt(&n, "rf-1", 15_050);
-        match nodo::receive(&app, entity(&app), r, "<receipt/>".into()).await {
+        match nodo::receive(&app, entity(&app), r, "<receipt/>".into(), vec![]).await {
             Ok(_) | Err(NodoError::DuplicateReceipt(_)) => break,
             Err(e) => assert!(nodo_calls < 5, "{op} {fault:?}: {e}"),
         }

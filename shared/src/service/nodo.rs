@@ -18,6 +18,10 @@ use crate::App;
 /// How many times a receipt is re-applied after losing an optimistic-locking race.
 const MAX_ATTEMPTS: usize = 8;
 
+/// Above this size a receipt's XML goes to the document store: a DynamoDB item
+/// holds at most 400 KB, and the receipt's JSON and indexes share it.
+pub const LARGE_RECEIPT_BYTES: usize = 200 * 1024;
+
 /// Why the Nodo's request is refused, in the terms of paForNode's faults.
 #[derive(Debug, thiserror::Error)]
 pub enum NodoError {
@@ -220,9 +224,11 @@ pub async fn receive(
     entity: &Entity,
     receipt: Receipt,
     xml: String,
+    deviations: Vec<String>,
 ) -> Result<Received, NodoError> {
     let ec = &entity.fiscal_code;
     let paid_at = intake::paid_at(&receipt, app.clock.now());
+    let (receipt, xml, xml_document) = keep_large(app, ec, receipt, xml).await?;
     for _ in 0..MAX_ATTEMPTS {
         let found = match intake::notice_to_read(ec, &receipt) {
             Some(n) => app.positions.find_by_iuv(ec, &n.iuv()).await?,
@@ -239,6 +245,8 @@ pub async fn receive(
             paid_at,
             app.clock.today(),
         );
+        let anomaly =
+            anomaly.or_else(|| (!deviations.is_empty()).then_some(Anomaly::SchemaDeviation));
         let record = ReceiptRecord {
             ec: ec.clone(),
             receipt: receipt.clone(),
@@ -246,6 +254,8 @@ pub async fn receive(
             received_at: app.clock.now(),
             anomaly,
             owed,
+            xml_document: xml_document.clone(),
+            deviations: deviations.clone(),
             mail: Default::default(),
         };
         let version = found.as_ref().map(|p| p.version).unwrap_or_default();
@@ -259,6 +269,7 @@ pub async fn receive(
                     ec = %ec,
                     receipt_id = %receipt.receipt_id,
                     anomaly = ?anomaly,
+                    deviations = ?deviations,
                     pays = pays.is_some(),
                     "receipt stored"
                 );
@@ -275,6 +286,47 @@ pub async fn receive(
         }
     }
     Err(NodoError::Contention)
+}
+
+/// A receipt too large for a table item: its XML goes to the document store
+/// first (the same key for a retry), the digital stamps' attachments leave its
+/// JSON (they stay in the XML), and the record points to the document.
+async fn keep_large(
+    app: &App,
+    ec: &EcFiscalCode,
+    mut receipt: Receipt,
+    xml: String,
+) -> Result<(Receipt, String, Option<String>), NodoError> {
+    let attachments: usize = receipt
+        .transfers
+        .iter()
+        .filter_map(|t| t.mbd_attachment.as_ref().map(String::len))
+        .sum();
+    if xml.len() + attachments < LARGE_RECEIPT_BYTES {
+        return Ok((receipt, xml, None));
+    }
+    let safe: String = receipt
+        .receipt_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let key = format!("receipts/{ec}/{}-{safe}.receipt.xml", receipt.notice_number);
+    let doc = crate::ports::Document {
+        content_type: "application/xml; charset=utf-8".into(),
+        bytes: xml.into_bytes(),
+    };
+    app.documents.put(&key, &doc).await?;
+    for t in &mut receipt.transfers {
+        t.mbd_attachment = None;
+    }
+    tracing::info!(ec = %ec, receipt_id = %receipt.receipt_id, bytes = doc.bytes.len(), "large receipt kept in the document store");
+    Ok((receipt, String::new(), Some(key)))
 }
 
 /// paDemandPaymentNotice, first step: the EC's spontaneous service the PSP
@@ -443,6 +495,7 @@ mod tests {
             entity(&app),
             receipt(&paid, "r-paid", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await
         .unwrap();
@@ -557,6 +610,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             entity(&app),
             receipt(&n, "r-1", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await
         .unwrap();
@@ -578,14 +632,14 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
         assert_eq!(payment.paid_at.to_rfc3339(), "2026-06-01T09:30:00+00:00");
         // The Nodo's retry of the same receipt.
         assert!(matches!(
-            receive(&app, entity(&app), receipt(&n, "r-1", 15_050), "<r/>".into()).await,
+            receive(&app, entity(&app), receipt(&n, "r-1", 15_050), "<r/>".into(), vec![]).await,
             Err(NodoError::DuplicateReceipt(id)) if id == "r-1"
         ));
         assert_eq!(fakes.store.all_receipts().len(), 1);
     }
 
     async fn anomaly_of(app: &App, r: Receipt) -> Option<Anomaly> {
-        receive(app, entity(app), r, "<r/>".into())
+        receive(app, entity(app), r, "<r/>".into(), vec![])
             .await
             .unwrap()
             .anomaly
@@ -681,12 +735,91 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
     }
 
     #[tokio::test]
+    async fn a_receipt_too_large_for_the_table_is_kept_whole_in_the_document_store() {
+        let (app, fakes) = kit().await;
+        let (_, n) = payable(&app, "R-BIG").await;
+        let mut big = receipt(&n, "r-big", 15_050);
+        big.transfers.push(crate::domain::receipt::ReceiptTransfer {
+            id_transfer: 1,
+            amount_cents: 1_600,
+            fiscal_code_pa: ec(),
+            company_name: None,
+            iban: None,
+            mbd_attachment: Some("A".repeat(900_000)),
+            remittance_information: "bollo".into(),
+            transfer_category: "9/0201102IM/".into(),
+            metadata: vec![],
+        });
+        let xml = format!("<receipt>{}</receipt>", "x".repeat(950_000));
+        receive(&app, entity(&app), big, xml.clone(), vec![])
+            .await
+            .unwrap();
+        let stored = app
+            .receipts
+            .get_receipt(&ec(), "r-big")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored.xml.is_empty());
+        assert_eq!(stored.receipt.transfers[0].mbd_attachment, None);
+        assert!(serde_json::to_vec(&stored).unwrap().len() < LARGE_RECEIPT_BYTES);
+        assert_eq!(
+            crate::service::receipts::xml(&app, &stored).await.unwrap(),
+            xml.as_bytes(),
+            "returned exactly"
+        );
+        // The XML could not be stored: nothing is, and the Nodo retries.
+        let (_, m) = payable(&app, "R-BIG-2").await;
+        fakes.documents.faults.inject("put", Fault::Unavailable, 1);
+        let e = receive(
+            &app,
+            entity(&app),
+            receipt(&m, "r-big-2", 15_050),
+            xml,
+            vec![],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(station::fault_of(&e).0.code(), "PAA_SYSTEM_ERROR");
+        assert!(app
+            .receipts
+            .get_receipt(&ec(), "r-big-2")
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    #[tokio::test]
+    async fn a_receipt_with_deviations_is_taken_and_they_are_recorded() {
+        let (app, _) = kit().await;
+        let (_, n) = payable(&app, "R-DEV").await;
+        let got = receive(
+            &app,
+            entity(&app),
+            receipt(&n, "r-dev", 15_050),
+            "<r/>".into(),
+            vec!["receipt/newElement: elemento non previsto".into()],
+        )
+        .await
+        .unwrap();
+        assert_eq!(got.anomaly, Some(Anomaly::SchemaDeviation));
+        assert!(got.paid, "the money moved: the option is paid");
+        let stored = app
+            .receipts
+            .get_receipt(&ec(), "r-dev")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.deviations.len(), 1);
+    }
+
+    #[tokio::test]
     async fn a_failed_payment_changes_nothing_and_sends_nothing() {
         let (app, fakes) = kit().await;
         let (p, n) = payable(&app, "R-KO").await;
         let mut ko = receipt(&n, "ko-1", 15_050);
         ko.outcome = Outcome::Ko;
-        let got = receive(&app, entity(&app), ko, "<r/>".into())
+        let got = receive(&app, entity(&app), ko, "<r/>".into(), vec![])
             .await
             .unwrap();
         assert_eq!(
@@ -714,6 +847,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             entity(&app),
             receipt(&n, "r-5", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await
         .unwrap_err();
@@ -724,6 +858,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             entity(&app),
             receipt(&n, "r-5", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await
         .unwrap();
@@ -743,6 +878,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             entity(&app),
             receipt(&n, "r-6", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await
         .unwrap();
@@ -758,7 +894,8 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
                 &app,
                 entity(&app),
                 receipt(&m, "r-7", 15_050),
-                "<r/>".into()
+                "<r/>".into(),
+                vec![]
             )
             .await,
             Err(NodoError::Contention)
@@ -778,6 +915,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             entity(&app),
             receipt(&n, "r-8", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await;
         assert!(
@@ -789,6 +927,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             entity(&app),
             receipt(&n, "r-8", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await;
         assert!(matches!(retry, Err(NodoError::DuplicateReceipt(_))));

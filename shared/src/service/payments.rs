@@ -201,6 +201,7 @@ mod tests {
             entity(&app),
             receipt(&a, "pa-1", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await
         .unwrap();
@@ -218,6 +219,7 @@ mod tests {
             entity(&app),
             receipt(&paid, "pa-4", 15_050),
             "<r/>".into(),
+            vec![],
         )
         .await
         .unwrap();

@@ -141,6 +141,20 @@ pub async fn pdf(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, ReceiptError> 
     Ok(bytes)
 }
 
+/// The `receipt` element exactly as the Nodo sent it (from the document store
+/// when it was too large for the table).
+pub async fn xml(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, ReceiptError> {
+    match &r.xml_document {
+        None => Ok(r.xml.clone().into_bytes()),
+        Some(key) => match app.documents.get(key).await? {
+            Some(doc) => Ok(doc.bytes),
+            None => Err(ReceiptError::Store(StoreError::Corrupt(format!(
+                "receipt XML {key} missing"
+            )))),
+        },
+    }
+}
+
 /// The addresses a receipt is mailed to: the debtor's and the payer's, once each.
 pub async fn recipients(app: &App, r: &ReceiptRecord) -> Vec<Email> {
     let mut out: Vec<Email> = Vec::new();
@@ -324,6 +338,7 @@ mod tests {
             entity(app),
             receipt(&n, id, 15_050),
             "<receipt/>".into(),
+            vec![],
         )
         .await
         .unwrap();
@@ -578,7 +593,7 @@ mod tests {
         let (_, n) = payable(&app, "D-6").await;
         let mut rc = receipt(&n, "d-6", 15_050);
         rc.payer = None;
-        nodo::receive(&app, entity(&app), rc, "<receipt/>".into())
+        nodo::receive(&app, entity(&app), rc, "<receipt/>".into(), vec![])
             .await
             .unwrap();
         // The position's debtor has an address: it is used.

@@ -121,6 +121,10 @@ pub enum Request {
         receipt: Box<Receipt>,
         /// The `receipt` element exactly as received.
         receipt_xml: String,
+        /// Where the receipt departs from the schema in what does not identify
+        /// the payment (unknown elements, missing or malformed descriptions):
+        /// kept and recorded, never a reason to refuse the money.
+        deviations: Vec<String>,
     },
     Demand {
         caller: Caller,
@@ -190,6 +194,16 @@ impl<'a> Fields<'a> {
                     .push(format!("{path}/{name}: elemento ripetuto"));
             }
         }
+        Self {
+            el,
+            path: path.to_owned(),
+            errors,
+        }
+    }
+
+    /// Reads an element's fields without checking which children it has (the
+    /// strict reading of a receipt's identifying fields, beside a lenient one).
+    fn plain(el: &'a Element, path: &str, errors: &'a Errs) -> Self {
         Self {
             el,
             path: path.to_owned(),
@@ -414,7 +428,11 @@ fn read_subject(el: &Element, path: &str, errors: &Errs) -> Option<Subject> {
     })
 }
 
-fn read_receipt(el: &Element, v2: bool, errors: &Errs) -> Option<Receipt> {
+/// Reads a receipt. Strict (`errors`: the request is refused) only on what
+/// identifies the payment: receiptId, notice number, EC, outcome, IUV, amount.
+/// Everything else departing from the schema goes to `deviations`: the money
+/// has moved, and a receipt refused for a description leaves a paid notice payable.
+fn read_receipt(el: &Element, v2: bool, errors: &Errs, deviations: &Errs) -> Option<Receipt> {
     let path = "receipt";
     let mut allowed = vec![
         "receiptId",
@@ -451,19 +469,21 @@ fn read_receipt(el: &Element, v2: bool, errors: &Errs) -> Option<Receipt> {
             "idCiBundle",
         ]);
     }
-    let mut f = Fields::new(el, path, errors, &allowed);
-    let receipt_id = f.text("receiptId", 1, 256);
-    let notice_number = f.digits("noticeNumber", 18);
-    let fiscal_code = f.digits("fiscalCode", 11);
-    let outcome = f.text("outcome", 2, 2).and_then(|o| {
+    let mut strict = Fields::plain(el, path, errors);
+    let receipt_id = strict.text("receiptId", 1, 256);
+    let notice_number = strict.digits("noticeNumber", 18);
+    let fiscal_code = strict.digits("fiscalCode", 11);
+    let outcome = strict.text("outcome", 2, 2).and_then(|o| {
         let parsed = Outcome::parse(&o);
         if parsed.is_none() {
-            f.err("outcome", "deve essere OK o KO");
+            strict.err("outcome", "deve essere OK o KO");
         }
         parsed
     });
-    let creditor_reference_id = f.text("creditorReferenceId", 1, 35);
-    let payment_amount_cents = f.amount("paymentAmount", false);
+    let creditor_reference_id = strict.text("creditorReferenceId", 1, 35);
+    let payment_amount_cents = strict.amount("paymentAmount", false);
+    let errors = deviations;
+    let mut f = Fields::new(el, path, errors, &allowed);
     let description = f.text("description", 1, 140);
     let company_name = f.text("companyName", 1, 140);
     let office_name = f.opt_text("officeName", 1, 140);
@@ -489,10 +509,7 @@ fn read_receipt(el: &Element, v2: bool, errors: &Errs) -> Option<Receipt> {
     let metadata = read_metadata(el.child("metadata"), "receipt/metadata", errors);
 
     let debtor = debtor_el.and_then(|d| read_subject(d, "receipt/debtor", errors));
-    let payer = match payer_el {
-        Some(p) => Some(read_subject(p, "receipt/payer", errors)?),
-        None => None,
-    };
+    let payer = payer_el.and_then(|p| read_subject(p, "receipt/payer", errors));
     let mut transfers = Vec::new();
     if let Some(tl) = transfers_el {
         let _ = Fields::new(tl, "receipt/transferList", errors, &["transfer"]);
@@ -534,6 +551,11 @@ fn read_receipt(el: &Element, v2: bool, errors: &Errs) -> Option<Receipt> {
             }
             let remittance = tf.text("remittanceInformation", 1, 140);
             let category = tf.text("transferCategory", 1, 140);
+            let id = id.or(u8::try_from(transfers.len() + 1).ok());
+            let (remittance, category) = (
+                Some(remittance.unwrap_or_default()),
+                Some(category.unwrap_or_default()),
+            );
             let md = read_metadata(
                 t.child("metadata"),
                 "receipt/transferList/transfer/metadata",
@@ -542,10 +564,13 @@ fn read_receipt(el: &Element, v2: bool, errors: &Errs) -> Option<Receipt> {
             if let (Some(id), Some(amount), Some(cf), Some(remittance), Some(category)) =
                 (id, amount, cf, remittance, category)
             {
+                let Ok(fiscal_code_pa) = EcFiscalCode::parse(&cf) else {
+                    continue;
+                };
                 transfers.push(ReceiptTransfer {
                     id_transfer: id,
                     amount_cents: amount,
-                    fiscal_code_pa: EcFiscalCode::parse(&cf).ok()?,
+                    fiscal_code_pa,
                     company_name: company,
                     iban,
                     mbd_attachment: mbd,
@@ -568,29 +593,40 @@ fn read_receipt(el: &Element, v2: bool, errors: &Errs) -> Option<Receipt> {
         outcome: outcome?,
         creditor_reference_id: creditor_reference_id?,
         payment_amount_cents: payment_amount_cents?,
-        description: description?,
-        company_name: company_name?,
+        description: description.unwrap_or_default(),
+        company_name: company_name.unwrap_or_default(),
         office_name,
-        debtor: debtor?,
+        debtor: debtor.unwrap_or_else(|| Subject {
+            kind: SubjectType::F,
+            id: "ANONIMO".into(),
+            full_name: String::new(),
+            street_name: None,
+            civic_number: None,
+            postal_code: None,
+            city: None,
+            state_province_region: None,
+            country: None,
+            email: None,
+        }),
         transfers,
-        id_psp: id_psp?,
+        id_psp: id_psp.unwrap_or_default(),
         psp_fiscal_code,
         psp_partita_iva,
-        psp_company_name: psp_company_name?,
-        id_channel: id_channel?,
-        channel_description: channel_description?,
+        psp_company_name: psp_company_name.unwrap_or_default(),
+        id_channel: id_channel.unwrap_or_default(),
+        channel_description: channel_description.unwrap_or_default(),
         payer,
         payment_method,
         payment_note,
-        fee_cents: fee_cents?,
-        primary_ci_incurred_fee_cents: primary_ci_incurred_fee_cents?,
+        fee_cents: fee_cents.flatten(),
+        primary_ci_incurred_fee_cents: primary_ci_incurred_fee_cents.flatten(),
         id_bundle,
         id_ci_bundle,
-        payment_date_time: payment_date_time?,
-        application_date: application_date?,
-        transfer_date: transfer_date?,
+        payment_date_time: payment_date_time.flatten(),
+        application_date: application_date.flatten(),
+        transfer_date: transfer_date.flatten(),
         metadata,
-        stand_in: stand_in?.map(|s| s == "true" || s == "1"),
+        stand_in: stand_in.flatten().map(|s| s == "true" || s == "1"),
     })
 }
 
@@ -658,10 +694,12 @@ fn read_body(op: Operation, el: &Element, source: &[u8]) -> Result<Request, Vec<
         }
         Operation::SendRt | Operation::SendRtV2 => {
             let receipt_el = f.child("receipt");
-            let receipt =
-                receipt_el.and_then(|r| read_receipt(r, op == Operation::SendRtV2, errors));
+            let deviations = Errs::default();
+            let receipt = receipt_el
+                .and_then(|r| read_receipt(r, op == Operation::SendRtV2, errors, &deviations));
             match (caller, receipt, receipt_el) {
                 (Some(caller), Some(receipt), Some(r)) => Some(Request::SendRt {
+                    deviations: deviations.into_inner(),
                     caller,
                     receipt: Box::new(receipt),
                     // Kept exactly as sent (the element's own bytes).

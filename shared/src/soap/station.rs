@@ -188,8 +188,9 @@ async fn respond(app: &App, request: Request) -> Response {
         Request::SendRt {
             receipt,
             receipt_xml,
+            deviations,
             ..
-        } => nodo::receive(app, entity, *receipt, receipt_xml)
+        } => nodo::receive(app, entity, *receipt, receipt_xml, deviations)
             .await
             .map(|_| Response::SendRt {
                 v2: op == Operation::SendRtV2,

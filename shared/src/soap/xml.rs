@@ -8,7 +8,9 @@ use quick_xml::NsReader;
 
 /// Largest SOAP body accepted (a receipt with five transfers is a few KiB;
 /// @e.bollo attachments add a little).
-pub const MAX_XML_BYTES: usize = 512 * 1024;
+/// Largest SOAP body read: a receipt with digital stamps (`MBDAttachment`)
+/// may come close to 1 MB, and must be taken.
+pub const MAX_XML_BYTES: usize = 2 * 1024 * 1024;
 const MAX_DEPTH: usize = 32;
 const MAX_ELEMENTS: usize = 5_000;
 

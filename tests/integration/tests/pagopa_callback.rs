@@ -275,8 +275,8 @@ async fn malformed_requests_get_syntax_faults() {
         .soap(&envelope("paSomethingElseReq", "<x/>"), None)
         .await;
     assert_eq!(r.status, 500);
-    // Too large a body.
-    let big = "x".repeat(600 * 1024);
+    // Too large a body (a receipt with digital stamps may be close to 1 MB).
+    let big = "x".repeat(3 * 1024 * 1024);
     let r = env
         .call(
             "POST",
@@ -821,4 +821,57 @@ async fn a_receipt_with_an_absurd_payment_time_is_stored_not_a_crash() {
         stored.contains(&"-262143-01-01T00:00:00"),
         "the schema takes it, so the portal must: {stored:?}"
     );
+}
+
+#[tokio::test]
+async fn a_receipt_departing_from_the_schema_in_details_is_taken_not_refused() {
+    let env = env().await;
+    let notice = payable(&env, "DEV-1").await;
+    let ec = EcFiscalCode::parse(EC).unwrap();
+    // pagoPA added an element; the channel description is missing.
+    let xml = receipt(true, EC, &notice, "dev-1", 15050)
+        .replace("<channelDescription>app</channelDescription>", "")
+        .replace("<fee>", "<newElementOfTomorrow>x</newElementOfTomorrow><fee>");
+    let r = env.soap(&send_rt(true, EC, &xml), None).await;
+    assert_eq!(r.outcome(), "OK", "{}", r.raw);
+    let stored = env.app.receipts.get_receipt(&ec, "dev-1").await.unwrap().unwrap();
+    assert_eq!(stored.anomaly, Some(Anomaly::SchemaDeviation));
+    assert_eq!(stored.deviations.len(), 2, "{:?}", stored.deviations);
+    assert_eq!(stored.xml, xml, "kept exactly as sent");
+    let got = env
+        .operator("GET", &format!("{BASE}/DEV-1"), &json!(null))
+        .await
+        .json();
+    assert_eq!(got["status"], "paid");
+    // What identifies the payment stays strict.
+    let notice2 = payable(&env, "DEV-2").await;
+    for broken in [
+        receipt(true, EC, &notice2, "dev-2", 15050).replace("<receiptId>dev-2</receiptId>", ""),
+        receipt(true, EC, &notice2, "dev-2", 15050).replace("<paymentAmount>150.50</paymentAmount>", "<paymentAmount>abc</paymentAmount>"),
+        receipt(true, EC, &notice2, "dev-2", 15050).replace("<outcome>OK</outcome>", "<outcome>MAYBE</outcome>"),
+    ] {
+        let r = env.soap(&send_rt(true, EC, &broken), None).await;
+        assert_eq!(r.fault_code(), Some("PAA_SINTASSI_XSD"), "{}", r.raw);
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_close_to_one_megabyte_is_kept_and_returned_exactly() {
+    let env = env().await;
+    let notice = payable(&env, "BIG-1").await;
+    let stamp = "QUJD".repeat(230_000);
+    let xml = receipt(true, EC, &notice, "big-1", 15050).replace(
+        "<IBAN>IT60X0542811101000000123456</IBAN>",
+        &format!("<MBDAttachment>{stamp}</MBDAttachment>"),
+    );
+    assert!(xml.len() > 900_000);
+    let r = env.soap(&send_rt(true, EC, &xml), None).await;
+    assert_eq!(r.outcome(), "OK", "{}", &r.raw[..r.raw.len().min(2000)]);
+    let download = env
+        .get(&format!(
+            "/api/v1/receipts/{notice}?fiscalCode={MARIO}&format=xml"
+        ))
+        .await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.body, xml.as_bytes(), "returned exactly");
 }
