@@ -1,7 +1,8 @@
 //! Paying: the cart (up to five notices), the start of the payment at pagoPA
 //! Checkout, and the pages the citizen comes back to.
 //!
-//! - `GET /carrello`, `POST /carrello` (add), `POST /carrello/rimuovi`;
+//! - `GET /carrello`, `POST /carrello` (add), `POST /carrello/rimuovi`: the cart,
+//!   kept server-side behind an opaque cookie;
 //! - `POST /pagamento`: creates the Checkout cart and redirects there;
 //! - `GET /pagamento/esito/{outcome}?id=`: ok / annullato / errore, from the receipts;
 //! - `POST /api/v1/payments`, `GET /api/v1/payments/{cartId}`: the same as JSON.
@@ -14,6 +15,7 @@ use shared::domain::text::Email;
 use shared::domain::{FieldErrors, FiscalCode, NoticeNumber, NoticeStatus};
 use shared::http::limit;
 use shared::http::{json_body, json_response, path_param, query_param, respond, ApiError};
+use shared::secret;
 use shared::service::notices::{self, LookupError};
 use shared::service::payments::{self, PaymentError};
 use shared::web::{self, cookie_name, cookies, pages, read_form, set_cookie, status_view, Ctx};
@@ -28,7 +30,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let result = match (req.method().clone(), path.as_str()) {
         (Method::GET, "/carrello") => cart_page(app, &ctx, &req, "", None, None).await,
         (Method::POST, "/carrello") => add(app, &ctx, &req).await,
-        (Method::POST, "/carrello/rimuovi") => remove(app, &ctx, &req),
+        (Method::POST, "/carrello/rimuovi") => remove(app, &ctx, &req).await,
         (Method::POST, "/pagamento") => pay(app, &ctx, &req).await,
         (Method::GET, p) if p.starts_with("/pagamento/esito/") => outcome(app, &ctx, &req).await,
         _ => Err(ApiError::MethodNotAllowed),
@@ -36,30 +38,60 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     web::respond_page(app, &ctx, result)
 }
 
-/// The cart lives in a cookie: `notice.fiscalcode` pairs joined by `-`.
-fn read_cart(app: &App, req: &Request) -> Items {
-    cookies(req)
+/// How long a cart is kept.
+const CART_TTL_SECS: i64 = 86_400;
+
+/// The cart lives server-side, under the SHA-256 of an opaque random token the
+/// browser keeps in a cookie: no fiscal code travels in a cookie, and a forged
+/// cookie is just an empty cart (it names no stored cart), so the per-client
+/// limit on lookups cannot be bypassed through it.
+async fn read_cart(app: &App, req: &Request) -> Result<(Option<String>, Items), ApiError> {
+    let Some(token) = cookies(req)
         .get(&cookie_name(app, "cart"))
-        .map(|v| {
-            v.split('-')
-                .filter_map(|pair| {
-                    let (n, cf) = pair.split_once('.')?;
-                    Some((NoticeNumber::parse(n).ok()?, FiscalCode::parse(cf).ok()?))
+        .filter(|t| secret::well_formed(t))
+        .cloned()
+    else {
+        return Ok((None, Vec::new()));
+    };
+    let doc = app
+        .sessions
+        .doc(&format!("cart#{}", secret::key(&token)), app.clock.now())
+        .await?;
+    let items = doc
+        .as_ref()
+        .and_then(|d| d["items"].as_array())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| {
+                    Some((
+                        NoticeNumber::parse(i["noticeNumber"].as_str()?).ok()?,
+                        FiscalCode::parse(i["fiscalCode"].as_str()?).ok()?,
+                    ))
                 })
                 .take(payments::MAX_NOTICES)
                 .collect()
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    Ok((Some(token), items))
 }
 
-fn cart_cookie(app: &App, items: &[(NoticeNumber, FiscalCode)]) -> String {
-    let v: Vec<String> = items.iter().map(|(n, cf)| format!("{n}.{cf}")).collect();
-    set_cookie(
-        app,
-        "cart",
-        &v.join("-"),
-        Some(if items.is_empty() { 0 } else { 86_400 }),
-    )
+/// Stores the cart; returns the `Set-Cookie` of its token (a new token for a
+/// new cart; an empty cart clears the cookie).
+async fn save_cart(app: &App, token: Option<String>, items: &Items) -> Result<String, ApiError> {
+    if items.is_empty() {
+        return Ok(set_cookie(app, "cart", "", Some(0)));
+    }
+    let token = token.unwrap_or_else(secret::secret);
+    let doc = json!({"items": items.iter().map(|(n, cf)| json!({"noticeNumber": n, "fiscalCode": cf})).collect::<Vec<_>>()});
+    app.sessions
+        .put_doc(
+            &format!("cart#{}", secret::key(&token)),
+            &doc,
+            app.clock.now() + chrono::Duration::seconds(CART_TTL_SECS),
+        )
+        .await?;
+    Ok(set_cookie(app, "cart", &token, Some(CART_TTL_SECS as u64)))
 }
 
 async fn cart_page(
@@ -73,7 +105,7 @@ async fn cart_page(
     let mut items = Vec::new();
     let mut kept = Vec::new();
     let mut total = 0u64;
-    let in_cookie = read_cart(app, req);
+    let (token, in_cookie) = read_cart(app, req).await?;
     for (n, cf) in &in_cookie {
         match notices::verify(app, n, cf).await {
             Ok(s) if s.status == NoticeStatus::Payable => {
@@ -116,7 +148,8 @@ async fn cart_page(
     };
     let mut response = web::render(app, ctx, status, &page);
     if dropped {
-        if let Ok(v) = lambda_http::http::HeaderValue::from_str(&cart_cookie(app, &kept)) {
+        let cookie = save_cart(app, token, &kept).await?;
+        if let Ok(v) = lambda_http::http::HeaderValue::from_str(&cookie) {
             response
                 .headers_mut()
                 .append(lambda_http::http::header::SET_COOKIE, v);
@@ -132,7 +165,7 @@ async fn add(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiE
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let cf = FiscalCode::parse(form.get("fiscalCode"))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let mut items = read_cart(app, req);
+    let (token, mut items) = read_cart(app, req).await?;
     if !items.iter().any(|(n, _)| *n == notice) {
         if items.len() >= payments::MAX_NOTICES {
             return cart_page(app, ctx, req, "", None, Some(ctx.t.cart_full.into())).await;
@@ -140,26 +173,19 @@ async fn add(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiE
         payments::check_notices(app, &[(notice, cf.clone())]).await?;
         items.push((notice, cf));
     }
-    Ok(web::see_other(
-        app,
-        ctx,
-        "/carrello",
-        &[cart_cookie(app, &items)],
-    ))
+    let cookie = save_cart(app, token, &items).await?;
+    Ok(web::see_other(app, ctx, "/carrello", &[cookie]))
 }
 
-fn remove(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn remove(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
     let form = read_form(app, req)?;
-    let items: Vec<_> = read_cart(app, req)
+    let (token, items) = read_cart(app, req).await?;
+    let items: Items = items
         .into_iter()
         .filter(|(n, _)| n.as_str() != form.get("notice"))
         .collect();
-    Ok(web::see_other(
-        app,
-        ctx,
-        "/carrello",
-        &[cart_cookie(app, &items)],
-    ))
+    let cookie = save_cart(app, token, &items).await?;
+    Ok(web::see_other(app, ctx, "/carrello", &[cookie]))
 }
 
 async fn pay(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -182,7 +208,7 @@ async fn pay(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, ApiE
             }
         },
     };
-    let items = read_cart(app, req);
+    let (_, items) = read_cart(app, req).await?;
     if items.is_empty() {
         return Ok(web::see_other(app, ctx, "/carrello", &[]));
     }
@@ -279,9 +305,10 @@ async fn outcome(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, 
 async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     match (req.method(), path_param(req, "cartId")) {
         (&Method::POST, None) => {
-            limit::lookup(app, req).await?;
             let doc = json_body(req)?;
             let (items, email) = parse_payment(&doc).map_err(ApiError::Validation)?;
+            // One lookup for each (notice, fiscal code) pair checked.
+            limit::lookups(app, req, items.len()).await?;
             let attempt = payments::start(app, &items, email).await?;
             Ok(json_response(
                 StatusCode::CREATED,

@@ -24,7 +24,13 @@ pub fn client_ip(req: &Request) -> String {
 /// Counts one lookup of this client; 429 past the limit. A storage failure does
 /// not block citizens: the lookup goes on and the failure is logged.
 pub async fn lookup(app: &App, req: &Request) -> Result<(), ApiError> {
-    hit(app, req, "lookup").await
+    hit(app, req, "lookup", 1).await
+}
+
+/// Counts `pairs` lookups at once: a request that checks several (notice,
+/// fiscal code) pairs costs one lookup each.
+pub async fn lookups(app: &App, req: &Request, pairs: usize) -> Result<(), ApiError> {
+    hit(app, req, "lookup", pairs.max(1) as u64).await
 }
 
 /// A citizen's lookup through the JSON API: counts one hit of the client (429
@@ -60,14 +66,18 @@ pub async fn notice_lookup<T>(
 /// Counts one new position (spontaneous payments) of this client, with the
 /// same per-minute limit: positions cannot be created in bulk.
 pub async fn creation(app: &App, req: &Request) -> Result<(), ApiError> {
-    hit(app, req, "create").await
+    hit(app, req, "create", 1).await
 }
 
-async fn hit(app: &App, req: &Request, scope: &str) -> Result<(), ApiError> {
+async fn hit(app: &App, req: &Request, scope: &str, hits: u64) -> Result<(), ApiError> {
     let now = app.clock.now().timestamp();
     let window = now - now.rem_euclid(WINDOW_SECS);
     let key = format!("{scope}#{}", client_ip(req));
-    match app.counters.count_hit(&key, window, WINDOW_SECS).await {
+    match app
+        .counters
+        .count_hit(&key, hits, window, WINDOW_SECS)
+        .await
+    {
         Ok(hits) if hits > app.settings.lookup_limit_per_minute => {
             tracing::warn!(hits, scope, "per-client limit reached");
             Err(ApiError::TooManyRequests)

@@ -33,6 +33,7 @@ struct State {
     sequences: HashMap<(EcFiscalCode, u8), u64>,
     services: BTreeMap<(EcFiscalCode, ServiceCode), Service>,
     once: HashMap<String, (serde_json::Value, DateTime<Utc>)>,
+    docs: HashMap<String, (serde_json::Value, DateTime<Utc>)>,
     sessions: HashMap<String, Session>,
 }
 
@@ -444,6 +445,7 @@ impl RateCounter for MemoryStore {
     async fn count_hit(
         &self,
         key: &str,
+        hits: u64,
         window_start: i64,
         _window_secs: i64,
     ) -> Result<u64, StoreError> {
@@ -453,7 +455,7 @@ impl RateCounter for MemoryStore {
                 .counters
                 .entry((key.to_owned(), window_start))
                 .or_default();
-            *n += 1;
+            *n += hits;
             Ok(*n)
         })
     }
@@ -590,6 +592,35 @@ impl SessionStore for MemoryStore {
         faulty!(self, "delete_session", StoreError::VersionConflict, {
             self.state().sessions.remove(key);
             Ok(())
+        })
+    }
+
+    async fn put_doc(
+        &self,
+        key: &str,
+        doc: &serde_json::Value,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        faulty!(self, "put_doc", StoreError::VersionConflict, {
+            self.state()
+                .docs
+                .insert(key.to_owned(), (doc.clone(), expires_at));
+            Ok(())
+        })
+    }
+
+    async fn doc(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        faulty!(self, "doc", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .docs
+                .get(key)
+                .filter(|(_, exp)| *exp > now)
+                .map(|(doc, _)| doc.clone()))
         })
     }
 }

@@ -42,11 +42,12 @@ pub trait PositionStore: Send + Sync {
 /// Per-client request counters (rate limits).
 #[async_trait]
 pub trait RateCounter: Send + Sync {
-    /// Counts one hit of `key` in the current window and returns the count so far
-    /// (an atomic counter that expires with its window).
+    /// Counts `hits` hits of `key` in the current window and returns the count
+    /// so far (an atomic counter that expires with its window).
     async fn count_hit(
         &self,
         key: &str,
+        hits: u64,
         window_start: i64,
         window_secs: i64,
     ) -> Result<u64, StoreError>;

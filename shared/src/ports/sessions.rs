@@ -22,7 +22,8 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Sessions and short-lived single-use records (login state, CNS hand-off).
+/// Sessions, short-lived single-use records (login state, CNS hand-off) and
+/// other records behind a browser's opaque token (the cart).
 /// Keys are hashes of the secrets the browser holds, never the secrets.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
@@ -48,4 +49,20 @@ pub trait SessionStore: Send + Sync {
     async fn session(&self, key: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError>;
 
     async fn delete_session(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Stores (or replaces) a short-lived record kept server-side behind a
+    /// browser's opaque token (the cart), until `expires_at`.
+    async fn put_doc(
+        &self,
+        key: &str,
+        doc: &serde_json::Value,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The record, if it exists and has not expired at `now`.
+    async fn doc(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
 }

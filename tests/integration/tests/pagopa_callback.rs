@@ -831,10 +831,19 @@ async fn a_receipt_departing_from_the_schema_in_details_is_taken_not_refused() {
     // pagoPA added an element; the channel description is missing.
     let xml = receipt(true, EC, &notice, "dev-1", 15050)
         .replace("<channelDescription>app</channelDescription>", "")
-        .replace("<fee>", "<newElementOfTomorrow>x</newElementOfTomorrow><fee>");
+        .replace(
+            "<fee>",
+            "<newElementOfTomorrow>x</newElementOfTomorrow><fee>",
+        );
     let r = env.soap(&send_rt(true, EC, &xml), None).await;
     assert_eq!(r.outcome(), "OK", "{}", r.raw);
-    let stored = env.app.receipts.get_receipt(&ec, "dev-1").await.unwrap().unwrap();
+    let stored = env
+        .app
+        .receipts
+        .get_receipt(&ec, "dev-1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.anomaly, Some(Anomaly::SchemaDeviation));
     assert_eq!(stored.deviations.len(), 2, "{:?}", stored.deviations);
     assert_eq!(stored.xml, xml, "kept exactly as sent");
@@ -847,8 +856,12 @@ async fn a_receipt_departing_from_the_schema_in_details_is_taken_not_refused() {
     let notice2 = payable(&env, "DEV-2").await;
     for broken in [
         receipt(true, EC, &notice2, "dev-2", 15050).replace("<receiptId>dev-2</receiptId>", ""),
-        receipt(true, EC, &notice2, "dev-2", 15050).replace("<paymentAmount>150.50</paymentAmount>", "<paymentAmount>abc</paymentAmount>"),
-        receipt(true, EC, &notice2, "dev-2", 15050).replace("<outcome>OK</outcome>", "<outcome>MAYBE</outcome>"),
+        receipt(true, EC, &notice2, "dev-2", 15050).replace(
+            "<paymentAmount>150.50</paymentAmount>",
+            "<paymentAmount>abc</paymentAmount>",
+        ),
+        receipt(true, EC, &notice2, "dev-2", 15050)
+            .replace("<outcome>OK</outcome>", "<outcome>MAYBE</outcome>"),
     ] {
         let r = env.soap(&send_rt(true, EC, &broken), None).await;
         assert_eq!(r.fault_code(), Some("PAA_SINTASSI_XSD"), "{}", r.raw);

@@ -269,3 +269,72 @@ async fn static_assets_are_embedded_and_paths_are_safe() {
         assert_eq!(get(bad).await.status(), 404, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_forged_cart_cookie_shows_nothing_and_no_fiscal_code_travels_in_it() {
+    let env = TestEnv::new().await;
+    let n = notice(&env, "FORGED-1").await;
+    let mut b = Browser::default();
+    b.get(&env, "/").await;
+    // The old cookie form, and a token-shaped value naming no cart.
+    for forged in [format!("{n}.{MARIO}"), "a".repeat(64)] {
+        b.cookies.retain(|(k, _)| k != "cart");
+        b.cookies.push(("cart".into(), forged.clone()));
+        let page = html(&b.get(&env, "/carrello").await);
+        assert_eq!(page.matches("/carrello/rimuovi").count(), 0, "{forged}");
+        assert!(!page.contains("150,50"), "{forged}");
+    }
+    b.cookies.retain(|(k, _)| k != "cart");
+    let r = b
+        .post(&env, "/carrello", &[("notice", &n), ("fiscalCode", MARIO)])
+        .await;
+    assert_eq!(r.status, 303);
+    let token = b
+        .cookies
+        .iter()
+        .find(|(k, _)| k == "cart")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(!token.contains(MARIO) && !token.contains(&n), "{token}");
+    assert_eq!(
+        html(&b.get(&env, "/carrello").await)
+            .matches("/carrello/rimuovi")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn every_pair_a_payment_checks_counts_as_a_lookup() {
+    use lambda_http::http;
+    let env = TestEnv::new().await;
+    let mut notices = vec![];
+    for i in 0..5 {
+        notices.push(notice(&env, &format!("PAIRS-{i}")).await);
+    }
+    let mut app = (*env.app).clone();
+    app.settings.lookup_limit_per_minute = 30;
+    let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
+    let stack = devstack::server::Stack::new(std::sync::Arc::new(app), routes).unwrap();
+    let body = serde_json::json!({"notices": notices.iter().map(|n| serde_json::json!({"noticeNumber": n, "fiscalCode": MARIO})).collect::<Vec<_>>()}).to_string();
+    let mut statuses = vec![];
+    for _ in 0..7 {
+        let (parts, ()) = http::Request::post("/api/v1/payments")
+            .header("content-type", "application/json")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let r = stack
+            .dispatch_from(
+                parts,
+                bytes::Bytes::from(body.clone()),
+                Some(std::net::IpAddr::from([10, 0, 0, 9])),
+            )
+            .await;
+        statuses.push(r.status().as_u16());
+    }
+    // Thirty lookups a minute: six payments of five notices, not thirty payments
+    // (Checkout is not reachable here: 503 once the notices were checked).
+    assert!(statuses[..6].iter().all(|s| *s != 429), "{statuses:?}");
+    assert_eq!(statuses[6], 429, "{statuses:?}");
+}

@@ -139,6 +139,7 @@ impl RateCounter for DynamoTable {
     async fn count_hit(
         &self,
         key: &str,
+        hits: u64,
         window_start: i64,
         window_secs: i64,
     ) -> Result<u64, StoreError> {
@@ -147,7 +148,7 @@ impl RateCounter for DynamoTable {
             format!("RATE#{key}"),
             window_start.to_string(),
             "rate",
-            1,
+            hits,
             Some(expires),
         )
         .await

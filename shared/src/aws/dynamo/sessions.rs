@@ -142,4 +142,25 @@ impl SessionStore for DynamoTable {
             .map_err(unavailable)?;
         Ok(())
     }
+
+    async fn put_doc(
+        &self,
+        key: &str,
+        doc: &serde_json::Value,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.put_doc(format!("DOC#{key}"), "DOC".into(), "doc", doc, expires_at)
+            .await
+    }
+
+    async fn doc(
+        &self,
+        key: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        match self.get_item(format!("DOC#{key}"), "DOC").await? {
+            Some(item) if !expired(&item, now) => Ok(Some(read_doc(&item, "record")?)),
+            _ => Ok(None),
+        }
+    }
 }
