@@ -13,7 +13,7 @@ use crate::domain::text::Email;
 use crate::domain::Entities;
 use crate::ports::{
     CatalogStore, DocumentStore, Mailer, PaymentLog, PositionStore, RateCounter, ReceiptStore,
-    Sequences, SessionStore,
+    SessionStore,
 };
 
 /// The time source. Fixed in tests that need a given day.
@@ -178,7 +178,6 @@ pub struct App {
     pub receipts: Arc<dyn ReceiptStore>,
     pub payments: Arc<dyn PaymentLog>,
     pub counters: Arc<dyn RateCounter>,
-    pub sequences: Arc<dyn Sequences>,
     pub documents: Arc<dyn DocumentStore>,
     pub mailer: Arc<dyn Mailer>,
     pub checkout: Arc<dyn Checkout>,
@@ -210,7 +209,6 @@ impl App {
             receipts: table.clone(),
             payments: table.clone(),
             counters: table.clone(),
-            sequences: table.clone(),
             catalog: table.clone(),
             sessions: table,
             identity: None,

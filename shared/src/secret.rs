@@ -24,6 +24,21 @@ pub fn random_token() -> String {
     random::<16>()
 }
 
+/// A uniformly random number in `0..=max`, from the system's randomness.
+pub fn random_up_to(max: u64) -> u64 {
+    let span = max.saturating_add(1);
+    // Rejection sampling: no bias towards small numbers.
+    let limit = u64::MAX - u64::MAX % span;
+    loop {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).expect("system randomness");
+        let n = u64::from_le_bytes(bytes);
+        if n < limit {
+            return n % span;
+        }
+    }
+}
+
 /// The store key of a secret.
 pub fn key(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))

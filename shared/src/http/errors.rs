@@ -61,7 +61,6 @@ impl From<PositionError> for ApiError {
             PositionError::AlreadyCancelled => {
                 ApiError::Conflict("la posizione è già annullata".into())
             }
-            e @ PositionError::SequenceExhausted(_) => ApiError::internal(e),
             e @ PositionError::Contention(_) => ApiError::unavailable(e),
             PositionError::Store(s) => s.into(),
         }

@@ -140,7 +140,6 @@ pub fn app(entities: crate::domain::Entities, clock: crate::app::Clock) -> (crat
         receipts: fakes.store.clone(),
         payments: fakes.store.clone(),
         counters: fakes.store.clone(),
-        sequences: fakes.store.clone(),
         catalog: fakes.store.clone(),
         sessions: fakes.store.clone(),
         documents: fakes.documents.clone(),

@@ -12,11 +12,10 @@ use super::{timed_out, Faults};
 use crate::domain::catalog::Service;
 use crate::domain::receipt::Work;
 use crate::domain::text::{Iupd, ServiceCode};
-use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
+use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position};
 use crate::ports::{
     Activation, CatalogStore, MailClaim, MailFailure, PaymentAttempt, PaymentLog, PositionStore,
-    RateCounter, ReceiptRecord, ReceiptStore, Sequences, Session, SessionStore, StoreError,
-    Versioned,
+    RateCounter, ReceiptRecord, ReceiptStore, Session, SessionStore, StoreError, Versioned,
 };
 
 type PositionKey = (EcFiscalCode, Iupd);
@@ -30,7 +29,6 @@ struct State {
     attempts: HashMap<String, PaymentAttempt>,
     activations: Vec<Activation>,
     counters: HashMap<(String, i64), u64>,
-    sequences: HashMap<(EcFiscalCode, u8), u64>,
     services: BTreeMap<(EcFiscalCode, ServiceCode), Service>,
     once: HashMap<String, (serde_json::Value, DateTime<Utc>)>,
     docs: HashMap<String, (serde_json::Value, DateTime<Utc>)>,
@@ -45,7 +43,7 @@ struct Stored {
     mail_message_id: Option<String>,
 }
 
-/// Positions, receipts, payments, counters, sequences, catalogue and sessions.
+/// Positions, receipts, payments, counters, catalogue and sessions.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -96,7 +94,9 @@ macro_rules! faulty {
 #[async_trait]
 impl PositionStore for MemoryStore {
     async fn insert(&self, p: &Position) -> Result<(), StoreError> {
-        faulty!(self, "insert", StoreError::DuplicateIupd, {
+        // The conflict injected: a notice number taken meanwhile.
+        let taken = StoreError::DuplicateNotice(p.payment_options[0].notice_number);
+        faulty!(self, "insert", taken, {
             let mut s = self.state();
             let key = (p.ec_fiscal_code.clone(), p.iupd.clone());
             if s.positions.contains_key(&key) {
@@ -457,26 +457,6 @@ impl RateCounter for MemoryStore {
                 .or_default();
             *n += hits;
             Ok(*n)
-        })
-    }
-}
-
-#[async_trait]
-impl Sequences for MemoryStore {
-    async fn reserve_sequence(
-        &self,
-        ec: &EcFiscalCode,
-        segregation: SegregationCode,
-        count: u64,
-    ) -> Result<u64, StoreError> {
-        faulty!(self, "reserve_sequence", StoreError::VersionConflict, {
-            let mut s = self.state();
-            let last = s
-                .sequences
-                .entry((ec.clone(), segregation.value()))
-                .or_default();
-            *last += count;
-            Ok(*last + 1 - count)
         })
     }
 }

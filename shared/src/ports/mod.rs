@@ -9,7 +9,6 @@
 //! | [`ReceiptStore`] | receipts and the work each still owes (PDF, mail) |
 //! | [`PaymentLog`] | payments started at Checkout, activations by the Nodo |
 //! | [`RateCounter`] | per-client request counters |
-//! | [`Sequences`] | notice-number sequences |
 //! | [`CatalogStore`] | the service catalogue |
 //! | [`SessionStore`] | sessions and single-use records |
 //! | [`DocumentStore`] | documents (receipt PDFs) |
@@ -27,7 +26,7 @@ pub use catalog::CatalogStore;
 pub use documents::{Document, DocumentStore};
 pub use mail::{Attachment, Mail, MailError, Mailer};
 pub use payments::{Activation, AttemptNotice, PaymentAttempt, PaymentLog};
-pub use positions::{PositionStore, RateCounter, Sequences};
+pub use positions::{PositionStore, RateCounter};
 pub use receipts::{MailClaim, MailDelivery, MailFailure, ReceiptRecord, ReceiptStore};
 pub use sessions::{Session, SessionStore};
 

@@ -1,10 +1,10 @@
-//! Debt positions, and the counters that sit beside them in the table.
+//! Debt positions, and the rate counters that sit beside them in the table.
 
 use async_trait::async_trait;
 
 use super::{StoreError, Versioned};
 use crate::domain::text::Iupd;
-use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
+use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position};
 
 #[async_trait]
 pub trait PositionStore: Send + Sync {
@@ -50,17 +50,5 @@ pub trait RateCounter: Send + Sync {
         hits: u64,
         window_start: i64,
         window_secs: i64,
-    ) -> Result<u64, StoreError>;
-}
-
-/// Notice-number sequences, one per EC and segregation code.
-#[async_trait]
-pub trait Sequences: Send + Sync {
-    /// Reserves `count` consecutive sequence numbers, atomically; returns the first.
-    async fn reserve_sequence(
-        &self,
-        ec: &EcFiscalCode,
-        segregation: SegregationCode,
-        count: u64,
     ) -> Result<u64, StoreError>;
 }

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::domain::input::{boolean, cents, date, string, Obj, Reader};
+use crate::domain::notice::MAX_SEQUENCE;
 use crate::domain::position::TransitionError;
 use crate::domain::position::{
     Address, Debtor, OptionDraft, PaymentOption, SubjectType, Transfer, MAX_OPTIONS, MAX_TRANSFERS,
@@ -12,6 +13,7 @@ use crate::domain::{
     EcFiscalCode, Entities, Entity, FieldErrors, FiscalCode, NoticeNumber, Position, PositionDraft,
 };
 use crate::ports::{StoreError, Versioned};
+use crate::secret;
 use crate::App;
 
 /// Why a position was not created, read, or cancelled.
@@ -34,8 +36,6 @@ pub enum PositionError {
     HasPayments,
     #[error("the position is already cancelled")]
     AlreadyCancelled,
-    #[error("notice sequence exhausted for segregation code {0}")]
-    SequenceExhausted(crate::domain::SegregationCode),
     /// Too many concurrent changes, or no free notice number after retries.
     #[error("gave up after {0} attempts")]
     Contention(usize),
@@ -293,20 +293,16 @@ pub async fn create(
         .collect();
     let missing = draft.missing_notice_numbers() as u64;
     for attempt in 1..=MAX_ATTEMPTS {
-        let generated = if missing > 0 {
-            let first = app
-                .sequences
-                .reserve_sequence(ec, entity.segregation_code, missing)
-                .await?;
-            (first..first + missing)
-                .map(|seq| {
-                    NoticeNumber::generate(entity.segregation_code, seq)
-                        .ok_or(PositionError::SequenceExhausted(entity.segregation_code))
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        } else {
-            Vec::new()
-        };
+        // New notice numbers are drawn at random (13 digits: 10^13 per EC and
+        // segregation code), not counted: they cannot be walked. The IUV
+        // claim written with the position makes each unique; a number already
+        // taken is drawn again.
+        let generated: Vec<NoticeNumber> = (0..missing)
+            .map(|_| {
+                let n = secret::random_up_to(MAX_SEQUENCE);
+                NoticeNumber::generate(entity.segregation_code, n).expect("within the range")
+            })
+            .collect();
         let position = draft
             .clone()
             .build(ec.clone(), generated, app.clock.now())
@@ -396,7 +392,7 @@ mod tests {
         }
 
         #[tokio::test]
-        async fn notice_numbers_come_from_the_sequence_and_iupds_are_unique() {
+        async fn notice_numbers_are_drawn_at_random_and_iupds_are_unique() {
             let (app, fakes) = kit().await;
             let a = create(&app, &ec(), draft("A", None)).await.unwrap();
             let b = create(&app, &ec(), draft("B", None)).await.unwrap();
@@ -417,14 +413,23 @@ mod tests {
                 create(&app, &ec(), draft("C", Some(na.as_str()))).await,
                 Err(PositionError::NoticeInUse(n)) if n == na
             ));
-            fakes
-                .store
-                .faults
-                .inject("reserve_sequence", Fault::Unavailable, 1);
+            fakes.store.faults.inject("insert", Fault::Unavailable, 1);
             assert!(matches!(
                 create(&app, &ec(), draft("D", None)).await,
                 Err(PositionError::Store(_))
             ));
+            // Not walkable: consecutive positions are nowhere near each other.
+            let seq = |n: NoticeNumber| n.as_str()[3..16].parse::<i64>().unwrap();
+            assert!((seq(na) - seq(nb)).abs() > 1_000, "{na} {nb}");
+            // A number drawn that another position took meanwhile: drawn again.
+            fakes.store.faults.inject("insert", Fault::Conflict, 2);
+            let before = fakes.store.faults.calls("insert");
+            let f = create(&app, &ec(), draft("F", None)).await.unwrap();
+            assert_eq!(fakes.store.faults.calls("insert") - before, 3);
+            assert!(f.payment_options[0]
+                .notice_number
+                .as_str()
+                .starts_with("301"));
             let other = crate::domain::EcFiscalCode::parse("01199250158").unwrap();
             assert!(matches!(
                 create(&app, &other, draft("E", None)).await,

@@ -1,5 +1,5 @@
 //! Every storage port on one DynamoDB table (single-table design, see docs/storage.md):
-//! [`DynamoTable`] implements positions, counters and sequences (`positions`),
+//! [`DynamoTable`] implements positions and rate counters (`positions`),
 //! receipts and payments (`receipts`), the catalogue and sessions (`sessions`).
 //!
 //! | item            | pk                          | sk              | gsi1pk           | gsi1sk                 |

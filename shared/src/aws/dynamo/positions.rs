@@ -1,11 +1,11 @@
-//! Positions with their IUV claims, rate counters and notice sequences.
+//! Positions with their IUV claims, and rate counters.
 
 use async_trait::async_trait;
 
 use super::*;
 use crate::domain::text::Iupd;
-use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position, SegregationCode};
-use crate::ports::{PositionStore, RateCounter, Sequences};
+use crate::domain::{EcFiscalCode, FiscalCode, Iuv, NoticeNumber, Position};
+use crate::ports::{PositionStore, RateCounter};
 
 #[async_trait]
 impl PositionStore for DynamoTable {
@@ -152,21 +152,5 @@ impl RateCounter for DynamoTable {
             Some(expires),
         )
         .await
-    }
-}
-
-#[async_trait]
-impl Sequences for DynamoTable {
-    async fn reserve_sequence(
-        &self,
-        ec: &EcFiscalCode,
-        segregation: SegregationCode,
-        count: u64,
-    ) -> Result<u64, StoreError> {
-        let pk = format!("SEQUENCE#{ec}#{segregation}");
-        let last = self
-            .add(pk, "SEQUENCE".into(), "sequence", count, None)
-            .await?;
-        Ok(last + 1 - count)
     }
 }
