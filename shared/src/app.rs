@@ -97,6 +97,13 @@ pub struct Settings {
     /// default 7) stays payable: created for anyone's fiscal code, it must not
     /// sit in that person's reserved area for ever.
     pub anonymous_position_days: u32,
+    /// Subjects of the client certificates the Nodo's endpoint accepts
+    /// (`NODO_CLIENT_SUBJECTS`, `;`-separated: whole DNs, or one attribute such
+    /// as `CN=…`). Empty: any caller, which only a local run may allow.
+    pub nodo_client_subjects: Vec<String>,
+    /// Running in AWS Lambda (not the local stack): what only development may
+    /// relax stays strict.
+    pub in_lambda: bool,
     /// Whether login goes to the development identity provider (an issuer on
     /// loopback, refused when running in Lambda): the login page says so.
     pub dev_identity_provider: bool,
@@ -141,6 +148,14 @@ impl Settings {
                 Err(_) => 30,
             },
             cns_domain: std::env::var("CNS_DOMAIN").ok().filter(|v| !v.is_empty()),
+            nodo_client_subjects: std::env::var("NODO_CLIENT_SUBJECTS")
+                .unwrap_or_default()
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            in_lambda: std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some(),
             anonymous_position_days: match std::env::var("ANONYMOUS_POSITION_DAYS") {
                 Ok(v) => v
                     .parse()

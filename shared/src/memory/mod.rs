@@ -120,6 +120,8 @@ pub fn settings() -> crate::app::Settings {
         lookup_limit_per_minute: 30,
         cns_domain: Some("cns.portale.example".into()),
         anonymous_position_days: 7,
+        nodo_client_subjects: vec![],
+        in_lambda: false,
         dev_identity_provider: false,
     }
 }

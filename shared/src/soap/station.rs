@@ -61,6 +61,29 @@ pub fn fault_of(e: &NodoError) -> (FaultCode, String) {
     }
 }
 
+/// Whether the Nodo's client certificate (its subject DN, as API Gateway
+/// verified it over mutual TLS) is one the EC accepts. An entry is a whole DN
+/// or one of its attributes (`CN=…`). With no list configured, only a local run
+/// accepts any caller.
+pub fn client_allowed(settings: &crate::app::Settings, subject_dn: Option<&str>) -> bool {
+    if settings.nodo_client_subjects.is_empty() {
+        return !settings.in_lambda;
+    }
+    let Some(dn) = subject_dn else {
+        return false;
+    };
+    let norm = |s: &str| {
+        s.split(',')
+            .map(|p| p.trim().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let attrs = norm(dn);
+    settings.nodo_client_subjects.iter().any(|allowed| {
+        let want = norm(allowed);
+        want == attrs || (want.len() == 1 && attrs.contains(&want[0]))
+    })
+}
+
 /// The default `id` of a fault when the request named no idPA.
 fn default_id(app: &App) -> String {
     app.entities
@@ -393,4 +416,35 @@ async fn demand(
         notice_number: notice.to_string(),
         verify: verify_ok(entity, &p, &notice),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_configured_certificate_subjects_may_call() {
+        let mut s = crate::memory::settings();
+        assert!(client_allowed(&s, None), "a local run with no list");
+        s.in_lambda = true;
+        assert!(!client_allowed(&s, Some("CN=anyone")), "never in Lambda");
+        s.nodo_client_subjects = vec![
+            "CN=nodo.pagopa.it".into(),
+            "CN=nodo-uat.pagopa.it, O=PagoPA S.p.A., C=IT".into(),
+        ];
+        assert!(client_allowed(
+            &s,
+            Some("CN=nodo.pagopa.it,O=PagoPA S.p.A.,C=IT")
+        ));
+        assert!(client_allowed(
+            &s,
+            Some("CN=nodo-uat.pagopa.it,O=PagoPA S.p.A.,C=IT")
+        ));
+        assert!(!client_allowed(
+            &s,
+            Some("CN=nodo-uat.pagopa.it,O=Other,C=IT")
+        ));
+        assert!(!client_allowed(&s, Some("CN=nodo.pagopa.it.evil.example")));
+        assert!(!client_allowed(&s, None));
+    }
 }

@@ -70,6 +70,9 @@ pub struct Names {
     pub oidc: Option<OidcSettings>,
     /// The host of CNS login, if any (see `CNS_DOMAIN`).
     pub cns_domain: Option<String>,
+    /// The Nodo's client certificate subjects accepted (`NODO_CLIENT_SUBJECTS`);
+    /// none locally unless a test sets them.
+    pub nodo_client_subjects: Vec<String>,
 }
 
 /// The simulator's development identity provider, as the relying party sees it.
@@ -111,6 +114,8 @@ pub async fn provisioned_app(
         lookup_limit_per_minute: names.lookup_limit_per_minute,
         cns_domain: names.cns_domain.clone(),
         anonymous_position_days: 7,
+        nodo_client_subjects: names.nodo_client_subjects.clone(),
+        in_lambda: false,
         dev_identity_provider: names.oidc.is_some(),
     };
     let mut app = App::with_aws(clients, settings, entities, clock)?;

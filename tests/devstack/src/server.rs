@@ -13,7 +13,15 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextAuthentication,
+    ApiGatewayV2httpRequestContextAuthenticationClientCert,
+};
+
+/// The header that stands, locally, for the client certificate API Gateway
+/// verified (mutual TLS): its value is the certificate's subject DN. The local
+/// router moves it into the request context, as API Gateway does.
+pub const CLIENT_CERT_HEADER: &str = "x-devstack-client-cert-subject";
 use lambda_http::http::{self, header, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
@@ -102,6 +110,7 @@ impl Stack {
     }
 
     /// Handles one request exactly as API Gateway plus Lambda would.
+    /// (See [`CLIENT_CERT_HEADER`] for a client certificate.)
     pub async fn dispatch(&self, parts: http::request::Parts, body: Bytes) -> http::Response<Body> {
         self.dispatch_from(parts, body, None).await
     }
@@ -156,6 +165,22 @@ impl Stack {
         context.http.method = parts.method.clone();
         context.http.path = Some(path.clone());
         context.http.source_ip = peer.map(|p| p.to_string());
+        let mut parts = parts;
+        context.domain_name = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(|h| h.split(':').next().unwrap_or(h).to_owned());
+        // Mutual TLS, simulated: API Gateway hands the function the subject of
+        // the client certificate it verified; locally a test names it in this
+        // header, which never reaches a function.
+        if let Some(subject) = parts.headers.remove(CLIENT_CERT_HEADER) {
+            let mut cert = ApiGatewayV2httpRequestContextAuthenticationClientCert::default();
+            cert.subject_dn = subject.to_str().ok().map(str::to_owned);
+            let mut auth = ApiGatewayV2httpRequestContextAuthentication::default();
+            auth.client_cert = Some(cert);
+            context.authentication = Some(auth);
+        }
         let req = http::Request::from_parts(parts, body)
             .with_path_parameters(params)
             .with_query_string_parameters(query)

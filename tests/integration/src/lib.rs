@@ -139,6 +139,7 @@ impl TestEnv {
             lookup_limit_per_minute: 10_000,
             oidc: None,
             cns_domain: None,
+            nodo_client_subjects: vec![],
         };
         adjust(&mut names);
         let app =

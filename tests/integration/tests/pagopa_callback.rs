@@ -888,3 +888,35 @@ async fn a_receipt_close_to_one_megabyte_is_kept_and_returned_exactly() {
     assert_eq!(download.status, 200);
     assert_eq!(download.body, xml.as_bytes(), "returned exactly");
 }
+
+#[tokio::test]
+async fn only_the_nodo_s_certificate_is_let_in() {
+    use lambda_http::http;
+    let env = env().await;
+    let notice = payable(&env, "MTLS-1").await;
+    let mut app = (*env.app).clone();
+    app.settings.nodo_client_subjects = vec!["CN=nodo.pagopa.example".into()];
+    let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
+    let stack = devstack::server::Stack::new(std::sync::Arc::new(app), routes).unwrap();
+    let call = |subject: Option<&'static str>| {
+        let stack = &stack;
+        let body = verify(EC, &notice);
+        async move {
+            let mut b = http::Request::post("/pagopa/paForNode").header("content-type", "text/xml");
+            if let Some(s) = subject {
+                b = b.header(devstack::server::CLIENT_CERT_HEADER, s);
+            }
+            let (parts, ()) = b.body(()).unwrap().into_parts();
+            stack
+                .dispatch(parts, bytes::Bytes::from(body))
+                .await
+                .status()
+        }
+    };
+    assert_eq!(call(None).await, 403);
+    assert_eq!(call(Some("CN=someone.else,O=X,C=IT")).await, 403);
+    assert_eq!(
+        call(Some("CN=nodo.pagopa.example,O=PagoPA S.p.A.,C=IT")).await,
+        200
+    );
+}

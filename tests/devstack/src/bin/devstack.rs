@@ -56,6 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .map_err(|_| "LOOKUP_LIMIT_PER_MINUTE must be a number")?,
         oidc: Some(devstack::dev_oidc(&format!("http://127.0.0.1:{sim_port}"))),
         cns_domain: None,
+        nodo_client_subjects: vec![],
     };
     let app = devstack::provisioned_app(
         &clients,
