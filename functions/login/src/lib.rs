@@ -32,6 +32,20 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         }
         (true, "/accesso/avvia") => start(app, &ctx, &req).await,
         (true, "/accesso/callback") => callback(app, &ctx, &req).await,
+        (true, "/accesso/cns/avvia") => match login::cns_start(app) {
+            Ok(state) => {
+                let bind = set_cookie(
+                    app,
+                    login::LOGIN_COOKIE,
+                    &state,
+                    Some(login::LOGIN_TTL.num_seconds() as u64),
+                );
+                let host = app.settings.cns_domain.as_deref().unwrap_or_default();
+                let to = format!("https://{host}/accesso/cns?stato={state}");
+                web::see_other(app, &ctx, &to, &[bind])
+            }
+            Err(e) => login_failed(app, &ctx, ApiError::from(e).status(), ctx.t.login_failed),
+        },
         (true, "/accesso/cns") => match cns(app, &req).await {
             Ok(code) => redirect(
                 app,
@@ -46,7 +60,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         },
         (true, "/accesso/cns/completa") => {
             let code = query_param(&req, "codice").unwrap_or_default();
-            let result = login::cns_complete(app, &code)
+            let bound = cookies(&req)
+                .get(&cookie_name(app, login::LOGIN_COOKIE))
+                .cloned();
+            let result = login::cns_complete(app, &code, bound.as_deref())
                 .await
                 .map(|token| (token, login::landing(None).to_owned()));
             finish(app, &ctx, result)
@@ -69,7 +86,8 @@ async fn cns(app: &App, req: &Request) -> Result<String, Failure> {
         ),
         _ => (None, None),
     };
-    login::cns(app, domain, subject).await
+    let state = query_param(req, "stato").unwrap_or_default();
+    login::cns(app, domain, subject, &state).await
 }
 
 fn login_page(
@@ -89,7 +107,7 @@ fn login_page(
             .settings
             .cns_domain
             .as_ref()
-            .map(|d| format!("https://{d}/accesso/cns")),
+            .map(|_| "/accesso/cns/avvia".to_owned()),
         message,
         alert,
         dev: app.settings.dev_identity_provider,

@@ -616,6 +616,7 @@ impl IdentityProvider for OidcProvider {
         let claims = self
             .verify(&d, id_token, &req.nonce, now.timestamp())
             .await?;
+        check_acr(&claims.raw, ACR_SPID_L2)?;
         Ok(Identity {
             fiscal_code: claims.fiscal_code,
             given_name: claims.given_name,
@@ -625,9 +626,50 @@ impl IdentityProvider for OidcProvider {
     }
 }
 
+/// The level of assurance of a SPID/CIE `acr` value (`…/SpidL1` to `…/SpidL3`).
+fn acr_level(acr: &str) -> Option<u8> {
+    let level = acr.strip_prefix("https://www.spid.gov.it/SpidL")?;
+    match level {
+        "1" => Some(1),
+        "2" => Some(2),
+        "3" => Some(3),
+        _ => None,
+    }
+}
+
+/// Refuses an ID token whose `acr` is missing or below the level asked for
+/// (`acr_values`): a provider may authenticate at a lower level than asked.
+pub fn check_acr(claims: &Value, asked: &str) -> Result<(), LoginError> {
+    let want = acr_level(asked).unwrap_or(2);
+    match claims["acr"].as_str().and_then(acr_level) {
+        Some(got) if got >= want => Ok(()),
+        Some(got) => Err(LoginError::Refused(format!(
+            "invalid ID token: acr level {got} below the {want} asked for"
+        ))),
+        None => Err(LoginError::Refused(
+            "invalid ID token: acr missing or unknown".into(),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_level_of_assurance_must_be_the_one_asked_for_or_higher() {
+        let acr = |v: &str| serde_json::json!({ "acr": v });
+        assert!(check_acr(&acr(ACR_SPID_L2), ACR_SPID_L2).is_ok());
+        assert!(check_acr(&acr("https://www.spid.gov.it/SpidL3"), ACR_SPID_L2).is_ok());
+        for bad in [
+            acr("https://www.spid.gov.it/SpidL1"),
+            acr("https://www.spid.gov.it/SpidL9"),
+            acr("SpidL2"),
+            serde_json::json!({}),
+        ] {
+            assert!(check_acr(&bad, ACR_SPID_L2).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn pkce_rfc7636_appendix_b() {

@@ -179,14 +179,30 @@ pub fn fiscal_code_from_dn(dn: &str) -> Option<FiscalCode> {
     from_cn
 }
 
+/// Starts a CNS login on the portal's host: a state for the binding cookie,
+/// which the CNS host carries back in the hand-off (login CSRF: a hand-off code
+/// made for another browser is refused).
+pub fn cns_start(app: &App) -> Result<String, Failure> {
+    app.settings
+        .cns_domain
+        .as_ref()
+        .ok_or(Failure::NotConfigured)?;
+    Ok(secret::secret())
+}
+
 /// CNS login on its mutual-TLS host: `domain` is the host the request came
-/// through and `subject_dn` the subject of the certificate API Gateway verified;
-/// returns a single-use hand-off code for the portal's host.
+/// through, `subject_dn` the subject of the certificate API Gateway verified,
+/// `state` the one of the browser that started the login; returns a
+/// single-use hand-off code for the portal's host.
 pub async fn cns(
     app: &App,
     domain: Option<&str>,
     subject_dn: Option<&str>,
+    state: &str,
 ) -> Result<String, Failure> {
+    if !secret::well_formed(state) {
+        return Err(Failure::State);
+    }
     let expected = app
         .settings
         .cns_domain
@@ -203,7 +219,7 @@ pub async fn cns(
     app.sessions
         .put_once(
             &key(&code),
-            &json!({"fiscalCode": cf.as_str()}),
+            &json!({"fiscalCode": cf.as_str(), "state": key(state)}),
             app.clock.now() + HANDOFF_TTL,
         )
         .await?;
@@ -211,16 +227,26 @@ pub async fn cns(
     Ok(code)
 }
 
-/// Completes a CNS login on the portal's host; returns the session token.
-pub async fn cns_complete(app: &App, code: &str) -> Result<String, Failure> {
+/// Completes a CNS login on the portal's host, in the browser that started it
+/// (`bound_state`, its binding cookie); returns the session token.
+pub async fn cns_complete(
+    app: &App,
+    code: &str,
+    bound_state: Option<&str>,
+) -> Result<String, Failure> {
     if code.is_empty() || code.len() > 200 {
         return Err(Failure::State);
     }
+    // Single use: taken even when the browser is not the one that started it.
     let saved = app
         .sessions
         .take_once(&key(code), app.clock.now())
         .await?
         .ok_or(Failure::State)?;
+    let same_browser = bound_state.is_some_and(|s| saved["state"].as_str() == Some(&key(s)));
+    if !same_browser {
+        return Err(Failure::State);
+    }
     let cf = saved["fiscalCode"]
         .as_str()
         .and_then(|c| FiscalCode::parse(c).ok())
@@ -341,30 +367,44 @@ mod tests {
         }
 
         #[tokio::test]
-        async fn cns_hands_the_login_over_once() {
+        async fn cns_hands_the_login_over_once_to_the_browser_that_started_it() {
             let (app, _) = kit().await;
             let dn = "SERIALNUMBER=TINIT-RSSMRA85T10A562S,CN=ROSSI MARIO,C=IT";
+            let state = cns_start(&app).unwrap();
+            let host = Some("cns.portale.example");
             assert!(matches!(
-                cns(&app, Some("portale.example"), Some(dn)).await,
+                cns(&app, Some("portale.example"), Some(dn), &state).await,
                 Err(Failure::NoCertificate)
             ));
             assert!(matches!(
-                cns(&app, Some("cns.portale.example"), None).await,
+                cns(&app, host, None, &state).await,
                 Err(Failure::NoCertificate)
             ));
-            let code = cns(&app, Some("cns.portale.example"), Some(dn))
-                .await
-                .unwrap();
-            let token = cns_complete(&app, &code).await.unwrap();
+            assert!(matches!(
+                cns(&app, host, Some(dn), "not-a-state").await,
+                Err(Failure::State)
+            ));
+            let code = cns(&app, host, Some(dn), &state).await.unwrap();
+            let token = cns_complete(&app, &code, Some(&state)).await.unwrap();
             let s = sessions::current(&app, Some(&token))
                 .await
                 .unwrap()
                 .unwrap();
             assert_eq!((s.fiscal_code.as_str(), s.method.as_str()), (DEBTOR, "cns"));
             assert!(matches!(
-                cns_complete(&app, &code).await,
+                cns_complete(&app, &code, Some(&state)).await,
                 Err(Failure::State)
             ));
+            // An attacker's own hand-off code, opened in the victim's browser.
+            let attacker = cns_start(&app).unwrap();
+            let code = cns(&app, host, Some(dn), &attacker).await.unwrap();
+            let victim = cns_start(&app).unwrap();
+            for bound in [Some(victim.as_str()), None] {
+                assert!(matches!(
+                    cns_complete(&app, &code, bound).await,
+                    Err(Failure::State)
+                ));
+            }
         }
 
         #[tokio::test]

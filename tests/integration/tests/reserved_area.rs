@@ -354,7 +354,7 @@ async fn forged_and_expired_sessions_are_refused() {
     assert_eq!(me(&s, &shared::secret::key(&valid)).await.status(), 401);
 }
 
-fn cns_request(domain: &str, subject: Option<&str>) -> lambda_http::Request {
+fn cns_request(domain: &str, subject: Option<&str>, state: &str) -> lambda_http::Request {
     let mut ctx: lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext =
         Default::default();
     ctx.domain_name = Some(domain.into());
@@ -365,40 +365,82 @@ fn cns_request(domain: &str, subject: Option<&str>) -> lambda_http::Request {
         auth.client_cert = Some(cert);
         ctx.authentication = Some(auth);
     }
+    let query: std::collections::HashMap<String, String> =
+        [("stato".to_owned(), state.to_owned())].into();
     lambda_http::http::Request::builder()
         .method("GET")
-        .uri(format!("https://{domain}/accesso/cns"))
+        .uri(format!("https://{domain}/accesso/cns?stato={state}"))
         .body(lambda_http::Body::Empty)
         .unwrap()
+        .with_query_string_parameters(query)
         .with_request_context(RequestContext::ApiGatewayV2(ctx))
 }
 
+/// Starts a CNS login on the portal's host: the state the CNS host gets, and
+/// the binding cookie of this browser.
+async fn cns_start(s: &Stack) -> (String, String) {
+    let r = s
+        .http
+        .get(format!("{}/accesso/cns/avvia", s.portal))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    let state = to
+        .split_once("/accesso/cns?stato=")
+        .map(|(_, s)| s.to_owned())
+        .unwrap_or_else(|| panic!("{to}"));
+    assert!(to.starts_with("https://cns.pagamenti.example/"), "{to}");
+    (state, set_cookie(&r, "login").expect("binding cookie"))
+}
+
 #[tokio::test]
-async fn cns_login_hands_over_to_the_portal() {
+async fn cns_login_hands_over_to_the_browser_that_started_it() {
     let s = start(Some("cns.pagamenti.example")).await;
     let app = &s.env.app;
     let subject =
         "CN=RSSMRA85T10A562S/7420091000049623.FbPkopq2QwfWENtsDzDLxvGpb0U=,O=Regione,C=IT";
-    let r = login::handle(app, cns_request("cns.pagamenti.example", Some(subject))).await;
+    let (state, bound) = cns_start(&s).await;
+    let r = login::handle(
+        app,
+        cns_request("cns.pagamenti.example", Some(subject), &state),
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(
         to.starts_with(&format!("{}/accesso/cns/completa?codice=", s.portal)),
         "{to}"
     );
-    let done = s.http.get(&to).send().await.unwrap();
+    let done = fetch(&s, &to, format!("login={bound}")).await;
     assert_eq!(done.status(), 303);
     let session = set_cookie(&done, "session").unwrap();
     assert_eq!(me(&s, &session).await.status(), 200);
     // The hand-off code is single use.
-    assert_eq!(s.http.get(&to).send().await.unwrap().status(), 401);
+    assert_eq!(fetch(&s, &to, format!("login={bound}")).await.status(), 401);
+    // Login CSRF: an attacker's hand-off code opened in another browser.
+    let (attacker, _) = cns_start(&s).await;
+    let r = login::handle(
+        app,
+        cns_request("cns.pagamenti.example", Some(subject), &attacker),
+    )
+    .await;
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, victim) = cns_start(&s).await;
+    assert_eq!(
+        fetch(&s, &to, format!("login={victim}")).await.status(),
+        401
+    );
     // No certificate, another host, or no fiscal code in the subject: refused.
+    let (state, _) = cns_start(&s).await;
     for req in [
-        cns_request("cns.pagamenti.example", None),
-        cns_request("portale.example", Some(subject)),
+        cns_request("cns.pagamenti.example", None, &state),
+        cns_request("portale.example", Some(subject), &state),
         cns_request(
             "cns.pagamenti.example",
             Some("CN=www.example.org,O=Example"),
+            &state,
         ),
     ] {
         let r = login::handle(app, req).await;

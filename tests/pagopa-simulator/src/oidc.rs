@@ -114,6 +114,8 @@ pub enum TokenMode {
     Forged,
     /// A nonce other than the request's.
     WrongNonce,
+    /// Authentication of level 1 only (`acr` SpidL1), below what was asked.
+    LowAssurance,
 }
 
 impl TokenMode {
@@ -593,6 +595,10 @@ impl DevIdp {
             }
             TokenMode::WrongNonce => {
                 claims["nonce"] = json!(random_token(16));
+                key.sign(&claims)
+            }
+            TokenMode::LowAssurance => {
+                claims["acr"] = json!("https://www.spid.gov.it/SpidL1");
                 key.sign(&claims)
             }
             TokenMode::AlgNone => compact(&json!({"alg": "none", "typ": "JWT"}), &claims, b""),

@@ -327,6 +327,7 @@ async fn each_spoilt_token_is_refused() {
         ("alg-none", "algorithm"),
         ("forged", "signature"),
         ("wrong-nonce", "nonce"),
+        ("low-assurance", "acr"),
     ];
     for (mode, why) in modes {
         let resp = idp.control("mode", json!({ "mode": mode })).await;
