@@ -421,25 +421,55 @@ mod tests {
             )
             .await
             .unwrap();
-            assert!(sessions::current(&app, Some(&token))
-                .await
-                .unwrap()
-                .is_some());
-            let later = testkit::at(&app, testkit::now() + sessions::LIFETIME);
-            assert!(sessions::current(&later, Some(&token))
-                .await
-                .unwrap()
-                .is_none());
+            let seen = |at: &App| {
+                let at = at.clone();
+                let token = token.clone();
+                async move {
+                    sessions::current(&at, Some(&token))
+                        .await
+                        .unwrap()
+                        .is_some()
+                }
+            };
+            assert!(seen(&app).await);
+            // Used every ten minutes, it lives its whole lifetime, and no longer.
+            let minutes = |m| testkit::at(&app, testkit::now() + Duration::minutes(m));
+            for m in [10, 20, 30, 40, 50] {
+                assert!(seen(&minutes(m)).await, "{m}");
+            }
+            assert!(!seen(&testkit::at(&app, testkit::now() + sessions::LIFETIME)).await);
             assert!(sessions::current(&app, Some("../etc"))
                 .await
                 .unwrap()
                 .is_none());
             assert!(sessions::current(&app, None).await.unwrap().is_none());
             sessions::end(&app, Some(&token)).await.unwrap();
-            assert!(sessions::current(&app, Some(&token))
+            assert!(!seen(&app).await);
+        }
+
+        #[tokio::test]
+        async fn an_idle_session_ends() {
+            let (app, fakes) = kit().await;
+            let who = sessions::SignedIn {
+                fiscal_code: FiscalCode::parse(DEBTOR).unwrap(),
+                given_name: None,
+                family_name: None,
+                method: "spid".into(),
+            };
+            let token = sessions::start(&app, who).await.unwrap();
+            let idle = testkit::at(&app, testkit::now() + sessions::IDLE);
+            assert!(sessions::current(&idle, Some(&token))
                 .await
                 .unwrap()
                 .is_none());
+            assert!(
+                sessions::current(&app, Some(&token))
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "ended, not just hidden"
+            );
+            assert_eq!(fakes.store.faults.calls("delete_session"), 1);
         }
     }
 
