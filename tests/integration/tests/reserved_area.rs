@@ -340,6 +340,7 @@ async fn forged_and_expired_sessions_are_refused() {
         method: "spid".into(),
         created_at: now - chrono::Duration::hours(2),
         expires_at: now - chrono::Duration::hours(1),
+        last_seen_at: None,
     };
     s.env
         .app
