@@ -150,8 +150,14 @@ impl Mode {
     }
 
     /// Per notice, as pagoPA's own Checkout mock does: the last two digits of the IUV
-    /// (91 twice, 92 late, 93 timeout, 94 V1).
+    /// (91 twice, 92 late, 93 timeout, 94 V1); only for hand-picked numbers (an
+    /// IUV base below one million, as the demo's), never for the portal's own,
+    /// which are drawn at random and would otherwise hit a mode by chance.
     pub fn from_notice(notice: &str) -> Self {
+        let base = notice.get(3..16).and_then(|b| b.parse::<u64>().ok());
+        if !base.is_some_and(|b| b < 1_000_000) {
+            return Mode::Normal;
+        }
         match &notice[notice.len().saturating_sub(2)..] {
             "91" => Mode::Twice,
             "92" => Mode::Late,
@@ -264,5 +270,6 @@ mod tests {
         assert_eq!(Mode::parse("nope"), None);
         assert_eq!(Mode::from_notice("301000000000000191"), Mode::Twice);
         assert_eq!(Mode::from_notice("301000000000000144"), Mode::Normal);
+        assert_eq!(Mode::from_notice("301482910385712391"), Mode::Normal, "a random number");
     }
 }
