@@ -63,10 +63,18 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         }
         (&Method::GET, Some(iupd)) => {
             let p = positions::get(app, &ec, &iupd).await?;
-            Ok(json_response(
-                StatusCode::OK,
-                &positions::view(&p.value, today),
-            ))
+            let mut v = positions::view(&p.value, today);
+            // Each paid option's receipt: anomaly, PDF and mail, as the worker left them.
+            for (notice, r) in positions::paying_receipts(app, &p.value).await? {
+                let options = v["paymentOptions"].as_array_mut().expect("an array");
+                if let Some(o) = options
+                    .iter_mut()
+                    .find(|o| o["noticeNumber"] == notice.as_str())
+                {
+                    o["payment"]["receipt"] = positions::receipt_view(&r);
+                }
+            }
+            Ok(json_response(StatusCode::OK, &v))
         }
         (&Method::DELETE, Some(iupd)) => {
             let p = positions::cancel(app, &ec, &iupd).await?;

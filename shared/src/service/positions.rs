@@ -274,6 +274,62 @@ pub fn view(p: &Position, today: chrono::NaiveDate) -> Value {
     v
 }
 
+/// The stored receipts that paid a position's options, by notice number.
+pub async fn paying_receipts(
+    app: &App,
+    p: &Position,
+) -> Result<Vec<(NoticeNumber, crate::ports::ReceiptRecord)>, StoreError> {
+    let mut out = Vec::new();
+    for o in &p.payment_options {
+        if let Some(pay) = &o.payment {
+            if let Some(r) = app
+                .receipts
+                .get_receipt(&p.ec_fiscal_code, &pay.receipt_id)
+                .await?
+            {
+                out.push((o.notice_number, r));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Where a receipt stands for the operator: its anomaly and deviations, the
+/// PDF, and the mail (sent, owed, or given up with its reason).
+pub fn receipt_view(r: &crate::ports::ReceiptRecord) -> Value {
+    use crate::domain::receipt::Work;
+    let mail = if r.mail.failed.is_some() {
+        "failed"
+    } else if r.owes(Work::Mail) {
+        "owed"
+    } else if r.mail.sent_at.is_some() {
+        "sent"
+    } else {
+        "none"
+    };
+    let mut v = json!({
+        "receiptId": r.receipt.receipt_id,
+        "receivedAt": r.received_at,
+        "pdf": if r.owes(Work::Pdf) { "owed" } else { "stored" },
+        "mail": mail,
+        "mailAttempts": r.mail.attempts,
+    });
+    if let Some(a) = r.anomaly {
+        v["anomaly"] = json!(a);
+    }
+    if !r.deviations.is_empty() {
+        v["deviations"] = json!(r.deviations);
+    }
+    if let Some(at) = r.mail.sent_at {
+        v["mailSentAt"] = json!(at);
+    }
+    if let Some(f) = &r.mail.failed {
+        v["mailFailedAt"] = json!(f.at);
+        v["mailError"] = json!(f.reason);
+    }
+    v
+}
+
 /// The EC, if this deployment serves it.
 pub fn entity<'a>(entities: &'a Entities, ec: &EcFiscalCode) -> Result<&'a Entity, PositionError> {
     entities.get(ec).ok_or(PositionError::UnknownEc)

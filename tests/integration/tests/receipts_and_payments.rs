@@ -468,3 +468,50 @@ async fn a_failed_mail_stays_owed_and_is_retried() {
 fn everything() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now() + chrono::Duration::hours(1)
 }
+
+#[tokio::test]
+async fn a_mail_refused_three_times_is_given_up_and_the_operator_sees_it() {
+    let w = world().await;
+    let a = notice(&w.env, "GIVEUP-A", 1234).await;
+    let url = checkout_url(&w, &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}], "email": "payer@example.org"})).await;
+    pay_cart(&w, &url).await;
+    let clients = devstack::emulator_clients(&integration::endpoint()).await;
+    let mut broken = (*w.env.app).clone();
+    broken.mailer = Arc::new(shared::aws::SesMailer::new(
+        clients.sesv2.clone(),
+        shared::domain::text::Email::parse("noreply@not-verified.example").unwrap(),
+    ));
+    let view = || async {
+        w.env
+            .operator(
+                "GET",
+                "/api/v1/organizations/77777777777/debt-positions/GIVEUP-A",
+                &json!(null),
+            )
+            .await
+            .json()["paymentOptions"][0]["payment"]["receipt"]
+            .clone()
+    };
+    receipt_worker::sweep(&broken, everything()).await.unwrap();
+    let first = view().await;
+    assert_eq!(
+        (first["pdf"].as_str(), first["mail"].as_str()),
+        (Some("stored"), Some("owed"))
+    );
+    for _ in 0..2 {
+        receipt_worker::sweep(&broken, everything()).await.unwrap();
+    }
+    let last = view().await;
+    assert_eq!(last["mail"], "failed", "{last}");
+    assert_eq!(last["mailAttempts"], 3);
+    assert!(
+        last["mailError"].as_str().unwrap().contains("refused"),
+        "{last}"
+    );
+    // Nothing owed any more: no endless retries, and the sweep finds nothing.
+    let swept = receipt_worker::sweep(&w.env.app, everything())
+        .await
+        .unwrap();
+    assert_eq!(swept.delivered + swept.failed, 0);
+    assert_eq!(sent_mails_mentioning(&a).await, 0);
+}

@@ -155,7 +155,7 @@ impl Mode {
     /// which are drawn at random and would otherwise hit a mode by chance.
     pub fn from_notice(notice: &str) -> Self {
         let base = notice.get(3..16).and_then(|b| b.parse::<u64>().ok());
-        if !base.is_some_and(|b| b < 1_000_000) {
+        if base.is_none_or(|b| b >= 1_000_000) {
             return Mode::Normal;
         }
         match &notice[notice.len().saturating_sub(2)..] {
@@ -270,6 +270,10 @@ mod tests {
         assert_eq!(Mode::parse("nope"), None);
         assert_eq!(Mode::from_notice("301000000000000191"), Mode::Twice);
         assert_eq!(Mode::from_notice("301000000000000144"), Mode::Normal);
-        assert_eq!(Mode::from_notice("301482910385712391"), Mode::Normal, "a random number");
+        assert_eq!(
+            Mode::from_notice("301482910385712391"),
+            Mode::Normal,
+            "a random number"
+        );
     }
 }
