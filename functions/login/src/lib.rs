@@ -10,6 +10,7 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::auth::oidc::LoginMethod;
+use shared::http::limit;
 use shared::http::request::query_param;
 use shared::http::ApiError;
 use shared::service::login::{self, Failure};
@@ -29,6 +30,11 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             };
             let landing = query_param(&req, "torna");
             login_page(app, &ctx, message, alert, status, landing.as_deref())
+        }
+        (true, "/accesso/avvia" | "/accesso/callback" | "/accesso/cns/avvia")
+            if limit::login(app, &req).await.is_err() =>
+        {
+            web::error_page(app, &ctx, ApiError::TooManyRequests)
         }
         (true, "/accesso/avvia") => start(app, &ctx, &req).await,
         (true, "/accesso/callback") => callback(app, &ctx, &req).await,

@@ -63,6 +63,12 @@ pub async fn notice_lookup<T>(
     }
 }
 
+/// Counts one login started or completed by this client: logins write
+/// single-use records and call the identity provider.
+pub async fn login(app: &App, req: &Request) -> Result<(), ApiError> {
+    hit(app, req, "login", 1).await
+}
+
 /// Counts one new position (spontaneous payments) of this client, with the
 /// same per-minute limit: positions cannot be created in bulk.
 pub async fn creation(app: &App, req: &Request) -> Result<(), ApiError> {

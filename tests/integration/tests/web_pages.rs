@@ -338,3 +338,35 @@ async fn every_pair_a_payment_checks_counts_as_a_lookup() {
     assert!(statuses[..6].iter().all(|s| *s != 429), "{statuses:?}");
     assert_eq!(statuses[6], 429, "{statuses:?}");
 }
+
+#[tokio::test]
+async fn logins_are_limited_per_client() {
+    use lambda_http::http;
+    let env = TestEnv::new().await;
+    let mut app = (*env.app).clone();
+    app.settings.lookup_limit_per_minute = 3;
+    let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
+    let stack = devstack::server::Stack::new(std::sync::Arc::new(app), routes).unwrap();
+    let call = |ip: [u8; 4]| {
+        let stack = &stack;
+        async move {
+            let (parts, ()) = http::Request::get("/accesso/avvia?metodo=spid")
+                .body(())
+                .unwrap()
+                .into_parts();
+            stack
+                .dispatch_from(parts, bytes::Bytes::new(), Some(std::net::IpAddr::from(ip)))
+                .await
+                .status()
+        }
+    };
+    for _ in 0..3 {
+        assert_ne!(call([10, 0, 0, 7]).await, 429);
+    }
+    assert_eq!(call([10, 0, 0, 7]).await, 429);
+    assert_ne!(
+        call([10, 0, 0, 8]).await,
+        429,
+        "another client is not affected"
+    );
+}
