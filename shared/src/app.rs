@@ -107,6 +107,9 @@ pub struct Settings {
     /// Whether login goes to the development identity provider (an issuer on
     /// loopback, refused when running in Lambda): the login page says so.
     pub dev_identity_provider: bool,
+    /// The identity provider's origin (`https://host`): logout's form may be
+    /// redirected there (its end_session_endpoint), so the pages' CSP allows it.
+    pub identity_origin: Option<String>,
 }
 
 fn env(name: &'static str) -> Result<String, ConfigError> {
@@ -165,8 +168,14 @@ impl Settings {
                 Err(_) => 7,
             },
             dev_identity_provider: false,
+            identity_origin: None,
         })
     }
+}
+
+/// The origin (`scheme://host[:port]`) of a URL.
+pub fn origin(url: &str) -> String {
+    url.split('/').take(3).collect::<Vec<_>>().join("/")
 }
 
 /// Reads the configured ECs from `ENTITIES_JSON`, or from the file named by `ENTITIES_FILE`.
@@ -243,6 +252,7 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Settings::from_env()?;
         let oidc = OidcSettings::from_env().map_err(|e| ConfigError::Invalid("OIDC_ISSUER", e))?;
+        settings.identity_origin = oidc.as_ref().map(|o| origin(&o.issuer));
         settings.dev_identity_provider = oidc
             .as_ref()
             .is_some_and(|o| crate::auth::oidc::check_issuer(&o.issuer, true).is_err());

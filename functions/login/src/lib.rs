@@ -14,6 +14,7 @@ use shared::http::limit;
 use shared::http::request::query_param;
 use shared::http::ApiError;
 use shared::service::login::{self, Failure};
+use shared::service::sessions;
 use shared::web::{self, cookie_name, cookies, pages, read_form, session_cookie, set_cookie, Ctx};
 use shared::App;
 
@@ -197,8 +198,13 @@ async fn logout(app: &App, ctx: &Ctx, req: &Request) -> Response<Body> {
     if let Err(e) = read_form(app, req) {
         return web::error_page(app, ctx, e);
     }
-    match web::end_session(app, req).await {
-        Ok(clear) => web::see_other(app, ctx, "/accesso?esito=uscito", &[clear]),
-        Err(e) => web::error_page(app, ctx, e),
+    let token = web::session_token(app, req);
+    match login::logout(app, token.as_deref()).await {
+        Ok(provider) => {
+            let clear = set_cookie(app, sessions::COOKIE, "", Some(0));
+            let to = provider.unwrap_or_else(|| "/accesso?esito=uscito".into());
+            web::see_other(app, ctx, &to, &[clear])
+        }
+        Err(e) => web::error_page(app, ctx, e.into()),
     }
 }

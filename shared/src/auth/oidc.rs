@@ -145,6 +145,8 @@ pub struct Identity {
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub method: LoginMethod,
+    /// The ID token, for the provider's logout (`id_token_hint`).
+    pub id_token: Option<String>,
 }
 
 impl fmt::Debug for Identity {
@@ -182,6 +184,14 @@ pub trait IdentityProvider: Send + Sync {
     ) -> Result<String, LoginError>;
 
     /// Redeems the code of the callback and verifies the ID token.
+    /// Where to send the browser so that the provider's own session ends too
+    /// (OpenID Connect RP-initiated logout), when the provider offers it.
+    async fn end_session_url(
+        &self,
+        id_token_hint: Option<&str>,
+        post_logout_redirect_uri: &str,
+    ) -> Result<Option<String>, LoginError>;
+
     /// `now` is the app's clock, against which the ID token's times are checked.
     async fn redeem(
         &self,
@@ -326,6 +336,8 @@ struct Discovery {
     authorization_endpoint: String,
     token_endpoint: String,
     jwks_uri: String,
+    /// RP-initiated logout, when the provider offers it.
+    end_session_endpoint: Option<String>,
 }
 
 #[derive(Default)]
@@ -471,6 +483,10 @@ impl OidcProvider {
             authorization_endpoint: endpoint(&doc, "authorization_endpoint", https)?,
             token_endpoint: endpoint(&doc, "token_endpoint", https)?,
             jwks_uri: endpoint(&doc, "jwks_uri", https)?,
+            end_session_endpoint: match doc.get("end_session_endpoint") {
+                Some(_) => Some(endpoint(&doc, "end_session_endpoint", https)?),
+                None => None,
+            },
         });
         *self.discovery.lock().expect("lock") = Some(d.clone());
         Ok(d)
@@ -539,6 +555,25 @@ fn basic_auth(client_id: &str, secret: &str) -> String {
 
 #[async_trait]
 impl IdentityProvider for OidcProvider {
+    async fn end_session_url(
+        &self,
+        id_token_hint: Option<&str>,
+        post_logout_redirect_uri: &str,
+    ) -> Result<Option<String>, LoginError> {
+        let d = self.discovery().await?;
+        let Some(end) = &d.end_session_endpoint else {
+            return Ok(None);
+        };
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("client_id", &self.settings.client_id)
+            .append_pair("post_logout_redirect_uri", post_logout_redirect_uri);
+        if let Some(hint) = id_token_hint {
+            q.append_pair("id_token_hint", hint);
+        }
+        let sep = if end.contains('?') { '&' } else { '?' };
+        Ok(Some(format!("{end}{sep}{}", q.finish())))
+    }
+
     async fn authorize_url(
         &self,
         req: &AuthRequest,
@@ -622,6 +657,7 @@ impl IdentityProvider for OidcProvider {
             given_name: claims.given_name,
             family_name: claims.family_name,
             method,
+            id_token: Some(id_token.to_owned()),
         })
     }
 }
@@ -822,6 +858,7 @@ mod tests {
             given_name: Some("Mario".into()),
             family_name: Some("Rossi".into()),
             method: LoginMethod::Spid,
+            id_token: Some("eyJ.secret.token".into()),
         };
         let s = format!("{id:?}");
         assert!(

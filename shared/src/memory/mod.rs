@@ -123,6 +123,7 @@ pub fn settings() -> crate::app::Settings {
         nodo_client_subjects: vec![],
         in_lambda: false,
         dev_identity_provider: false,
+        identity_origin: Some("https://idp.example".into()),
     }
 }
 

@@ -142,6 +142,18 @@ fn login_fault(f: Option<Fault>) -> Result<(), LoginError> {
 
 #[async_trait]
 impl IdentityProvider for MemoryIdentity {
+    async fn end_session_url(
+        &self,
+        id_token_hint: Option<&str>,
+        post_logout_redirect_uri: &str,
+    ) -> Result<Option<String>, LoginError> {
+        login_fault(self.faults.next("end_session_url"))?;
+        Ok(Some(format!(
+            "https://idp.example/logout?hint={}&back={post_logout_redirect_uri}",
+            id_token_hint.unwrap_or("-")
+        )))
+    }
+
     async fn authorize_url(
         &self,
         req: &AuthRequest,

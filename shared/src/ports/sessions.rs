@@ -20,6 +20,9 @@ pub struct Session {
     pub method: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The ID token of the login, for the provider's logout (`id_token_hint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
     /// The last request seen with this session (for the idle timeout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen_at: Option<DateTime<Utc>>,

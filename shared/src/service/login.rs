@@ -145,10 +145,34 @@ pub async fn callback(
             given_name: who.given_name,
             family_name: who.family_name,
             method: method.code().to_owned(),
+            id_token: who.id_token,
         },
     )
     .await?;
     Ok((token, landing(saved["landing"].as_str()).to_owned()))
+}
+
+/// Ends the session of `token`; returns where the browser goes so that the
+/// identity provider's session ends too (SPID/CIE, when the provider offers
+/// RP-initiated logout), or `None` to stay on the portal. The portal's session
+/// is ended first, whatever the provider answers.
+pub async fn logout(app: &App, token: Option<&str>) -> Result<Option<String>, Failure> {
+    let session = sessions::current(app, token).await?;
+    sessions::end(app, token).await?;
+    let (Some(s), Some(idp)) = (session, app.identity.as_deref()) else {
+        return Ok(None);
+    };
+    if s.method == "cns" {
+        return Ok(None);
+    }
+    let back = format!("{}/accesso?esito=uscito", app.settings.public_base_url);
+    match idp.end_session_url(s.id_token.as_deref(), &back).await {
+        Ok(url) => Ok(url),
+        Err(e) => {
+            tracing::warn!(error = %e, "provider logout not available");
+            Ok(None)
+        }
+    }
 }
 
 /// The fiscal code in a CNS certificate's subject: the `serialNumber`
@@ -258,6 +282,7 @@ pub async fn cns_complete(
             given_name: None,
             family_name: None,
             method: "cns".into(),
+            id_token: None,
         },
     )
     .await?)
@@ -279,6 +304,7 @@ mod tests {
                 given_name: Some("Mario".into()),
                 family_name: Some("Rossi".into()),
                 method: LoginMethod::Spid,
+                id_token: Some("the.id.token".into()),
             }
         }
 
@@ -417,6 +443,7 @@ mod tests {
                     given_name: None,
                     family_name: None,
                     method: "cie".into(),
+                    id_token: None,
                 },
             )
             .await
@@ -448,6 +475,43 @@ mod tests {
         }
 
         #[tokio::test]
+        async fn logout_ends_the_portal_session_then_the_provider_s() {
+            let (app, fakes) = kit().await;
+            let state = started(&app, &fakes).await;
+            let (token, _) = callback(&app, &state, Some(&state), Some("code-1"), None)
+                .await
+                .unwrap();
+            let to = logout(&app, Some(&token))
+                .await
+                .unwrap()
+                .expect("provider logout");
+            assert!(to.contains("hint=the.id.token"), "{to}");
+            assert!(
+                to.ends_with("back=https://portale.example/accesso?esito=uscito"),
+                "{to}"
+            );
+            assert!(sessions::current(&app, Some(&token))
+                .await
+                .unwrap()
+                .is_none());
+            // No session (or the provider down): the portal's logout only.
+            assert_eq!(logout(&app, Some(&token)).await.unwrap(), None);
+            let state = started(&app, &fakes).await;
+            let (token, _) = callback(&app, &state, Some(&state), Some("code-1"), None)
+                .await
+                .unwrap();
+            fakes
+                .identity
+                .faults
+                .inject("end_session_url", Fault::Unavailable, 1);
+            assert_eq!(logout(&app, Some(&token)).await.unwrap(), None);
+            assert!(sessions::current(&app, Some(&token))
+                .await
+                .unwrap()
+                .is_none());
+        }
+
+        #[tokio::test]
         async fn an_idle_session_ends() {
             let (app, fakes) = kit().await;
             let who = sessions::SignedIn {
@@ -455,6 +519,7 @@ mod tests {
                 given_name: None,
                 family_name: None,
                 method: "spid".into(),
+                id_token: None,
             };
             let token = sessions::start(&app, who).await.unwrap();
             let idle = testkit::at(&app, testkit::now() + sessions::IDLE);

@@ -31,6 +31,8 @@ pub struct SignedIn {
     pub family_name: Option<String>,
     /// `spid`, `cie` or `cns`.
     pub method: String,
+    /// The ID token (SPID/CIE), for the provider's logout.
+    pub id_token: Option<String>,
 }
 
 /// Starts a session; returns the token the browser keeps.
@@ -42,6 +44,7 @@ pub async fn start(app: &App, who: SignedIn) -> Result<String, StoreError> {
         given_name: who.given_name,
         family_name: who.family_name,
         method: who.method,
+        id_token: who.id_token,
         created_at: now,
         expires_at: now + LIFETIME,
         last_seen_at: Some(now),

@@ -148,18 +148,19 @@ pub fn read_form(app: &App, req: &Request) -> Result<Form, ApiError> {
 }
 
 /// The Content-Security-Policy of every page: only our own scripts and styles;
-/// forms may go to Checkout (the payment redirect follows a form post).
+/// forms may go to Checkout (the payment redirect follows a form post) and to
+/// the identity provider (logout's redirect to its end_session_endpoint).
 pub fn csp(app: &App) -> String {
-    let checkout = app
+    let checkout = crate::app::origin(&app.settings.checkout_url);
+    let idp = app
         .settings
-        .checkout_url
-        .split('/')
-        .take(3)
-        .collect::<Vec<_>>()
-        .join("/");
+        .identity_origin
+        .as_deref()
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
     format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; \
-connect-src 'self'; form-action 'self' {checkout}; frame-ancestors 'none'; base-uri 'none'"
+connect-src 'self'; form-action 'self' {checkout}{idp}; frame-ancestors 'none'; base-uri 'none'"
     )
 }
 

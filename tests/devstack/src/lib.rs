@@ -117,6 +117,7 @@ pub async fn provisioned_app(
         nodo_client_subjects: names.nodo_client_subjects.clone(),
         in_lambda: false,
         dev_identity_provider: names.oidc.is_some(),
+        identity_origin: names.oidc.as_ref().map(|o| shared::app::origin(&o.issuer)),
     };
     let mut app = App::with_aws(clients, settings, entities, clock)?;
     app.identity = names

@@ -227,8 +227,24 @@ async fn login_lists_and_logout() {
         .await
         .unwrap();
     assert_eq!(out.status(), 303);
-    assert_eq!(location(&out), "/accesso?esito=uscito");
-    assert_eq!(me(&s, &session).await.status(), 401);
+    // The provider's session ends too (RP-initiated logout), then the browser is back.
+    let provider = location(&out);
+    assert!(
+        provider.starts_with(&format!("{}/oidc/logout?", s.sim))
+            && provider.contains("id_token_hint="),
+        "{provider}"
+    );
+    assert_eq!(
+        me(&s, &session).await.status(),
+        401,
+        "ended before the provider's"
+    );
+    let back = s.http.get(&provider).send().await.unwrap();
+    assert_eq!(back.status(), 302);
+    assert_eq!(
+        location(&back),
+        format!("{}/accesso?esito=uscito", s.portal)
+    );
     // Logout without the CSRF token is refused (and the session survives it).
     let again = login(&s, MARIO).await;
     let forged = s
@@ -341,6 +357,7 @@ async fn forged_and_expired_sessions_are_refused() {
         created_at: now - chrono::Duration::hours(2),
         expires_at: now - chrono::Duration::hours(1),
         last_seen_at: None,
+        id_token: None,
     };
     s.env
         .app

@@ -166,6 +166,7 @@ pub struct DevIdp {
     mode: Mutex<TokenMode>,
     grants: Mutex<HashMap<String, Grant>>,
     jwks_served: AtomicU64,
+    logouts: AtomicU64,
 }
 
 fn new_key() -> Arc<JwtSigner> {
@@ -268,6 +269,7 @@ impl DevIdp {
             mode: Mutex::default(),
             grants: Mutex::default(),
             jwks_served: AtomicU64::new(0),
+            logouts: AtomicU64::new(0),
         }
     }
 
@@ -301,6 +303,11 @@ impl DevIdp {
         self.jwks_served.load(Ordering::SeqCst)
     }
 
+    /// How many logouts (end_session_endpoint) the provider saw.
+    pub fn logouts(&self) -> u64 {
+        self.logouts.load(Ordering::SeqCst)
+    }
+
     fn discovery(&self) -> Value {
         let i = &self.issuer;
         json!({
@@ -308,6 +315,7 @@ impl DevIdp {
             "authorization_endpoint": format!("{i}/authorize"),
             "token_endpoint": format!("{i}/token"),
             "jwks_uri": format!("{i}/jwks"),
+            "end_session_endpoint": format!("{i}/logout"),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code"],
@@ -691,6 +699,19 @@ impl DevIdp {
                 self.authorize_post(&form)
             }
             (&Method::POST, ["token"]) => self.token(headers, body),
+            // RP-initiated logout: the provider's session ends (it keeps none
+            // here) and the browser goes back to a registered address.
+            (&Method::GET, ["logout"]) => match query.get("post_logout_redirect_uri") {
+                Some(to) if self.redirect_allowed(to) => {
+                    self.logouts.fetch_add(1, Ordering::SeqCst);
+                    found(to)
+                }
+                _ => oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "post_logout_redirect_uri missing or not registered",
+                ),
+            },
             _ => reply(
                 StatusCode::NOT_FOUND,
                 "application/json",
