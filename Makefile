@@ -68,9 +68,19 @@ bench-coldstart: package
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH) --output-format zip -p coldstart-baseline
 	python3 tests/bench/coldstart.py target/lambda 20
 
-# The SAM template, linted offline (no region, no credentials).
-validate: venv
+# checkov has its own virtual environment: its pins clash with the SAM CLI's.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: tests/requirements-checkov.txt
+	$(PY) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-checkov.txt
+	touch $@
+
+# The SAM template, linted offline (no region, no credentials), and checked by
+# checkov with no failed check (a check that does not apply is skipped in the
+# template, its reason beside it).
+validate: venv $(CHECKOV_VENV)/.installed
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file infra/template.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation -f infra/template.yaml
 
 lint:
 	cargo fmt --all -- --check
@@ -81,7 +91,7 @@ fmt:
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV)
 
 # Static assets of the pages: Bootstrap Italia (npm) and the portal's own files.
 web/node_modules/.installed: web/package.json
