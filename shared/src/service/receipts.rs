@@ -123,22 +123,15 @@ fn render(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, PdfError> {
     render_receipt(&doc)
 }
 
-/// The receipt PDF: from S3 when the worker already stored it, else rendered now
-/// (rendering takes milliseconds) and stored for next time.
+/// The receipt PDF for a citizen: the one the worker stored, else rendered now
+/// (rendering takes milliseconds). Only the worker writes documents: the
+/// citizen-facing function may not.
 pub async fn pdf(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, ReceiptError> {
     let key = document_key(r, "pdf");
     if let Some(doc) = app.documents.get(&key).await? {
         return Ok(doc.bytes);
     }
-    let bytes = render(app, r)?;
-    let doc = Document {
-        content_type: "application/pdf".into(),
-        bytes: bytes.clone(),
-    };
-    if let Err(e) = app.documents.put(&key, &doc).await {
-        tracing::warn!(error = %e, "receipt PDF not cached");
-    }
-    Ok(bytes)
+    Ok(render(app, r)?)
 }
 
 /// The `receipt` element exactly as the Nodo sent it (from the document store
@@ -629,18 +622,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_pdf_is_rendered_once_and_then_read_back() {
+    async fn a_citizen_gets_the_stored_pdf_or_one_rendered_without_writing() {
         let (app, fakes) = kit().await;
         let r = paid(&app, "D-8", "d-8").await;
         let first = pdf(&app, &r).await.unwrap();
         assert!(first.starts_with(b"%PDF"));
-        assert_eq!(fakes.documents.faults.calls("put"), 1);
-        assert_eq!(pdf(&app, &r).await.unwrap(), first);
         assert_eq!(
             fakes.documents.faults.calls("put"),
-            1,
+            0,
+            "only the worker writes"
+        );
+        deliver(&app, &r).await.unwrap();
+        assert_eq!(fakes.documents.keys().len(), 1);
+        let gets = fakes.documents.faults.calls("get");
+        assert!(pdf(&app, &r).await.unwrap().starts_with(b"%PDF"));
+        assert_eq!(
+            fakes.documents.faults.calls("get"),
+            gets + 1,
             "read from the store"
         );
+        assert_eq!(fakes.documents.faults.calls("put"), 1);
         fakes.documents.faults.inject("get", Fault::Unavailable, 1);
         assert!(matches!(
             pdf(&app, &r).await,
