@@ -68,6 +68,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("variabile d'ambiente {0} non valida: {1}")]
     Invalid(&'static str, String),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
 }
 
 /// Settings read from the environment.
@@ -249,9 +251,26 @@ impl App {
     }
 
     /// Everything from the environment, as a Lambda's `main` does it.
+    /// Secrets named by the environment are read now, through the Parameters
+    /// and Secrets extension (see [`crate::secrets`]).
     pub async fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Settings::from_env()?;
-        let oidc = OidcSettings::from_env().map_err(|e| ConfigError::Invalid("OIDC_ISSUER", e))?;
+        let named = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
+        if let Some(name) = named("OPERATOR_API_KEY_PARAMETER") {
+            settings.operator_api_key = ApiKey::new(&crate::secrets::parameter(&name).await?);
+        }
+        let oidc_secret = match named("OIDC_CLIENT_SECRET_ARN") {
+            Some(arn) => Some(crate::secrets::secret_string(&arn).await?),
+            None => None,
+        };
+        let oidc = OidcSettings::from_vars(
+            |name| match (name, &oidc_secret) {
+                ("OIDC_CLIENT_SECRET", Some(s)) => Some(s.clone()),
+                _ => std::env::var(name).ok(),
+            },
+            settings.in_lambda,
+        )
+        .map_err(|e| ConfigError::Invalid("OIDC_ISSUER", e))?;
         settings.identity_origin = oidc.as_ref().map(|o| origin(&o.issuer));
         settings.dev_identity_provider = oidc
             .as_ref()

@@ -23,6 +23,7 @@ pub mod net;
 pub mod pdf;
 pub mod ports;
 pub mod secret;
+pub mod secrets;
 pub mod service;
 pub mod soap;
 pub mod web;
