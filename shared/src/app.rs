@@ -81,7 +81,7 @@ pub struct Settings {
     pub operator_api_key: Option<ApiKey>,
     /// Where citizens reach the portal (return URLs of Checkout are built on it).
     pub public_base_url: String,
-    /// pagoPA Checkout's carts API base, e.g. `https://api.platform.pagopa.it/checkout/ec/v1`.
+    /// pagoPA Checkout's carts API base, e.g. `https://api.platform.pagopa.it/checkout/ec/v2`.
     pub checkout_url: String,
     /// `__Host-` cookies with Secure; off only for a plain-HTTP local run.
     pub secure_cookies: bool,
@@ -135,7 +135,7 @@ impl Settings {
             checkout_url: std::env::var("CHECKOUT_URL")
                 .ok()
                 .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| "https://api.platform.pagopa.it/checkout/ec/v1".into())
+                .unwrap_or_else(|| "https://api.platform.pagopa.it/checkout/ec/v2".into())
                 .trim_end_matches('/')
                 .to_owned(),
             secure_cookies: std::env::var("SECURE_COOKIES")

@@ -1,4 +1,6 @@
-//! pagoPA Checkout's carts API (`POST {CHECKOUT_URL}/carts`, checkout_v1.json):
+//! pagoPA Checkout's carts API, version 2 (`POST {CHECKOUT_URL}/carts`,
+//! checkout_v2.json: the v1 cart plus `returnWaitingUrl`, where the citizen is
+//! sent when the payment's outcome is not known yet):
 //! the portal sends the citizen there to pay.
 
 use async_trait::async_trait;
@@ -24,6 +26,7 @@ pub struct ReturnUrls {
     pub return_ok_url: String,
     pub return_cancel_url: String,
     pub return_error_url: String,
+    pub return_waiting_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

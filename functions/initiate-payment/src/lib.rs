@@ -4,7 +4,9 @@
 //! - `GET /carrello`, `POST /carrello` (add), `POST /carrello/rimuovi`: the cart,
 //!   kept server-side behind an opaque cookie;
 //! - `POST /pagamento`: creates the Checkout cart and redirects there;
-//! - `GET /pagamento/esito/{outcome}?id=`: ok / annullato / errore, from the receipts;
+//! - `GET /pagamento/esito/{outcome}?id=`: ok / attesa (Checkout does not know
+//!   the outcome yet: "payment being verified", turning into the outcome when
+//!   the receipt arrives) / annullato / errore, from the receipts;
 //! - `POST /api/v1/payments`, `GET /api/v1/payments/{cartId}`: the same as JSON.
 
 use lambda_http::http::{Method, StatusCode};
@@ -265,7 +267,7 @@ async fn outcome(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, 
             false,
             false,
         ),
-        ("ok", false) => (
+        ("ok" | "attesa", false) => (
             t.outcome_checking,
             t.outcome_checking_text,
             "alert-info",

@@ -113,7 +113,7 @@ pub fn settings() -> crate::app::Settings {
         mail_from: crate::domain::text::Email::parse("noreply@portale.example").expect("valid"),
         operator_api_key: crate::app::ApiKey::new("test-operator-key"),
         public_base_url: "https://portale.example".into(),
-        checkout_url: "https://checkout.example/ec/v1".into(),
+        checkout_url: "https://checkout.example/ec/v2".into(),
         secure_cookies: true,
         portal_name: "Portale dei Pagamenti".into(),
         static_dir: None,

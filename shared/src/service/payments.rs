@@ -98,6 +98,7 @@ pub async fn start(
             return_ok_url: format!("{base}/pagamento/esito/ok?id={id}"),
             return_cancel_url: format!("{base}/pagamento/esito/annullato?id={id}"),
             return_error_url: format!("{base}/pagamento/esito/errore?id={id}"),
+            return_waiting_url: format!("{base}/pagamento/esito/attesa?id={id}"),
         },
         email_notice: email.as_ref().map(|e| e.as_str().to_owned()),
         id_cart: id.clone(),

@@ -62,7 +62,7 @@ pub struct Names {
     pub mail_from: Email,
     /// Where the portal is reached (`http://127.0.0.1:3000`).
     pub public_base_url: String,
-    /// The simulator's Checkout carts API (`http://127.0.0.1:3001/checkout/ec/v1`).
+    /// The simulator's Checkout carts API (`http://127.0.0.1:3001/checkout/ec/v2`).
     pub checkout_url: String,
     /// Lookups per minute and client (high locally: tests and demos make many).
     pub lookup_limit_per_minute: u64,

@@ -106,7 +106,7 @@ impl TestEnv {
             clock,
             api_key,
             "http://127.0.0.1:3000",
-            "http://127.0.0.1:3001/checkout/ec/v1",
+            "http://127.0.0.1:3001/checkout/ec/v2",
         )
         .await
     }
@@ -312,7 +312,7 @@ impl Live {
             Clock::system(),
             API_KEY,
             &portal,
-            &format!("{sim}/checkout/ec/v1"),
+            &format!("{sim}/checkout/ec/v2"),
             |names| adjust(names, &sim),
         )
         .await;

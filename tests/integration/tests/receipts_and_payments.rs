@@ -28,7 +28,7 @@ async fn world() -> World {
         Clock::system(),
         integration::API_KEY,
         &portal,
-        &format!("{sim_url}/checkout/ec/v1"),
+        &format!("{sim_url}/checkout/ec/v2"),
     )
     .await;
     let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
@@ -514,4 +514,45 @@ async fn a_mail_refused_three_times_is_given_up_and_the_operator_sees_it() {
         .unwrap();
     assert_eq!(swept.delivered + swept.failed, 0);
     assert_eq!(sent_mails_mentioning(&a).await, 0);
+}
+
+#[tokio::test]
+async fn checkout_v2_sends_a_payment_of_unknown_outcome_to_the_waiting_page() {
+    let w = world().await;
+    let a = notice(&w.env, "WAIT-A", 2500).await;
+    let url = checkout_url(
+        &w,
+        &json!({"notices": [{"noticeNumber": a, "fiscalCode": MARIO}]}),
+    )
+    .await;
+    let id = url.rsplit('/').next().unwrap();
+    let paid: Value = reqwest::Client::new()
+        .post(format!("{}/control/carts/{id}/pay", w.sim_url))
+        .json(&json!({"mode": "waiting", "delayMs": 400}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let back = paid["redirect"].as_str().unwrap();
+    let path = back
+        .split_once("/pagamento/")
+        .map(|(_, p)| format!("/pagamento/{p}"))
+        .unwrap();
+    assert!(path.starts_with("/pagamento/esito/attesa?id="), "{back}");
+    let page = |body: &[u8]| String::from_utf8_lossy(body).into_owned();
+    let first = w.env.get(&path).await;
+    assert_eq!(first.status, 200);
+    assert!(page(&first.body).contains("Pagamento in verifica"));
+    // The receipt arrives: the same page now tells the outcome.
+    let mut done = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if page(&w.env.get(&path).await.body).contains("Pagamento completato") {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "the waiting page turns into the outcome");
 }

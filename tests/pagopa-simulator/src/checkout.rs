@@ -1,5 +1,6 @@
-//! pagoPA Checkout's cart API (`POST /checkout/ec/v1/carts`, checkout_v1.json)
-//! and its payment page, with the payment itself played as the Nodo does it.
+//! pagoPA Checkout's cart API (`POST /checkout/ec/v2/carts`, checkout_v2.json,
+//! and the older v1) and its payment page, with the payment itself played as
+//! the Nodo does it.
 
 use std::time::Duration;
 
@@ -25,6 +26,9 @@ pub struct ReturnUrls {
     pub return_ok_url: String,
     pub return_cancel_url: String,
     pub return_error_url: String,
+    /// v2: where the browser goes when the outcome is not known yet.
+    #[serde(default)]
+    pub return_waiting_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -59,9 +63,10 @@ fn is_uri(s: &str) -> bool {
     !s.trim().is_empty() && !s.contains(char::is_whitespace)
 }
 
-/// Checks a cart request as Checkout does: 400 for what the schema forbids,
-/// 422 for more than five notices or a notice listed twice.
-pub fn check_cart(body: &[u8]) -> Result<CartRequest, CartProblem> {
+/// Checks a cart request as Checkout does: 400 for what the schema forbids
+/// (v2 also requires `returnWaitingUrl`), 422 for more than five notices or a
+/// notice listed twice.
+pub fn check_cart(body: &[u8], v2: bool) -> Result<CartRequest, CartProblem> {
     let bad = |detail: String| CartProblem {
         status: 400,
         detail,
@@ -102,6 +107,11 @@ pub fn check_cart(body: &[u8]) -> Result<CartRequest, CartProblem> {
     {
         return Err(bad("returnUrls must be URIs".into()));
     }
+    match (&u.return_waiting_url, v2) {
+        (None, true) => return Err(bad("returnUrls.returnWaitingUrl is required".into())),
+        (Some(w), _) if !is_uri(w) => return Err(bad("returnUrls must be URIs".into())),
+        _ => {}
+    }
     if let Some(e) = &cart.email_notice {
         if !e.contains('@') || e.contains(char::is_whitespace) {
             return Err(bad("emailNotice must be an email".into()));
@@ -138,6 +148,9 @@ pub enum Mode {
     Twice,
     /// The browser goes back to the portal first; the receipt follows after a delay.
     Late,
+    /// As late, and Checkout does not know the outcome yet: the browser goes to
+    /// the cart's `returnWaitingUrl` (v2).
+    Waiting,
     /// The first delivery times out on the Nodo's side; the Nodo retries.
     Timeout,
     /// paGetPayment and paSendRT, version 1.
@@ -228,16 +241,16 @@ mod tests {
 
     #[test]
     fn carts_are_checked_like_checkout() {
-        assert!(check_cart(cart(1).to_string().as_bytes()).is_ok());
-        assert!(check_cart(cart(5).to_string().as_bytes()).is_ok());
+        assert!(check_cart(cart(1).to_string().as_bytes(), false).is_ok());
+        assert!(check_cart(cart(5).to_string().as_bytes(), false).is_ok());
         assert_eq!(
-            check_cart(cart(6).to_string().as_bytes())
+            check_cart(cart(6).to_string().as_bytes(), false)
                 .unwrap_err()
                 .status,
             422
         );
         assert_eq!(
-            check_cart(cart(0).to_string().as_bytes())
+            check_cart(cart(0).to_string().as_bytes(), false)
                 .unwrap_err()
                 .status,
             400
@@ -245,22 +258,39 @@ mod tests {
         let mut dup = cart(2);
         dup["paymentNotices"][1] = dup["paymentNotices"][0].clone();
         assert_eq!(
-            check_cart(dup.to_string().as_bytes()).unwrap_err().status,
+            check_cart(dup.to_string().as_bytes(), false)
+                .unwrap_err()
+                .status,
             422
         );
         let mut bad = cart(1);
         bad["paymentNotices"][0]["amount"] = json!(0);
         assert_eq!(
-            check_cart(bad.to_string().as_bytes()).unwrap_err().status,
+            check_cart(bad.to_string().as_bytes(), false)
+                .unwrap_err()
+                .status,
             400
         );
         let mut bad = cart(1);
         bad["returnUrls"] = json!({"returnOkUrl": "x"});
         assert_eq!(
-            check_cart(bad.to_string().as_bytes()).unwrap_err().status,
+            check_cart(bad.to_string().as_bytes(), false)
+                .unwrap_err()
+                .status,
             400
         );
-        assert_eq!(check_cart(b"{").unwrap_err().status, 400);
+        assert_eq!(check_cart(b"{", false).unwrap_err().status, 400);
+        // Version 2 also wants where to send a payment of unknown outcome.
+        assert_eq!(
+            check_cart(cart(1).to_string().as_bytes(), true)
+                .unwrap_err()
+                .status,
+            400
+        );
+        let mut v2 = cart(1);
+        v2["returnUrls"]["returnWaitingUrl"] = json!("http://x/wait");
+        assert!(check_cart(v2.to_string().as_bytes(), true).is_ok());
+        assert_eq!(Mode::parse("waiting"), Some(Mode::Waiting));
     }
 
     #[test]

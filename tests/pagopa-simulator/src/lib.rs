@@ -1,5 +1,5 @@
 //! A pagoPA simulator for local runs and tests. It plays:
-//! - **Checkout**: `POST /checkout/ec/v1/carts` answers 302 to its own payment page
+//! - **Checkout**: `POST /checkout/ec/v2/carts` answers 302 to its own payment page
 //!   (`GET /checkout/carts/{id}`), where the user pays, cancels or fails;
 //! - **the Nodo**: paying calls the portal's paVerifyPaymentNotice, paGetPaymentV2
 //!   (paymentNote = idCart) and delivers a realistic receipt with paSendRTV2, then
@@ -360,7 +360,7 @@ impl Simulator {
                     .deliver_until_stored(&station, &receipt_xml, v2, &mut result.exchanges)
                     .await;
             }
-            Mode::Late => {
+            Mode::Late | Mode::Waiting => {
                 let sim = self.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
@@ -395,9 +395,11 @@ impl Simulator {
             .filter(|e| !e.trim().is_empty())
             .or(req.email_notice.clone());
         let mut all_ok = true;
+        let mut waiting = false;
         let mut notices = vec![];
         for n in &req.payment_notices {
             let m = mode.unwrap_or_else(|| Mode::from_notice(&n.notice_number));
+            waiting |= m == Mode::Waiting;
             let (ok, r) = self
                 .pay_notice(
                     &id_cart,
@@ -417,7 +419,12 @@ impl Simulator {
         );
         Ok(PayResult {
             outcome: if all_ok { "ok" } else { "error" }.into(),
-            redirect: if all_ok {
+            redirect: if all_ok && waiting && req.return_urls.return_waiting_url.is_some() {
+                req.return_urls
+                    .return_waiting_url
+                    .clone()
+                    .unwrap_or_default()
+            } else if all_ok {
                 req.return_urls.return_ok_url
             } else {
                 req.return_urls.return_error_url
@@ -458,7 +465,7 @@ impl Simulator {
             (&Method::POST, ["control", "oidc", "rotate-key"]) => {
                 json_reply(StatusCode::OK, &json!({"kid": self.idp.rotate_key()}))
             }
-            (&Method::POST, ["checkout", "ec", "v1", "carts"]) => match checkout::check_cart(&body) {
+            (&Method::POST, ["checkout", "ec", version @ ("v1" | "v2"), "carts"]) => match checkout::check_cart(&body, *version == "v2") {
                 Ok(req) => {
                     let id = self.create_cart(req);
                     redirect(StatusCode::FOUND, &format!("{}/checkout/carts/{id}", self.public_base))

@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         bucket: "portale-pagamenti-documents".into(),
         mail_from: Email::parse("noreply@comune-di-prova.example").expect("valid sender"),
         public_base_url: format!("http://127.0.0.1:{http_port}"),
-        checkout_url: format!("http://127.0.0.1:{sim_port}/checkout/ec/v1"),
+        checkout_url: format!("http://127.0.0.1:{sim_port}/checkout/ec/v2"),
         lookup_limit_per_minute: env_or("LOOKUP_LIMIT_PER_MINUTE", "600")
             .parse()
             .map_err(|_| "LOOKUP_LIMIT_PER_MINUTE must be a number")?,
