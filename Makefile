@@ -22,6 +22,7 @@ help:
 	@echo "make run    - run the portal on http://127.0.0.1:$(PORT) (AWS emulator, demo data)"
 	@echo "make test   - run every test (unit, property, integration against moto)"
 	@echo "make lint   - cargo fmt --check and cargo clippy -D warnings"
+	@echo "make fuzz   - fuzz the parsers of untrusted input (AFL++, FUZZ_SECONDS each)"
 
 $(VENV)/.installed: tests/requirements.txt
 	$(PY) -m venv $(VENV)
@@ -43,10 +44,18 @@ test: venv deps assets validate
 	tests/with-moto.sh cargo test --workspace
 	$(MAKE) e2e
 
-# Browser end-to-end tests: headless Chromium (playwright-core) against the local stack.
+# schemathesis, in its own virtual environment too.
+SCHEMATHESIS_VENV := .venv-schemathesis
+$(SCHEMATHESIS_VENV)/.installed: tests/requirements-schemathesis.txt
+	$(PY) -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-schemathesis.txt
+	touch $@
+
+# Browser end-to-end tests: headless Chromium (playwright-core) against the local
+# stack; then schemathesis checks the API against docs/openapi.yaml on the same stack.
 .PHONY: e2e
 e2e: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
-e2e: venv deps assets web/node_modules/.installed
+e2e: venv deps assets web/node_modules/.installed $(SCHEMATHESIS_VENV)/.installed
 	web/e2e/run.sh
 
 # Release build of every function for Lambda (provided.al2023), zipped, in
@@ -82,6 +91,12 @@ validate: venv $(CHECKOV_VENV)/.installed
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file infra/template.yaml
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation -f infra/template.yaml
 
+# Coverage-guided fuzzing of the parsers of untrusted input (AFL++, stable Rust;
+# FUZZ_SECONDS per target, default 60). Not part of `make test`.
+.PHONY: fuzz
+fuzz:
+	tests/fuzz/run.sh
+
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -91,7 +106,7 @@ fmt:
 
 clean:
 	cargo clean
-	rm -rf $(VENV) $(CHECKOV_VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SCHEMATHESIS_VENV)
 
 # Static assets of the pages: Bootstrap Italia (npm) and the portal's own files.
 web/node_modules/.installed: web/package.json

@@ -95,5 +95,25 @@ node_pid=
 set -e
 if [ "$rc" -ne 0 ]; then
   echo "e2e: failed (exit $rc); screenshots and pages in $artifacts, stack log in $log" >&2
+  exit "$rc"
+fi
+
+# The API against its description, on the same stack: no server error, no
+# status, content type, header or body the document does not describe, no
+# request the document forbids accepted. Bounded and reproducible (fixed seed).
+if [ -x .venv-schemathesis/bin/schemathesis ]; then
+  echo "e2e: schemathesis on docs/openapi.yaml"
+  .venv-schemathesis/bin/schemathesis run docs/openapi.yaml --url "$portal" \
+    -H "x-api-key: $OPERATOR_API_KEY" --max-examples 10 --seed 1 --no-color \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \
+    >"$artifacts/schemathesis.log" 2>&1 || rc=$?
+  cases=$(grep -A1 '^Test cases:' "$artifacts/schemathesis.log" | tail -n 1)
+  generated=$(echo "$cases" | grep -o '[0-9]* generated' | grep -o '[0-9]*' || echo 0)
+  failures=$(echo "$cases" | grep -o '[0-9]* unique failures' | grep -o '[0-9]*' || echo 0)
+  echo "schemathesis: $(( ${generated:-0} - ${failures:-0} )) passed, ${failures:-0} failed"
+  if [ "$rc" -ne 0 ]; then
+    grep -E '^(_{3,}|- ST[0-9]+|    (Received|Documented|curl))' "$artifacts/schemathesis.log" | head -n 40 >&2 || true
+    echo "e2e: schemathesis found mismatches (see $artifacts/schemathesis.log)" >&2
+  fi
 fi
 exit "$rc"

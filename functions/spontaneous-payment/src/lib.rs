@@ -41,9 +41,18 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     web::respond_page(app, &ctx, result)
 }
 
-fn api_lang(req: &Request) -> Lang {
-    query_param(req, "lang")
-        .and_then(|l| Lang::parse(&l))
+/// `?lang=it|en` (any other value is refused), else an English `Accept-Language`.
+fn api_lang(req: &Request) -> Result<Lang, ApiError> {
+    let asked = match query_param(req, "lang") {
+        Some(l) => Some(Lang::parse(&l).ok_or_else(|| {
+            ApiError::InvalidParams(shared::domain::FieldErrors::single(
+                "lang",
+                "lingua non prevista: it o en",
+            ))
+        })?),
+        None => None,
+    };
+    Ok(asked
         .or_else(|| {
             req.headers()
                 .get(header::ACCEPT_LANGUAGE)
@@ -51,7 +60,7 @@ fn api_lang(req: &Request) -> Lang {
                 .filter(|v| v.trim_start().to_ascii_lowercase().starts_with("en"))
                 .map(|_| Lang::En)
         })
-        .unwrap_or_default()
+        .unwrap_or_default())
 }
 
 async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -61,7 +70,7 @@ async fn api(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         path_param(req, "code"),
     ) {
         (&Method::GET, None, None) => {
-            let lang = api_lang(req);
+            let lang = api_lang(req)?;
             let services = spontaneous::enabled_services(app).await?;
             let list: Vec<Value> = services.iter().map(|s| s.api_view(lang)).collect();
             Ok(json_response(StatusCode::OK, &Value::Array(list)))
