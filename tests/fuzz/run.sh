@@ -16,7 +16,7 @@ secs="${FUZZ_SECONDS:-60}"
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 status=0
 for t in soap_request json_bodies identifiers; do
-  rm -rf "out/$t"
+  rm -rf "out/$t" && mkdir -p out
   cargo afl fuzz -i "seeds/$t" -o "out/$t" -V "$secs" "target/release/$t" >"out-$t.log" 2>&1 || true
   stats="out/$t/default/fuzzer_stats"
   if [ ! -f "$stats" ]; then echo "$t: did not run (see tests/fuzz/out-$t.log)"; status=1; continue; fi
