@@ -205,6 +205,8 @@ pub struct App {
     pub payments: Arc<dyn PaymentLog>,
     pub counters: Arc<dyn RateCounter>,
     pub documents: Arc<dyn DocumentStore>,
+    /// The avviso and receipt PDFs.
+    pub pdf: Arc<dyn crate::pdf::Renderer>,
     pub mailer: Arc<dyn Mailer>,
     pub checkout: Arc<dyn Checkout>,
     pub entities: Arc<Entities>,
@@ -239,6 +241,7 @@ impl App {
             sessions: table,
             identity: None,
             documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),
+            pdf: Arc::new(crate::pdf::Native),
             mailer: Arc::new(SesMailer::new(
                 clients.sesv2.clone(),
                 settings.mail_from.clone(),

@@ -12,7 +12,7 @@ mod store;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-pub use others::{MemoryCheckout, MemoryDocuments, MemoryIdentity, MemoryMailer};
+pub use others::{MemoryCheckout, MemoryDocuments, MemoryIdentity, MemoryMailer, MemoryRenderer};
 pub use store::MemoryStore;
 
 use crate::ports::StoreError;
@@ -103,6 +103,7 @@ pub struct Fakes {
     pub mailer: std::sync::Arc<MemoryMailer>,
     pub checkout: std::sync::Arc<MemoryCheckout>,
     pub identity: std::sync::Arc<MemoryIdentity>,
+    pub pdf: std::sync::Arc<MemoryRenderer>,
 }
 
 /// Settings for in-process tests.
@@ -137,6 +138,7 @@ pub fn app(entities: crate::domain::Entities, clock: crate::app::Clock) -> (crat
         mailer: Arc::new(MemoryMailer::default()),
         checkout: Arc::new(MemoryCheckout::default()),
         identity: Arc::new(MemoryIdentity::default()),
+        pdf: Arc::new(MemoryRenderer::default()),
     };
     let app = crate::App {
         positions: fakes.store.clone(),
@@ -146,6 +148,7 @@ pub fn app(entities: crate::domain::Entities, clock: crate::app::Clock) -> (crat
         catalog: fakes.store.clone(),
         sessions: fakes.store.clone(),
         documents: fakes.documents.clone(),
+        pdf: fakes.pdf.clone(),
         mailer: fakes.mailer.clone(),
         checkout: fakes.checkout.clone(),
         identity: Some(fakes.identity.clone()),

@@ -45,6 +45,30 @@ impl DocumentStore for MemoryDocuments {
     }
 }
 
+/// The native renderer, with faults: `receipt` and `avviso` fail as told.
+#[derive(Debug, Default)]
+pub struct MemoryRenderer {
+    pub faults: Faults,
+}
+
+fn render_fault(f: Option<Fault>) -> Result<(), crate::pdf::PdfError> {
+    match f {
+        None => Ok(()),
+        Some(_) => Err(crate::pdf::PdfError::Pdf("injected".into())),
+    }
+}
+
+impl crate::pdf::Renderer for MemoryRenderer {
+    fn receipt(&self, doc: &crate::pdf::ReceiptDocument) -> Result<Vec<u8>, crate::pdf::PdfError> {
+        render_fault(self.faults.next("receipt"))?;
+        crate::pdf::Native.receipt(doc)
+    }
+    fn avviso(&self, data: &crate::pdf::AvvisoData) -> Result<Vec<u8>, crate::pdf::PdfError> {
+        render_fault(self.faults.next("avviso"))?;
+        crate::pdf::Native.avviso(data)
+    }
+}
+
 /// Records every mail it accepts.
 #[derive(Debug, Default)]
 pub struct MemoryMailer {

@@ -29,6 +29,26 @@ use crate::domain::{AmountCents, NoticeNumber};
 /// Language of a document: the one of the pages.
 pub use crate::domain::lang::Lang;
 
+/// The documents as the use cases ask for them: a port, so that tests can make
+/// a rendering fail (the in-memory adapter wraps [`Native`] with faults).
+pub trait Renderer: Send + Sync {
+    fn receipt(&self, doc: &ReceiptDocument) -> Result<Vec<u8>, PdfError>;
+    fn avviso(&self, data: &AvvisoData) -> Result<Vec<u8>, PdfError>;
+}
+
+/// The native renderer of this module.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Native;
+
+impl Renderer for Native {
+    fn receipt(&self, doc: &ReceiptDocument) -> Result<Vec<u8>, PdfError> {
+        render_receipt(doc)
+    }
+    fn avviso(&self, data: &AvvisoData) -> Result<Vec<u8>, PdfError> {
+        render_avviso(data)
+    }
+}
+
 /// BCP 47 tag of the document's language, written into the PDF.
 fn lang_tag(lang: Lang) -> &'static str {
     match lang {

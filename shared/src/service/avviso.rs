@@ -2,9 +2,7 @@
 
 use crate::domain::position::PaymentOption;
 use crate::domain::{Entity, FiscalCode, NoticeNumber, Position};
-use crate::pdf::{
-    render_avviso, AvvisoData, AvvisoDebtor, AvvisoEc, AvvisoPayment, Lang, PdfError,
-};
+use crate::pdf::{AvvisoData, AvvisoDebtor, AvvisoEc, AvvisoPayment, Lang, PdfError};
 use crate::ports::StoreError;
 use crate::service::notices::{self, LookupError};
 use crate::App;
@@ -123,7 +121,7 @@ pub async fn pdf(
         .entities
         .get(&summary.ec_fiscal_code)
         .ok_or(LookupError::NotFound)?;
-    Ok(render_avviso(&data(app, entity, &p.value, lang))?)
+    Ok(app.pdf.avviso(&data(app, entity, &p.value, lang))?)
 }
 
 #[cfg(test)]

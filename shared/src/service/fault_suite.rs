@@ -1,9 +1,9 @@
 //! The fault-injection suite of receipt intake and delivery: for every step
-//! (position read, receipt write, PDF read and write, mail lease, mail send,
-//! owed-work updates) and every fault an adapter can produce there (the store
+//! (position read, receipt write, PDF render, read and write, mail lease,
+//! mail send, owed-work updates) and every fault an adapter can produce there (the store
 //! unavailable or throttled, a lost conditional check, a call that did its work
-//! and then timed out; the mail provider down, refusing, or timing out after
-//! accepting), the Nodo's retries and the worker's retries end with exactly one
+//! and then timed out; the renderer failing; the mail provider down, refusing,
+//! or timing out after accepting), the Nodo's retries and the worker's retries end with exactly one
 //! stored receipt, one paid option, one stored PDF and the mail sent. Run with
 //! `--nocapture` it prints the table of outcomes.
 
@@ -21,12 +21,14 @@ enum Port {
     Store,
     Documents,
     Mailer,
+    Pdf,
 }
 
-const STEPS: [(&str, Port, &str); 9] = [
+const STEPS: [(&str, Port, &str); 10] = [
     ("find_by_iuv", Port::Store, "position read"),
     ("store_receipt", Port::Store, "receipt (and payment) write"),
     ("get", Port::Documents, "PDF read from S3"),
+    ("receipt", Port::Pdf, "PDF render"),
     ("put", Port::Documents, "PDF write to S3"),
     ("complete_owed", Port::Store, "PDF marked done"),
     ("claim_mail", Port::Store, "mail lease"),
@@ -64,6 +66,7 @@ fn inject(fakes: &Fakes, port: Port, op: &'static str, fault: Fault) {
         Port::Store => fakes.store.faults.inject(op, fault, 1),
         Port::Documents => fakes.documents.faults.inject(op, fault, 1),
         Port::Mailer => fakes.mailer.faults.inject(op, fault, 1),
+        Port::Pdf => fakes.pdf.faults.inject(op, fault, 1),
     }
 }
 
@@ -119,6 +122,8 @@ async fn every_fault_at_every_step_ends_with_one_of_each() {
     for (op, port, step) in STEPS {
         let faults: &[Fault] = match port {
             Port::Mailer => &MAIL_FAULTS,
+            // A rendering either works or fails: one kind of fault.
+            Port::Pdf => &[Fault::Unavailable],
             _ => &STORE_FAULTS,
         };
         for &fault in faults {

@@ -5,7 +5,7 @@
 use crate::domain::receipt::{Anomaly, Outcome, Work};
 use crate::domain::text::Email;
 use crate::domain::{FiscalCode, NoticeNumber};
-use crate::pdf::{render_receipt, Lang, PdfError, ReceiptDocument};
+use crate::pdf::{Lang, PdfError, ReceiptDocument};
 use crate::ports::{Attachment, Document, Mail, MailClaim, MailError, ReceiptRecord, StoreError};
 use crate::App;
 
@@ -120,7 +120,7 @@ fn render(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, PdfError> {
         receipt: r.receipt.clone(),
         notice_number: r.receipt.notice_number.clone(),
     };
-    render_receipt(&doc)
+    app.pdf.receipt(&doc)
 }
 
 /// The receipt PDF for a citizen: the one the worker stored, else rendered now
