@@ -305,18 +305,12 @@ async fn keep_large(
     if xml.len() + attachments < LARGE_RECEIPT_BYTES {
         return Ok((receipt, xml, None));
     }
-    let safe: String = receipt
-        .receipt_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let key = format!("receipts/{ec}/{}-{safe}.receipt.xml", receipt.notice_number);
+    let key = super::receipts::object_key(
+        ec,
+        &receipt.notice_number,
+        &receipt.receipt_id,
+        "receipt.xml",
+    );
     let doc = crate::ports::Document {
         content_type: "application/xml; charset=utf-8".into(),
         bytes: xml.into_bytes(),

@@ -4,7 +4,7 @@
 
 use crate::domain::receipt::{Anomaly, Outcome, Work};
 use crate::domain::text::Email;
-use crate::domain::{FiscalCode, NoticeNumber};
+use crate::domain::{EcFiscalCode, FiscalCode, NoticeNumber};
 use crate::pdf::{Lang, PdfError, ReceiptDocument};
 use crate::ports::{Attachment, Document, Mail, MailClaim, MailError, ReceiptRecord, StoreError};
 use crate::App;
@@ -92,9 +92,14 @@ pub async fn find(
 }
 
 pub fn document_key(r: &ReceiptRecord, ext: &str) -> String {
-    let safe: String = r
-        .receipt
-        .receipt_id
+    object_key(&r.ec, &r.receipt.notice_number, &r.receipt.receipt_id, ext)
+}
+
+/// The S3 key of a receipt's document (`pdf`) or of its XML kept aside
+/// (`receipt.xml`): the receiptId, which the PSP writes, keeps only
+/// characters safe in a key.
+pub fn object_key(ec: &EcFiscalCode, notice: &str, receipt_id: &str, ext: &str) -> String {
+    let safe: String = receipt_id
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -104,7 +109,7 @@ pub fn document_key(r: &ReceiptRecord, ext: &str) -> String {
             }
         })
         .collect();
-    format!("receipts/{}/{}-{safe}.{ext}", r.ec, r.receipt.notice_number)
+    format!("receipts/{ec}/{notice}-{safe}.{ext}")
 }
 
 fn render(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, PdfError> {
