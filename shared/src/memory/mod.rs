@@ -55,6 +55,15 @@ impl Faults {
         self.pending.lock().expect("faults").clear();
     }
 
+    /// How many injected faults of `op` have not happened yet.
+    pub fn pending(&self, op: &str) -> usize {
+        self.pending
+            .lock()
+            .expect("faults")
+            .get(op)
+            .map_or(0, Vec::len)
+    }
+
     /// How many times `op` was called.
     pub fn calls(&self, op: &str) -> usize {
         self.calls

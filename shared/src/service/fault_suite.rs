@@ -61,19 +61,19 @@ struct Outcome {
     worker_runs: usize,
 }
 
-fn inject(fakes: &Fakes, port: Port, op: &'static str, fault: Fault) {
+fn faults(fakes: &Fakes, port: Port) -> &crate::memory::Faults {
     match port {
-        Port::Store => fakes.store.faults.inject(op, fault, 1),
-        Port::Documents => fakes.documents.faults.inject(op, fault, 1),
-        Port::Mailer => fakes.mailer.faults.inject(op, fault, 1),
-        Port::Pdf => fakes.pdf.faults.inject(op, fault, 1),
+        Port::Store => &fakes.store.faults,
+        Port::Documents => &fakes.documents.faults,
+        Port::Mailer => &fakes.mailer.faults,
+        Port::Pdf => &fakes.pdf.faults,
     }
 }
 
 async fn scenario(port: Port, op: &'static str, fault: Fault) -> Outcome {
     let (app, fakes) = kit().await;
     let (p, n) = payable(&app, "FAULT-1").await;
-    inject(&fakes, port, op, fault);
+    faults(&fakes, port).inject(op, fault, 1);
     // The Nodo sends the receipt until it is acknowledged (or known).
     let mut nodo_calls = 0;
     loop {
@@ -100,6 +100,12 @@ async fn scenario(port: Port, op: &'static str, fault: Fault) -> Outcome {
         }
         now += Duration::seconds(MAIL_LEASE_SECS + 1);
     }
+    // The fault did happen: the step was on the path.
+    assert_eq!(
+        faults(&fakes, port).pending(op),
+        0,
+        "{op} {fault:?} never happened"
+    );
     let stored: Vec<ReceiptRecord> = fakes.store.all_receipts();
     let after = app.positions.get(&ec(), &p.iupd).await.unwrap().unwrap();
     let payment = after.value.payment_options[0].payment.clone();
