@@ -574,4 +574,22 @@ async fn positions_created_without_login_are_listed_apart_and_expire_soon() {
     .await
     .unwrap();
     assert!(page.contains("Creati senza accesso"), "{page}");
+    // Its own section, with the warning, holding the stranger's notice only.
+    let section = page
+        .split(r#"<section id="creati-senza-accesso""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .expect("the section");
+    assert!(
+        section.contains("Se non li riconosci non pagarli"),
+        "{section}"
+    );
+    assert!(
+        section.contains(&format!(r#"data-notice="{}""#, n(&by_stranger))),
+        "{section}"
+    );
+    assert!(
+        !section.contains(&format!(r#"data-notice="{}""#, n(&own))),
+        "{section}"
+    );
 }
