@@ -64,18 +64,8 @@ fn avviso(installments: bool) -> AvvisoData {
 
 fn receipt() -> ReceiptDocument {
     let ec = EcFiscalCode::parse("01199250158").expect("EC fiscal code");
-    let subject = |id: &str, name: &str| Subject {
-        kind: shared::domain::position::SubjectType::F,
-        id: id.into(),
-        full_name: name.into(),
-        street_name: None,
-        civic_number: None,
-        postal_code: None,
-        city: None,
-        state_province_region: None,
-        country: None,
-        email: None,
-    };
+    let subject =
+        |id: &str, name: &str| Subject::new(shared::domain::position::SubjectType::F, id, name);
     ReceiptDocument {
         lang: Lang::It,
         ec_name: "Comune di Prova".into(),

@@ -11,21 +11,11 @@ use shared::pdf::{render_receipt, Lang, ReceiptDocument};
 use tools::*;
 
 fn subject(kind: &str, id: &str, name: &str) -> Subject {
-    Subject {
-        kind: match kind {
-            "G" => SubjectType::G,
-            _ => SubjectType::F,
-        },
-        id: id.into(),
-        full_name: name.into(),
-        street_name: None,
-        civic_number: None,
-        postal_code: None,
-        city: None,
-        state_province_region: None,
-        country: None,
-        email: None,
-    }
+    let kind = match kind {
+        "G" => SubjectType::G,
+        _ => SubjectType::F,
+    };
+    Subject::new(kind, id, name)
 }
 
 fn receipt() -> Receipt {

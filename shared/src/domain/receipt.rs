@@ -30,6 +30,24 @@ pub struct Subject {
     pub email: Option<String>,
 }
 
+impl Subject {
+    /// A subject with its required fields only: no address, no e-mail.
+    pub fn new(kind: SubjectType, id: impl Into<String>, full_name: impl Into<String>) -> Self {
+        Subject {
+            kind,
+            id: id.into(),
+            full_name: full_name.into(),
+            street_name: None,
+            civic_number: None,
+            postal_code: None,
+            city: None,
+            state_province_region: None,
+            country: None,
+            email: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptTransfer {
@@ -198,16 +216,8 @@ pub(crate) mod samples {
 
     pub fn subject(id: &str, name: &str, email: Option<&str>) -> Subject {
         Subject {
-            kind: SubjectType::F,
-            id: id.into(),
-            full_name: name.into(),
-            street_name: None,
-            civic_number: None,
-            postal_code: None,
-            city: None,
-            state_province_region: None,
-            country: None,
             email: email.map(str::to_owned),
+            ..Subject::new(SubjectType::F, id, name)
         }
     }
 

@@ -422,7 +422,9 @@ mod tests {
     use super::*;
     use crate::domain::receipt::{Outcome, Work};
     use crate::memory::Fault;
-    use crate::service::testkit::{self, ec, entity, kit, payable, position, receipt, EC};
+    use crate::service::testkit::{
+        self, ec, entity, kit, payable, position, receipt, send_receipt, stored, EC,
+    };
     use crate::soap::station;
 
     fn caller<'a>(pa: &'a str, broker: &'a str, station: &'a str) -> Caller<'a> {
@@ -484,15 +486,7 @@ mod tests {
     async fn verify_refuses_paid_expired_and_cancelled_notices() {
         let (app, _) = kit().await;
         let (_, paid) = payable(&app, "V-PAID").await;
-        receive(
-            &app,
-            entity(&app),
-            receipt(&paid, "r-paid", 15_050),
-            "<r/>".into(),
-            vec![],
-        )
-        .await
-        .unwrap();
+        send_receipt(&app, &paid, "r-paid").await.unwrap();
         assert!(matches!(
             verify(&app, entity(&app), &ec(), paid.as_str()).await,
             Err(NodoError::Paid { receipt_id, .. }) if receipt_id == "r-paid"
@@ -599,15 +593,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
     async fn a_receipt_pays_its_option_once() {
         let (app, fakes) = kit().await;
         let (p, n) = payable(&app, "R-1").await;
-        let got = receive(
-            &app,
-            entity(&app),
-            receipt(&n, "r-1", 15_050),
-            "<r/>".into(),
-            vec![],
-        )
-        .await
-        .unwrap();
+        let got = send_receipt(&app, &n, "r-1").await.unwrap();
         assert_eq!(
             got,
             Received {
@@ -626,7 +612,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
         assert_eq!(payment.paid_at.to_rfc3339(), "2026-06-01T09:30:00+00:00");
         // The Nodo's retry of the same receipt.
         assert!(matches!(
-            receive(&app, entity(&app), receipt(&n, "r-1", 15_050), "<r/>".into(), vec![]).await,
+            send_receipt(&app, &n, "r-1").await,
             Err(NodoError::DuplicateReceipt(id)) if id == "r-1"
         ));
         assert_eq!(fakes.store.all_receipts().len(), 1);
@@ -748,17 +734,12 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
         receive(&app, entity(&app), big, xml.clone(), vec![])
             .await
             .unwrap();
-        let stored = app
-            .receipts
-            .get_receipt(&ec(), "r-big")
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(stored.xml.is_empty());
-        assert_eq!(stored.receipt.transfers[0].mbd_attachment, None);
-        assert!(serde_json::to_vec(&stored).unwrap().len() < LARGE_RECEIPT_BYTES);
+        let big = stored(&app, "r-big").await.unwrap();
+        assert!(big.xml.is_empty());
+        assert_eq!(big.receipt.transfers[0].mbd_attachment, None);
+        assert!(serde_json::to_vec(&big).unwrap().len() < LARGE_RECEIPT_BYTES);
         assert_eq!(
-            crate::service::receipts::xml(&app, &stored).await.unwrap(),
+            crate::service::receipts::xml(&app, &big).await.unwrap(),
             xml.as_bytes(),
             "returned exactly"
         );
@@ -775,12 +756,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
         .await
         .unwrap_err();
         assert_eq!(station::fault_of(&e).0.code(), "PAA_SYSTEM_ERROR");
-        assert!(app
-            .receipts
-            .get_receipt(&ec(), "r-big-2")
-            .await
-            .unwrap()
-            .is_none());
+        assert!(stored(&app, "r-big-2").await.is_none());
     }
 
     #[tokio::test]
@@ -798,12 +774,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
         .unwrap();
         assert_eq!(got.anomaly, Some(Anomaly::SchemaDeviation));
         assert!(got.paid, "the money moved: the option is paid");
-        let stored = app
-            .receipts
-            .get_receipt(&ec(), "r-dev")
-            .await
-            .unwrap()
-            .unwrap();
+        let stored = stored(&app, "r-dev").await.unwrap();
         assert_eq!(stored.deviations.len(), 1);
     }
 
@@ -836,26 +807,10 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             .store
             .faults
             .inject("store_receipt", Fault::Unavailable, 1);
-        let e = receive(
-            &app,
-            entity(&app),
-            receipt(&n, "r-5", 15_050),
-            "<r/>".into(),
-            vec![],
-        )
-        .await
-        .unwrap_err();
+        let e = send_receipt(&app, &n, "r-5").await.unwrap_err();
         assert_eq!(station::fault_of(&e).0.code(), "PAA_SYSTEM_ERROR");
         assert!(fakes.store.all_receipts().is_empty());
-        receive(
-            &app,
-            entity(&app),
-            receipt(&n, "r-5", 15_050),
-            "<r/>".into(),
-            vec![],
-        )
-        .await
-        .unwrap();
+        send_receipt(&app, &n, "r-5").await.unwrap();
         assert_eq!(fakes.store.all_receipts().len(), 1);
     }
 
@@ -867,15 +822,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             .store
             .faults
             .inject("store_receipt", Fault::Conflict, 3);
-        let got = receive(
-            &app,
-            entity(&app),
-            receipt(&n, "r-6", 15_050),
-            "<r/>".into(),
-            vec![],
-        )
-        .await
-        .unwrap();
+        let got = send_receipt(&app, &n, "r-6").await.unwrap();
         assert!(got.paid);
         assert_eq!(fakes.store.faults.calls("store_receipt"), 4);
         fakes
@@ -884,14 +831,7 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             .inject("store_receipt", Fault::Conflict, MAX_ATTEMPTS);
         let (_, m) = payable(&app, "R-7").await;
         assert!(matches!(
-            receive(
-                &app,
-                entity(&app),
-                receipt(&m, "r-7", 15_050),
-                "<r/>".into(),
-                vec![]
-            )
-            .await,
+            send_receipt(&app, &m, "r-7").await,
             Err(NodoError::Contention)
         ));
     }
@@ -904,26 +844,12 @@ xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Body><p
             .store
             .faults
             .inject("store_receipt", Fault::TimeoutAfterWrite, 1);
-        let first = receive(
-            &app,
-            entity(&app),
-            receipt(&n, "r-8", 15_050),
-            "<r/>".into(),
-            vec![],
-        )
-        .await;
+        let first = send_receipt(&app, &n, "r-8").await;
         assert!(
             matches!(first, Err(NodoError::Store(_))),
             "the Nodo retries"
         );
-        let retry = receive(
-            &app,
-            entity(&app),
-            receipt(&n, "r-8", 15_050),
-            "<r/>".into(),
-            vec![],
-        )
-        .await;
+        let retry = send_receipt(&app, &n, "r-8").await;
         assert!(matches!(retry, Err(NodoError::DuplicateReceipt(_))));
         assert_eq!(
             station::fault_of(&retry.unwrap_err()).0.code(),

@@ -327,20 +327,14 @@ mod tests {
     use super::*;
     use crate::memory::{Fakes, Fault};
     use crate::service::nodo;
-    use crate::service::testkit::{self, ec, entity, kit, payable, receipt, DEBTOR, PAYER};
+    use crate::service::testkit::{
+        self, ec, entity, kit, payable, receipt, send_receipt, stored, DEBTOR, PAYER,
+    };
 
     async fn paid(app: &App, iupd: &str, id: &str) -> ReceiptRecord {
         let (_, n) = payable(app, iupd).await;
-        nodo::receive(
-            app,
-            entity(app),
-            receipt(&n, id, 15_050),
-            "<receipt/>".into(),
-            vec![],
-        )
-        .await
-        .unwrap();
-        app.receipts.get_receipt(&ec(), id).await.unwrap().unwrap()
+        send_receipt(app, &n, id).await.unwrap();
+        stored(app, id).await.unwrap()
     }
 
     fn mails_to(fakes: &Fakes) -> Vec<Vec<String>> {
@@ -368,12 +362,7 @@ mod tests {
         );
         let mail = &fakes.mailer.sent()[0];
         assert!(mail.attachments[0].bytes.starts_with(b"%PDF"));
-        let after = app
-            .receipts
-            .get_receipt(&ec(), "d-1")
-            .await
-            .unwrap()
-            .unwrap();
+        let after = stored(&app, "d-1").await.unwrap();
         assert!(after.owed.is_empty());
         assert!(fakes.store.mail_message_id(&ec(), "d-1").is_some());
         // The stream delivers the same record again: nothing more is sent.
@@ -390,12 +379,7 @@ mod tests {
         let e = deliver(&app, &r).await.unwrap_err();
         assert!(matches!(e, DeliveryError::Mail(MailError::Unavailable(_))));
         assert!(e.is_transient());
-        let after = app
-            .receipts
-            .get_receipt(&ec(), "d-2")
-            .await
-            .unwrap()
-            .unwrap();
+        let after = stored(&app, "d-2").await.unwrap();
         assert_eq!(
             after.owed,
             vec![Work::Mail],
@@ -404,14 +388,7 @@ mod tests {
         // The lease was given back: the retry does not wait for it.
         deliver(&app, &after).await.unwrap();
         assert_eq!(fakes.mailer.sent().len(), 1);
-        assert!(app
-            .receipts
-            .get_receipt(&ec(), "d-2")
-            .await
-            .unwrap()
-            .unwrap()
-            .owed
-            .is_empty());
+        assert!(stored(&app, "d-2").await.unwrap().owed.is_empty());
     }
 
     #[tokio::test]
@@ -466,12 +443,7 @@ mod tests {
         );
         deliver(&later, &r).await.unwrap();
         assert_eq!(fakes.mailer.sent().len(), 1, "the lease expired");
-        let after = app
-            .receipts
-            .get_receipt(&ec(), "d-5")
-            .await
-            .unwrap()
-            .unwrap();
+        let after = stored(&app, "d-5").await.unwrap();
         assert_eq!(after.mail.attempts, 2);
         assert!(after.mail.sent_at.is_some());
     }
@@ -485,12 +457,7 @@ mod tests {
             assert!(deliver(&app, &r).await.is_err());
         }
         deliver(&app, &r).await.unwrap();
-        let after = app
-            .receipts
-            .get_receipt(&ec(), "d-9")
-            .await
-            .unwrap()
-            .unwrap();
+        let after = stored(&app, "d-9").await.unwrap();
         assert!(after.owed.is_empty(), "nothing left to loop on");
         let failed = after.mail.failed.clone().expect("recorded as failed");
         assert!(failed.reason.contains("refused"), "{}", failed.reason);
@@ -515,12 +482,7 @@ mod tests {
             assert!(deliver(&app, &r).await.unwrap_err().is_transient());
         }
         deliver(&app, &r).await.unwrap();
-        let after = app
-            .receipts
-            .get_receipt(&ec(), "d-10")
-            .await
-            .unwrap()
-            .unwrap();
+        let after = stored(&app, "d-10").await.unwrap();
         assert!(after.owed.is_empty() && after.mail.failed.is_some());
     }
 
@@ -531,26 +493,14 @@ mod tests {
         fakes.documents.faults.inject("put", Fault::Unavailable, 1);
         let e = deliver(&app, &r).await.unwrap_err();
         assert!(matches!(e, DeliveryError::Store(_)) && e.is_transient());
-        let after = app
-            .receipts
-            .get_receipt(&ec(), "d-11")
-            .await
-            .unwrap()
-            .unwrap();
+        let after = stored(&app, "d-11").await.unwrap();
         assert_eq!(after.owed, vec![Work::Pdf], "not marked done");
         assert_eq!(fakes.mailer.sent().len(), 1, "the mail went with the PDF");
         assert!(fakes.documents.keys().is_empty());
         deliver(&app, &after).await.unwrap();
         assert_eq!(fakes.documents.keys().len(), 1);
         assert_eq!(fakes.mailer.sent().len(), 1);
-        assert!(app
-            .receipts
-            .get_receipt(&ec(), "d-11")
-            .await
-            .unwrap()
-            .unwrap()
-            .owed
-            .is_empty());
+        assert!(stored(&app, "d-11").await.unwrap().owed.is_empty());
     }
 
     #[tokio::test]
@@ -563,12 +513,7 @@ mod tests {
             .inject("complete_mail", Fault::Unavailable, 2);
         deliver(&app, &r).await.unwrap();
         assert_eq!(fakes.mailer.sent().len(), 1);
-        let after = app
-            .receipts
-            .get_receipt(&ec(), "d-12")
-            .await
-            .unwrap()
-            .unwrap();
+        let after = stored(&app, "d-12").await.unwrap();
         assert!(after.owed.is_empty());
     }
 
@@ -595,12 +540,7 @@ mod tests {
             .await
             .unwrap();
         // The position's debtor has an address: it is used.
-        let r = app
-            .receipts
-            .get_receipt(&ec(), "d-6")
-            .await
-            .unwrap()
-            .unwrap();
+        let r = stored(&app, "d-6").await.unwrap();
         deliver(&app, &r).await.unwrap();
         assert_eq!(
             mails_to(&fakes),

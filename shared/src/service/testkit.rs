@@ -10,6 +10,7 @@ use crate::domain::catalog::Catalog;
 use crate::domain::receipt::Receipt;
 use crate::domain::{EcFiscalCode, Entities, Entity, NoticeNumber, Position};
 use crate::memory::{self, Fakes};
+use crate::service::nodo::{self, NodoError, Received};
 use crate::service::positions;
 use crate::App;
 
@@ -86,4 +87,24 @@ pub async fn payable(app: &App, iupd: &str) -> (Position, NoticeNumber) {
 /// A V2 receipt of `notice` delivered to the demo EC, paid by another citizen.
 pub fn receipt(notice: &NoticeNumber, id: &str, cents: u64) -> Receipt {
     crate::domain::receipt::samples::receipt(&ec(), notice, id, cents)
+}
+
+/// The Nodo sends receipt `id` of 150,50 € for notice `n`, in a plain body.
+pub async fn send_receipt(app: &App, n: &NoticeNumber, id: &str) -> Result<Received, NodoError> {
+    nodo::receive(
+        app,
+        entity(app),
+        receipt(n, id, 15_050),
+        "<r/>".into(),
+        vec![],
+    )
+    .await
+}
+
+/// The receipt `id` of the demo EC, as stored.
+pub async fn stored(app: &App, id: &str) -> Option<crate::ports::ReceiptRecord> {
+    app.receipts
+        .get_receipt(&ec(), id)
+        .await
+        .expect("get_receipt")
 }
