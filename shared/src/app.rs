@@ -12,8 +12,8 @@ use crate::domain::clock::rome_date;
 use crate::domain::text::Email;
 use crate::domain::Entities;
 use crate::ports::{
-    CatalogStore, DocumentStore, Mailer, PaymentLog, PositionStore, RateCounter, ReceiptStore,
-    SessionStore,
+    CatalogStore, DocumentStore, KeyStore, Mailer, PaymentLog, PositionStore, RateCounter,
+    ReceiptStore, SessionStore,
 };
 
 /// The time source. Fixed in tests that need a given day.
@@ -78,7 +78,12 @@ pub struct Settings {
     pub table_name: String,
     pub bucket_name: String,
     pub mail_from: Email,
+    /// The development operator key (`OPERATOR_API_KEY`): valid for every EC
+    /// served, and so never honoured in Lambda, where each EC has its own keys.
     pub operator_api_key: Option<ApiKey>,
+    /// The admin API's key (`ADMIN_API_KEY`, or the SSM parameter named by
+    /// `ADMIN_API_KEY_PARAMETER`): issues and revokes the ECs' operator keys.
+    pub admin_api_key: Option<ApiKey>,
     /// Where citizens reach the portal (return URLs of Checkout are built on it).
     pub public_base_url: String,
     /// pagoPA Checkout's carts API base, e.g. `https://api.platform.pagopa.it/checkout/ec/v2`.
@@ -129,6 +134,10 @@ impl Settings {
             mail_from: Email::parse(&env("MAIL_FROM")?)
                 .map_err(|e| ConfigError::Invalid("MAIL_FROM", e))?,
             operator_api_key: std::env::var("OPERATOR_API_KEY")
+                .ok()
+                .filter(|_| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_none())
+                .and_then(|k| ApiKey::new(&k)),
+            admin_api_key: std::env::var("ADMIN_API_KEY")
                 .ok()
                 .and_then(|k| ApiKey::new(&k)),
             public_base_url: env("PUBLIC_BASE_URL")?.trim_end_matches('/').to_owned(),
@@ -213,6 +222,8 @@ pub struct App {
     /// The service catalogue (managed through the operator API).
     pub catalog: Arc<dyn CatalogStore>,
     pub sessions: Arc<dyn SessionStore>,
+    /// The ECs' operator API keys.
+    pub keys: Arc<dyn KeyStore>,
     /// The SPID/CIE identity gateway; none when login is not configured.
     pub identity: Option<Arc<dyn IdentityProvider>>,
     pub settings: Settings,
@@ -238,6 +249,7 @@ impl App {
             payments: table.clone(),
             counters: table.clone(),
             catalog: table.clone(),
+            keys: table.clone(),
             sessions: table,
             identity: None,
             documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),
@@ -259,8 +271,8 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Settings::from_env()?;
         let named = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
-        if let Some(name) = named("OPERATOR_API_KEY_PARAMETER") {
-            settings.operator_api_key = ApiKey::new(&crate::secrets::parameter(&name).await?);
+        if let Some(name) = named("ADMIN_API_KEY_PARAMETER") {
+            settings.admin_api_key = ApiKey::new(&crate::secrets::parameter(&name).await?);
         }
         let oidc_secret = match named("OIDC_CLIENT_SECRET_ARN") {
             Some(arn) => Some(crate::secrets::secret_string(&arn).await?),

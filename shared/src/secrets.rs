@@ -1,5 +1,5 @@
 //! Secrets read at cold start, never held in Lambda environment variables: the
-//! environment only names them (`OPERATOR_API_KEY_PARAMETER`, an SSM
+//! environment only names them (`ADMIN_API_KEY_PARAMETER`, an SSM
 //! SecureString; `OIDC_CLIENT_SECRET_ARN`, a Secrets Manager secret), and the
 //! AWS Parameters and Secrets Lambda Extension (a layer listening on
 //! `localhost:2773`) reads them with the function's own role.

@@ -10,7 +10,8 @@
 //!   (201 / 200), checked as the catalogue file is
 //! - `DELETE /api/v1/organizations/{ecFiscalCode}/services/{code}` (204)
 //!
-//! Every call needs the `x-api-key` header.
+//! Every call needs the `x-api-key` header: a key of the path's EC (issued by
+//! the admin API), or locally the development key.
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -18,10 +19,9 @@ use shared::domain::catalog::Service;
 use shared::domain::text::{Iupd, ServiceCode};
 use shared::domain::{EcFiscalCode, FieldErrors};
 use shared::http::{
-    check_api_key, json_body, json_response, optional_param, path_param, required_param, respond,
-    ApiError,
+    json_body, json_response, optional_param, path_param, required_param, respond, ApiError,
 };
-use shared::service::positions;
+use shared::service::{keys, positions};
 use shared::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -29,7 +29,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    check_api_key(app.settings.operator_api_key.as_ref(), req)?;
+    authenticate(app, req).await?;
     // By the path's exact segments: `/api/v1/organizations/{ec}/<collection>[/{id}]`
     // (an iupd may well contain "services").
     let segments: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
@@ -81,6 +81,23 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             Ok(json_response(StatusCode::OK, &positions::view(&p, today)))
         }
         _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+/// The caller's key must be one of the path's EC (401 without a valid key,
+/// 403 with another EC's).
+async fn authenticate(app: &App, req: &Request) -> Result<(), ApiError> {
+    let given = req
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ec = path_param(req, "ecFiscalCode").and_then(|e| EcFiscalCode::parse(&e).ok());
+    match ec {
+        Some(ec) => Ok(keys::authenticate(app, given, &ec).await?),
+        // A malformed EC is named by the route, once the caller is known to hold a key.
+        None if given.trim().is_empty() => Err(ApiError::Unauthorized),
+        None => Ok(()),
     }
 }
 

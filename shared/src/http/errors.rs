@@ -5,6 +5,7 @@
 use super::ApiError;
 use crate::ports::StoreError;
 use crate::service::avviso::AvvisoError;
+use crate::service::keys::{AuthError, KeyError};
 use crate::service::login::Failure;
 use crate::service::notices::LookupError;
 use crate::service::payments::PaymentError;
@@ -63,6 +64,39 @@ impl From<PositionError> for ApiError {
             }
             e @ PositionError::Contention(_) => ApiError::unavailable(e),
             PositionError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> Self {
+        use crate::domain::FieldErrors;
+        match e {
+            KeyError::UnknownEc => {
+                ApiError::NotFound("ente creditore non gestito da questo portale".into())
+            }
+            KeyError::LimitReached => ApiError::Conflict(format!(
+                "l'ente ha già {} chiavi attive: revocarne una prima di crearne un'altra",
+                crate::service::keys::MAX_ACTIVE_KEYS
+            )),
+            KeyError::NotFound => ApiError::NotFound("chiave non trovata per questo ente".into()),
+            KeyError::InvalidLabel => ApiError::Validation(FieldErrors::single(
+                "label",
+                "al massimo 100 caratteri, senza a capo",
+            )),
+            KeyError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unauthenticated => ApiError::Unauthorized,
+            AuthError::OtherEc => {
+                ApiError::Forbidden("la chiave non è abilitata per questo ente".into())
+            }
+            AuthError::Store(s) => s.into(),
         }
     }
 }

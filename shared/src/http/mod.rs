@@ -11,5 +11,5 @@ pub mod errors;
 pub use crate::app::ApiKey;
 pub use problem::{json_response, respond, ApiError};
 pub use request::{
-    check_api_key, json_body, optional_param, path_param, query_param, required_param,
+    body_bytes, check_api_key, json_body, optional_param, path_param, query_param, required_param,
 };

@@ -6,12 +6,27 @@
 //! Built for the crate's own tests and, with the `test-util` feature, for the
 //! tests of other crates. Never part of a deployed function.
 
+/// Runs `write` under the faults of `op`: before it (unavailable, throttled,
+/// conflict) or after it (a timeout once it happened).
+macro_rules! faulty {
+    ($self:ident, $op:literal, $conflict:expr, $write:expr) => {{
+        let after = $self.faults.store($op, $conflict)?;
+        let result = $write;
+        if after && result.is_ok() {
+            return Err($crate::memory::timed_out($op));
+        }
+        result
+    }};
+}
+
+mod backoffice;
 mod others;
 mod store;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+pub use backoffice::MemoryBackOffice;
 pub use others::{MemoryCheckout, MemoryDocuments, MemoryIdentity, MemoryMailer, MemoryRenderer};
 pub use store::MemoryStore;
 
@@ -113,6 +128,7 @@ pub struct Fakes {
     pub checkout: std::sync::Arc<MemoryCheckout>,
     pub identity: std::sync::Arc<MemoryIdentity>,
     pub pdf: std::sync::Arc<MemoryRenderer>,
+    pub backoffice: std::sync::Arc<MemoryBackOffice>,
 }
 
 /// Settings for in-process tests.
@@ -122,6 +138,7 @@ pub fn settings() -> crate::app::Settings {
         bucket_name: "memory".into(),
         mail_from: crate::domain::text::Email::parse("noreply@portale.example").expect("valid"),
         operator_api_key: crate::app::ApiKey::new("test-operator-key"),
+        admin_api_key: crate::app::ApiKey::new("test-admin-key"),
         public_base_url: "https://portale.example".into(),
         checkout_url: "https://checkout.example/ec/v2".into(),
         secure_cookies: true,
@@ -148,6 +165,7 @@ pub fn app(entities: crate::domain::Entities, clock: crate::app::Clock) -> (crat
         checkout: Arc::new(MemoryCheckout::default()),
         identity: Arc::new(MemoryIdentity::default()),
         pdf: Arc::new(MemoryRenderer::default()),
+        backoffice: Arc::new(MemoryBackOffice::default()),
     };
     let app = crate::App {
         positions: fakes.store.clone(),
@@ -156,6 +174,7 @@ pub fn app(entities: crate::domain::Entities, clock: crate::app::Clock) -> (crat
         counters: fakes.store.clone(),
         catalog: fakes.store.clone(),
         sessions: fakes.store.clone(),
+        keys: fakes.backoffice.clone(),
         documents: fakes.documents.clone(),
         pdf: fakes.pdf.clone(),
         mailer: fakes.mailer.clone(),

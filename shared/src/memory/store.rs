@@ -78,19 +78,6 @@ impl MemoryStore {
     }
 }
 
-/// Runs `write` under the faults of `op`: before it (unavailable, throttled,
-/// conflict) or after it (a timeout once it happened).
-macro_rules! faulty {
-    ($self:ident, $op:literal, $conflict:expr, $write:expr) => {{
-        let after = $self.faults.store($op, $conflict)?;
-        let result = $write;
-        if after && result.is_ok() {
-            return Err(timed_out($op));
-        }
-        result
-    }};
-}
-
 #[async_trait]
 impl PositionStore for MemoryStore {
     async fn insert(&self, p: &Position) -> Result<(), StoreError> {

@@ -13,9 +13,11 @@
 //! | [`SessionStore`] | sessions and single-use records |
 //! | [`DocumentStore`] | documents (receipt PDFs) |
 //! | [`Mailer`] | outgoing mail |
+//! | [`KeyStore`] | operator API keys, per EC |
 
 mod catalog;
 mod documents;
+mod keys;
 mod mail;
 mod payments;
 mod positions;
@@ -24,6 +26,7 @@ mod sessions;
 
 pub use catalog::CatalogStore;
 pub use documents::{Document, DocumentStore};
+pub use keys::{KeyStore, OperatorKey};
 pub use mail::{Attachment, Mail, MailError, Mailer};
 pub use payments::{Activation, AttemptNotice, PaymentAttempt, PaymentLog};
 pub use positions::{PositionStore, RateCounter};
@@ -45,6 +48,9 @@ pub enum StoreError {
     /// Someone else changed the item since it was read (optimistic locking).
     #[error("concurrent change")]
     VersionConflict,
+    /// A bounded set is full (an EC's active operator keys).
+    #[error("limit reached")]
+    LimitReached,
     /// The store refused the call for its rate; retrying later may work.
     #[error("store throttled: {0}")]
     Throttled(String),

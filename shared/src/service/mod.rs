@@ -7,6 +7,7 @@
 pub mod avviso;
 #[cfg(test)]
 mod fault_suite;
+pub mod keys;
 pub mod login;
 pub mod me;
 pub mod nodo;

@@ -73,6 +73,8 @@ pub struct Names {
     /// The Nodo's client certificate subjects accepted (`NODO_CLIENT_SUBJECTS`);
     /// none locally unless a test sets them.
     pub nodo_client_subjects: Vec<String>,
+    /// The admin API's key (`ADMIN_API_KEY`).
+    pub admin_api_key: String,
 }
 
 /// The simulator's development identity provider, as the relying party sees it.
@@ -101,6 +103,7 @@ pub async fn provisioned_app(
         bucket_name: names.bucket.clone(),
         mail_from: names.mail_from.clone(),
         operator_api_key: ApiKey::new(operator_api_key),
+        admin_api_key: ApiKey::new(&names.admin_api_key),
         public_base_url: names.public_base_url.clone(),
         checkout_url: names.checkout_url.clone(),
         secure_cookies: false,

@@ -45,6 +45,9 @@ pub fn handlers() -> HashMap<&'static str, Handler> {
     h.insert("operator-api", |app, req| {
         Box::pin(async move { operator_api::handle(&app, req).await })
     });
+    h.insert("admin-api", |app, req| {
+        Box::pin(async move { admin_api::handle(&app, req).await })
+    });
     h.insert("verify-notice", |app, req| {
         Box::pin(async move { verify_notice::handle(&app, req).await })
     });

@@ -18,6 +18,7 @@ use shared::App;
 pub mod soap;
 
 pub const API_KEY: &str = "test-operator-key";
+pub const ADMIN_KEY: &str = "test-admin-key";
 
 /// The moto endpoint; a test run without one is a broken run, not a skipped one.
 pub fn endpoint() -> String {
@@ -140,6 +141,7 @@ impl TestEnv {
             oidc: None,
             cns_domain: None,
             nodo_client_subjects: vec![],
+            admin_api_key: ADMIN_KEY.into(),
         };
         adjust(&mut names);
         let app =

@@ -14,6 +14,8 @@
 //! | service         | `SERVICES#<ec>`             | `SERVICE#<code>` |                 |                        |
 //! | session         | `SESSION#<sha256(id)>`      | `SESSION`       |                  |                        |
 //! | single-use      | `ONCE#<sha256(secret)>`     | `ONCE`          |                  |                        |
+//! | operator key    | `KEY#<keyId>`               | `KEY`           | `KEYS#<ec>`      | `KEY#<created>#<keyId>` |
+//! | key ring        | `KEYS#<ec>`                 | `KEYS`          |                  |                        |
 //!
 //! A receipt whose payer is not its debtor also carries `gsi2pk` = `PAYER#<cf>`,
 //! `gsi2sk` = `RECEIPT#<receivedAt>#<receiptId>` (index `gsi2`).
@@ -30,6 +32,7 @@ use crate::domain::text::Iupd;
 use crate::domain::{EcFiscalCode, FiscalCode, Iuv, Position};
 use crate::ports::{ReceiptRecord, StoreError, Versioned};
 
+mod keys;
 mod positions;
 mod receipts;
 mod sessions;

@@ -57,6 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         oidc: Some(devstack::dev_oidc(&format!("http://127.0.0.1:{sim_port}"))),
         cns_domain: None,
         nodo_client_subjects: vec![],
+        admin_api_key: env_or("ADMIN_API_KEY", "dev-admin-key"),
     };
     let app = devstack::provisioned_app(
         &clients,

@@ -1,0 +1,1 @@
+shared::http_main!(admin_api::handle);
