@@ -2,6 +2,8 @@
 //!
 //! - `POST   /api/v1/organizations/{ecFiscalCode}/debt-positions`
 //! - `GET    /api/v1/organizations/{ecFiscalCode}/debt-positions/{iupd}`
+//! - `PUT    /api/v1/organizations/{ecFiscalCode}/debt-positions/{iupd}`: replaces an
+//!   unpaid position, keeping its notice numbers (409 when an option is paid or being paid)
 //! - `DELETE /api/v1/organizations/{ecFiscalCode}/debt-positions/{iupd}`
 //!
 //! - `GET    /api/v1/organizations/{ecFiscalCode}/services`: the EC's service catalogue
@@ -75,6 +77,12 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                 }
             }
             Ok(json_response(StatusCode::OK, &v))
+        }
+        (&Method::PUT, Some(iupd)) => {
+            let doc = json_body(req)?;
+            let draft = positions::parse_draft(&doc).map_err(ApiError::Validation)?;
+            let p = positions::update(app, &ec, &iupd, draft).await?;
+            Ok(json_response(StatusCode::OK, &positions::view(&p, today)))
         }
         (&Method::DELETE, Some(iupd)) => {
             let p = positions::cancel(app, &ec, &iupd).await?;

@@ -39,6 +39,7 @@ pub mod lang;
 pub mod notice;
 pub mod position;
 pub mod receipt;
+pub mod revision;
 pub mod text;
 
 pub use amount::AmountCents;

@@ -60,8 +60,14 @@ impl From<PositionError> for ApiError {
                 "la posizione ha pagamenti registrati e non può essere annullata".into(),
             ),
             PositionError::AlreadyCancelled => {
-                ApiError::Conflict("la posizione è già annullata".into())
+                ApiError::Conflict("la posizione è annullata".into())
             }
+            PositionError::Paid => ApiError::Conflict(
+                "la posizione ha opzioni pagate e non può essere modificata".into(),
+            ),
+            PositionError::BeingPaid => ApiError::Conflict(
+                "un avviso della posizione è in corso di pagamento: riprovare tra 30 minuti".into(),
+            ),
             e @ PositionError::Contention(_) => ApiError::unavailable(e),
             PositionError::Store(s) => s.into(),
         }

@@ -174,6 +174,32 @@ impl PositionStore for MemoryStore {
             replace_at(&mut s, p, expected_version)
         })
     }
+
+    async fn revise(
+        &self,
+        p: &Position,
+        expected_version: u64,
+        claims: &[NoticeNumber],
+    ) -> Result<(), StoreError> {
+        let taken = StoreError::DuplicateNotice(p.payment_options[0].notice_number);
+        faulty!(self, "revise", taken, {
+            let mut s = self.state();
+            let ec = p.ec_fiscal_code.clone();
+            if let Some(n) = claims
+                .iter()
+                .find(|n| s.claims.contains_key(&(n.iuv(), ec.clone())))
+            {
+                Err(StoreError::DuplicateNotice(*n))
+            } else {
+                replace_at(&mut s, p, expected_version)?;
+                for n in claims {
+                    s.claims
+                        .insert((n.iuv(), ec.clone()), (ec.clone(), p.iupd.clone()));
+                }
+                Ok(())
+            }
+        })
+    }
 }
 
 fn replace_at(s: &mut State, p: &Position, expected_version: u64) -> Result<(), StoreError> {
@@ -423,6 +449,22 @@ impl PaymentLog for MemoryStore {
         faulty!(self, "record_activation", StoreError::VersionConflict, {
             self.state().activations.push(activation.clone());
             Ok(())
+        })
+    }
+
+    async fn last_activation(
+        &self,
+        ec: &EcFiscalCode,
+        notice: &NoticeNumber,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        faulty!(self, "last_activation", StoreError::VersionConflict, {
+            Ok(self
+                .state()
+                .activations
+                .iter()
+                .filter(|a| &a.ec == ec && &a.notice_number == notice)
+                .map(|a| a.at)
+                .max())
         })
     }
 }

@@ -58,4 +58,11 @@ pub trait PaymentLog: Send + Sync {
     async fn get_attempt(&self, id: &str) -> Result<Option<PaymentAttempt>, StoreError>;
 
     async fn record_activation(&self, activation: &Activation) -> Result<(), StoreError>;
+
+    /// When the Nodo last activated a payment of this notice, if it did.
+    async fn last_activation(
+        &self,
+        ec: &EcFiscalCode,
+        notice: &NoticeNumber,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
 }

@@ -37,6 +37,16 @@ pub trait PositionStore: Send + Sync {
     /// Replaces a position if it is still at `expected_version`
     /// ([`StoreError::VersionConflict`] otherwise).
     async fn replace(&self, position: &Position, expected_version: u64) -> Result<(), StoreError>;
+
+    /// Replaces a position at `expected_version` and claims the notice numbers
+    /// in `claims` (new to it), atomically: [`StoreError::VersionConflict`] or
+    /// [`StoreError::DuplicateNotice`] and nothing written.
+    async fn revise(
+        &self,
+        position: &Position,
+        expected_version: u64,
+        claims: &[NoticeNumber],
+    ) -> Result<(), StoreError>;
 }
 
 /// Per-client request counters (rate limits).

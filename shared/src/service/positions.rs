@@ -36,6 +36,12 @@ pub enum PositionError {
     HasPayments,
     #[error("the position is already cancelled")]
     AlreadyCancelled,
+    /// An option is paid: the position cannot be replaced.
+    #[error("the position has a paid option and cannot be changed")]
+    Paid,
+    /// The Nodo activated a payment of an option moments ago.
+    #[error("an option is being paid")]
+    BeingPaid,
     /// Too many concurrent changes, or no free notice number after retries.
     #[error("gave up after {0} attempts")]
     Contention(usize),
@@ -353,12 +359,7 @@ pub async fn create(
         // segregation code), not counted: they cannot be walked. The IUV
         // claim written with the position makes each unique; a number already
         // taken is drawn again.
-        let generated: Vec<NoticeNumber> = (0..missing)
-            .map(|_| {
-                let n = secret::random_up_to(MAX_SEQUENCE);
-                NoticeNumber::generate(entity.segregation_code, n).expect("within the range")
-            })
-            .collect();
+        let generated = draw_numbers(entity, missing as usize);
         let position = draft
             .clone()
             .build(ec.clone(), generated, app.clock.now())
@@ -378,6 +379,72 @@ pub async fn create(
             Err(StoreError::DuplicateNotice(n)) => {
                 tracing::warn!(notice = %n, attempt, "generated notice number already in use")
             }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PositionError::Contention(MAX_ATTEMPTS))
+}
+
+/// `count` notice numbers of the EC drawn at random (not yet claimed: the
+/// store's claim makes each unique).
+fn draw_numbers(entity: &Entity, count: usize) -> Vec<NoticeNumber> {
+    (0..count)
+        .map(|_| {
+            let n = secret::random_up_to(MAX_SEQUENCE);
+            NoticeNumber::generate(entity.segregation_code, n).expect("within the range")
+        })
+        .collect()
+}
+
+/// How long after the Nodo activated a payment (paGetPayment) the option
+/// counts as being paid: the longest validity of a pagoPA payment token.
+pub const PAYMENT_IN_PROGRESS: chrono::Duration = chrono::Duration::minutes(30);
+
+/// Replaces an unpaid position (debtor, options, amounts, due dates,
+/// transfers), keeping its notice numbers (see [`crate::domain::revision`]).
+/// The Nodo reads positions afresh, so it sees the new amounts at once.
+pub async fn update(
+    app: &App,
+    ec: &EcFiscalCode,
+    iupd: &Iupd,
+    draft: PositionDraft,
+) -> Result<Position, PositionError> {
+    use crate::domain::revision::{self, RevisionError};
+    let entity = entity(&app.entities, ec)?;
+    let now = app.clock.now();
+    for attempt in 1..=MAX_ATTEMPTS {
+        let current = get(app, ec, iupd).await?;
+        let numbers = revision::assign_numbers(&current.value, &draft).map_err(|e| match e {
+            RevisionError::Cancelled => PositionError::AlreadyCancelled,
+            RevisionError::Paid => PositionError::Paid,
+            RevisionError::Invalid(f) => PositionError::Invalid(f),
+        })?;
+        for o in &current.value.payment_options {
+            let last = app.payments.last_activation(ec, &o.notice_number).await?;
+            if last.is_some_and(|at| now - at < PAYMENT_IN_PROGRESS) {
+                return Err(PositionError::BeingPaid);
+            }
+        }
+        let missing = numbers.iter().filter(|n| n.is_none()).count();
+        let next = revision::revise(
+            &current.value,
+            draft.clone(),
+            numbers,
+            draw_numbers(entity, missing),
+            current.value.created_at,
+        )
+        .map_err(|e| match e {
+            RevisionError::Invalid(f) => PositionError::Invalid(f),
+            _ => PositionError::Contention(attempt),
+        })?;
+        let claims = revision::new_numbers(&current.value, &next);
+        match app.positions.revise(&next, current.version, &claims).await {
+            Ok(()) => {
+                tracing::info!(ec = %ec, iupd = %iupd, options = next.payment_options.len(), "position replaced");
+                return Ok(next);
+            }
+            // Changed meanwhile, or a drawn number taken meanwhile: again.
+            Err(StoreError::VersionConflict | StoreError::DuplicateNotice(_)) => continue,
             Err(e) => return Err(e.into()),
         }
     }
@@ -490,6 +557,75 @@ mod tests {
             assert!(matches!(
                 create(&app, &other, draft("E", None)).await,
                 Err(PositionError::UnknownEc)
+            ));
+        }
+
+        #[tokio::test]
+        async fn an_update_keeps_the_numbers_and_the_nodo_sees_it_at_once() {
+            use crate::service::nodo;
+            use crate::service::testkit::{at, entity, now, send_receipt};
+            let (app, fakes) = kit().await;
+            let p = create(&app, &ec(), draft("U", None)).await.unwrap();
+            let n = p.payment_options[0].notice_number;
+            let mut doc = super::sample();
+            doc["iupd"] = json!("U");
+            doc["paymentOptions"][0]["amountCents"] = json!(20000);
+            doc["paymentOptions"][0]["transfers"][0]["amountCents"] = json!(20000);
+            doc["paymentOptions"][0]["transfers"][0]["ecFiscalCode"] = json!("77777777777");
+            doc["debtor"]["fullName"] = json!("Maria Rossi");
+            let mut second = doc["paymentOptions"][0].clone();
+            second["installment"] = json!(true);
+            doc["paymentOptions"][0]["installment"] = json!(false);
+            doc["paymentOptions"] = json!([doc["paymentOptions"][0].clone(), second]);
+            // A lost race on the first write: read again and retried.
+            fakes.store.faults.inject("revise", Fault::Conflict, 1);
+            let u = update(&app, &ec(), &p.iupd, parse_draft(&doc).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(u.payment_options[0].notice_number, n);
+            let fresh = u.payment_options[1].notice_number;
+            assert_ne!(fresh, n);
+            assert_eq!(u.debtor.full_name.as_str(), "Maria Rossi");
+            // The Nodo sees the new amount; the new number is claimed.
+            let found = nodo::verify(&app, entity(&app), &ec(), n.as_str())
+                .await
+                .unwrap();
+            assert_eq!(found.option().amount_cents.cents(), 20000);
+            assert!(nodo::verify(&app, entity(&app), &ec(), fresh.as_str())
+                .await
+                .is_ok());
+            let mut other = draft("V", Some(fresh.as_str()));
+            other.iupd = Iupd::parse("V").unwrap();
+            assert!(matches!(
+                create(&app, &ec(), other).await,
+                Err(PositionError::NoticeInUse(_))
+            ));
+            // Being paid: the Nodo activated a payment moments ago.
+            nodo::activate(&app, entity(&app), &ec(), n.as_str(), None)
+                .await
+                .unwrap();
+            assert!(matches!(
+                update(&app, &ec(), &p.iupd, parse_draft(&doc).unwrap()).await,
+                Err(PositionError::BeingPaid)
+            ));
+            let later = at(
+                &app,
+                now() + PAYMENT_IN_PROGRESS + chrono::Duration::seconds(1),
+            );
+            update(&later, &ec(), &p.iupd, parse_draft(&doc).unwrap())
+                .await
+                .unwrap();
+            // Paid: never replaced again; a missing iupd is not found.
+            send_receipt(&later, &n, "r-u").await.unwrap();
+            assert!(matches!(
+                update(&later, &ec(), &p.iupd, parse_draft(&doc).unwrap()).await,
+                Err(PositionError::Paid)
+            ));
+            let mut missing = parse_draft(&doc).unwrap();
+            missing.iupd = Iupd::parse("NOPE").unwrap();
+            assert!(matches!(
+                update(&later, &ec(), &missing.iupd.clone(), missing).await,
+                Err(PositionError::NotFound(_))
             ));
         }
 

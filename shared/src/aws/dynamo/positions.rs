@@ -17,19 +17,9 @@ impl PositionStore for DynamoTable {
             None,
         )?];
         for o in &p.payment_options {
-            let claim = HashMap::from([
-                ("pk".into(), s(iuv_pk(&o.iuv()))),
-                ("sk".into(), s(ec_sk(&p.ec_fiscal_code))),
-                ("kind".into(), s("iuv")),
-                ("noticeNumber".into(), s(o.notice_number.as_str())),
-                (
-                    "positionPk".into(),
-                    s(position_pk(&p.ec_fiscal_code, &p.iupd)),
-                ),
-            ]);
             items.push(conditional_put(
                 &self.table,
-                claim,
+                claim_item(p, &o.notice_number),
                 "attribute_not_exists(pk)",
                 None,
             )?);
@@ -132,6 +122,50 @@ impl PositionStore for DynamoTable {
             Err(e) => Err(unavailable(e)),
         }
     }
+
+    async fn revise(
+        &self,
+        p: &Position,
+        expected_version: u64,
+        claims: &[NoticeNumber],
+    ) -> Result<(), StoreError> {
+        let mut items = vec![conditional_put(
+            &self.table,
+            position_item(p, expected_version + 1)?,
+            "version = :v",
+            Some((":v", n(expected_version))),
+        )?];
+        for notice in claims {
+            items.push(conditional_put(
+                &self.table,
+                claim_item(p, notice),
+                "attribute_not_exists(pk)",
+                None,
+            )?);
+        }
+        match self.transact(items).await? {
+            None => Ok(()),
+            Some(failed) => match failed.iter().position(|f| *f) {
+                Some(0) => Err(StoreError::VersionConflict),
+                Some(i) => Err(StoreError::DuplicateNotice(claims[i - 1])),
+                None => Err(StoreError::Unavailable("transaction cancelled".into())),
+            },
+        }
+    }
+}
+
+/// The item that reserves a notice number (its IUV) to a position of the EC.
+fn claim_item(p: &Position, notice: &NoticeNumber) -> Item {
+    HashMap::from([
+        ("pk".into(), s(iuv_pk(&notice.iuv()))),
+        ("sk".into(), s(ec_sk(&p.ec_fiscal_code))),
+        ("kind".into(), s("iuv")),
+        ("noticeNumber".into(), s(notice.as_str())),
+        (
+            "positionPk".into(),
+            s(position_pk(&p.ec_fiscal_code, &p.iupd)),
+        ),
+    ])
 }
 
 #[async_trait]

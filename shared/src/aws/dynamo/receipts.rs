@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::*;
-use crate::domain::{EcFiscalCode, FiscalCode, Position};
+use crate::domain::{EcFiscalCode, FiscalCode, NoticeNumber, Position};
 use crate::ports::{Activation, MailClaim, PaymentAttempt, PaymentLog, ReceiptStore};
 
 impl DynamoTable {
@@ -304,5 +304,28 @@ impl PaymentLog for DynamoTable {
         let sk = a.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         let expires = a.at + chrono::Duration::days(ACTIVATION_TTL_DAYS);
         self.put_doc(pk, sk, "activation", a, expires).await
+    }
+
+    async fn last_activation(
+        &self,
+        ec: &EcFiscalCode,
+        notice: &NoticeNumber,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(format!("ACTIVATION#{ec}#{notice}")))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.items()
+            .first()
+            .map(|i| read_doc::<Activation>(i, "activation").map(|a| a.at))
+            .transpose()
     }
 }
