@@ -12,7 +12,7 @@ use crate::domain::clock::rome_date;
 use crate::domain::text::Email;
 use crate::domain::Entities;
 use crate::ports::{
-    CatalogStore, DocumentStore, KeyStore, Mailer, PaymentLog, PositionStore, RateCounter,
+    CatalogStore, DocumentStore, KeyStore, Ledger, Mailer, PaymentLog, PositionStore, RateCounter,
     ReceiptStore, SessionStore,
 };
 
@@ -84,6 +84,10 @@ pub struct Settings {
     /// The admin API's key (`ADMIN_API_KEY`, or the SSM parameter named by
     /// `ADMIN_API_KEY_PARAMETER`): issues and revokes the ECs' operator keys.
     pub admin_api_key: Option<ApiKey>,
+    /// Exports (CSV, ZIP) up to this size are answered directly; larger ones
+    /// are stored and linked (`INLINE_EXPORT_BYTES`, default 4 MB: under the
+    /// 6 MB Lambda answer once base64-encoded).
+    pub inline_export_bytes: usize,
     /// Where citizens reach the portal (return URLs of Checkout are built on it).
     pub public_base_url: String,
     /// pagoPA Checkout's carts API base, e.g. `https://api.platform.pagopa.it/checkout/ec/v2`.
@@ -140,6 +144,12 @@ impl Settings {
             admin_api_key: std::env::var("ADMIN_API_KEY")
                 .ok()
                 .and_then(|k| ApiKey::new(&k)),
+            inline_export_bytes: match std::env::var("INLINE_EXPORT_BYTES") {
+                Ok(v) => v
+                    .parse()
+                    .map_err(|_| ConfigError::Invalid("INLINE_EXPORT_BYTES", v))?,
+                Err(_) => 4_000_000,
+            },
             public_base_url: env("PUBLIC_BASE_URL")?.trim_end_matches('/').to_owned(),
             checkout_url: std::env::var("CHECKOUT_URL")
                 .ok()
@@ -224,6 +234,8 @@ pub struct App {
     pub sessions: Arc<dyn SessionStore>,
     /// The ECs' operator API keys.
     pub keys: Arc<dyn KeyStore>,
+    /// The ECs' payments by time of payment.
+    pub ledger: Arc<dyn Ledger>,
     /// The SPID/CIE identity gateway; none when login is not configured.
     pub identity: Option<Arc<dyn IdentityProvider>>,
     pub settings: Settings,
@@ -250,6 +262,7 @@ impl App {
             counters: table.clone(),
             catalog: table.clone(),
             keys: table.clone(),
+            ledger: table.clone(),
             sessions: table,
             identity: None,
             documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),

@@ -26,6 +26,8 @@ use shared::http::{
 use shared::service::{keys, positions};
 use shared::App;
 
+mod payments;
+
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     respond(route(app, &req).await)
 }
@@ -37,6 +39,14 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let segments: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
     match segments.get(4).copied() {
         Some("services") => return services(app, req).await,
+        Some("payments") if segments.len() == 5 => {
+            let ec = ec_of(req)?;
+            positions::entity(&app.entities, &ec)?;
+            return match *req.method() {
+                Method::GET => payments::get(app, req, &ec).await,
+                _ => Err(ApiError::MethodNotAllowed),
+            };
+        }
         Some("debt-positions") => {}
         _ => return Err(ApiError::NotFound("risorsa non trovata".into())),
     }
@@ -90,6 +100,18 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         }
         _ => Err(ApiError::MethodNotAllowed),
     }
+}
+
+/// The path's EC, or 400 naming it.
+fn ec_of(req: &Request) -> Result<EcFiscalCode, ApiError> {
+    let mut errors = FieldErrors::default();
+    required_param(
+        &mut errors,
+        "ecFiscalCode",
+        path_param(req, "ecFiscalCode"),
+        EcFiscalCode::parse,
+    )
+    .ok_or(ApiError::InvalidParams(errors))
 }
 
 /// The caller's key must be one of the path's EC (401 without a valid key,

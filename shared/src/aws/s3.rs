@@ -66,4 +66,20 @@ impl DocumentStore for S3Documents {
             bytes,
         }))
     }
+
+    async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, StoreError> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(
+            std::time::Duration::from_secs(expires_secs),
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| StoreError::Unavailable(DisplayErrorContext(e).to_string()))?;
+        Ok(req.uri().to_owned())
+    }
 }

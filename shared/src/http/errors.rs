@@ -6,6 +6,7 @@ use super::ApiError;
 use crate::ports::StoreError;
 use crate::service::avviso::AvvisoError;
 use crate::service::keys::{AuthError, KeyError};
+use crate::service::ledger::ExportError;
 use crate::service::login::Failure;
 use crate::service::notices::LookupError;
 use crate::service::payments::PaymentError;
@@ -103,6 +104,19 @@ impl From<AuthError> for ApiError {
                 ApiError::Forbidden("la chiave non è abilitata per questo ente".into())
             }
             AuthError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ExportError> for ApiError {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::UnknownEc => {
+                ApiError::NotFound("ente creditore non gestito da questo portale".into())
+            }
+            ExportError::Invalid(errors) => ApiError::InvalidParams(errors),
+            ExportError::Store(s) => s.into(),
+            e @ ExportError::Archive(_) => ApiError::internal(e),
         }
     }
 }

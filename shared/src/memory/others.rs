@@ -43,6 +43,12 @@ impl DocumentStore for MemoryDocuments {
         self.faults.store("get", StoreError::VersionConflict)?;
         Ok(self.docs.lock().expect("docs").get(key).cloned())
     }
+
+    async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, StoreError> {
+        self.faults
+            .store("presign_get", StoreError::VersionConflict)?;
+        Ok(format!("memory://documents/{key}?expires={expires_secs}"))
+    }
 }
 
 /// The native renderer, with faults: `receipt` and `avviso` fail as told.

@@ -236,6 +236,42 @@ impl MemoryStore {
 }
 
 #[async_trait]
+impl crate::ports::Ledger for MemoryStore {
+    async fn paid_between(
+        &self,
+        ec: &EcFiscalCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<crate::ports::LedgerPage, StoreError> {
+        faulty!(self, "paid_between", StoreError::VersionConflict, {
+            let mut found: Vec<ReceiptRecord> = self
+                .state()
+                .receipts
+                .values()
+                .map(|s| s.record.clone())
+                .filter(|r| {
+                    &r.ec == ec
+                        && r.receipt.outcome == crate::domain::receipt::Outcome::Ok
+                        && r.paid_at() >= from
+                        && r.paid_at() < to
+                        && after.is_none_or(|a| r.ledger_key().as_str() > a)
+                })
+                .collect();
+            found.sort_by_key(|r| r.ledger_key());
+            let more = found.len() > limit;
+            found.truncate(limit);
+            let next = more.then(|| found.last().map(|r| r.ledger_key())).flatten();
+            Ok(crate::ports::LedgerPage {
+                records: found,
+                next,
+            })
+        })
+    }
+}
+
+#[async_trait]
 impl ReceiptStore for MemoryStore {
     async fn store_receipt(
         &self,

@@ -1,4 +1,4 @@
-//! Documents kept for citizens (receipt PDFs).
+//! Documents: receipt PDFs kept for citizens, large receipts' XML, exports.
 
 use async_trait::async_trait;
 
@@ -14,4 +14,8 @@ pub struct Document {
 pub trait DocumentStore: Send + Sync {
     async fn put(&self, key: &str, doc: &Document) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Document>, StoreError>;
+
+    /// A URL that reads the document, without credentials, for `expires_secs`
+    /// (exports too large for an API answer).
+    async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, StoreError>;
 }

@@ -14,10 +14,12 @@
 //! | [`DocumentStore`] | documents (receipt PDFs) |
 //! | [`Mailer`] | outgoing mail |
 //! | [`KeyStore`] | operator API keys, per EC |
+//! | [`Ledger`] | an EC's payments by time of payment (export) |
 
 mod catalog;
 mod documents;
 mod keys;
+mod ledger;
 mod mail;
 mod payments;
 mod positions;
@@ -27,6 +29,7 @@ mod sessions;
 pub use catalog::CatalogStore;
 pub use documents::{Document, DocumentStore};
 pub use keys::{KeyStore, OperatorKey};
+pub use ledger::{Ledger, LedgerPage};
 pub use mail::{Attachment, Mail, MailError, Mailer};
 pub use payments::{Activation, AttemptNotice, PaymentAttempt, PaymentLog};
 pub use positions::{PositionStore, RateCounter};

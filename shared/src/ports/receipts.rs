@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use crate::domain::receipt::{Anomaly, Receipt, Work};
+use crate::domain::text::Iupd;
 use crate::domain::{EcFiscalCode, FiscalCode, Position};
 
 /// A receipt as stored: what the Nodo sent, to whom, and what it needs.
@@ -23,6 +24,13 @@ pub struct ReceiptRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xml_document: Option<String>,
     pub received_at: DateTime<Utc>,
+    /// When the payment happened (see `intake::paid_at`); records stored
+    /// before it was kept have `received_at` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<DateTime<Utc>>,
+    /// The position it paid (its EC's own), for the payments export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iupd: Option<Iupd>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomaly: Option<Anomaly>,
     /// Work still owed for this receipt, done by the receipt worker.
@@ -40,6 +48,21 @@ pub struct ReceiptRecord {
 impl ReceiptRecord {
     pub fn owes(&self, work: Work) -> bool {
         self.owed.contains(&work)
+    }
+
+    /// When the payment happened, as far as the record knows.
+    pub fn paid_at(&self) -> DateTime<Utc> {
+        self.paid_at.unwrap_or(self.received_at)
+    }
+
+    /// The key that orders an EC's payments: time of payment, then receipt id.
+    pub fn ledger_key(&self) -> String {
+        format!(
+            "{}#{}",
+            self.paid_at()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            self.receipt.receipt_id
+        )
     }
 }
 

@@ -8,6 +8,7 @@ pub mod avviso;
 #[cfg(test)]
 mod fault_suite;
 pub mod keys;
+pub mod ledger;
 pub mod login;
 pub mod me;
 pub mod nodo;

@@ -252,6 +252,11 @@ pub async fn receive(
             receipt: receipt.clone(),
             xml: xml.clone(),
             received_at: app.clock.now(),
+            paid_at: Some(paid_at),
+            iupd: found
+                .as_ref()
+                .filter(|p| &p.value.ec_fiscal_code == ec)
+                .map(|p| p.value.iupd.clone()),
             anomaly,
             owed,
             xml_document: xml_document.clone(),

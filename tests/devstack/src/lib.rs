@@ -75,6 +75,8 @@ pub struct Names {
     pub nodo_client_subjects: Vec<String>,
     /// The admin API's key (`ADMIN_API_KEY`).
     pub admin_api_key: String,
+    /// Exports up to this size are answered directly (see `Settings`).
+    pub inline_export_bytes: usize,
 }
 
 /// The simulator's development identity provider, as the relying party sees it.
@@ -104,6 +106,7 @@ pub async fn provisioned_app(
         mail_from: names.mail_from.clone(),
         operator_api_key: ApiKey::new(operator_api_key),
         admin_api_key: ApiKey::new(&names.admin_api_key),
+        inline_export_bytes: names.inline_export_bytes,
         public_base_url: names.public_base_url.clone(),
         checkout_url: names.checkout_url.clone(),
         secure_cookies: false,

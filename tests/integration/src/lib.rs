@@ -142,6 +142,7 @@ impl TestEnv {
             cns_domain: None,
             nodo_client_subjects: vec![],
             admin_api_key: ADMIN_KEY.into(),
+            inline_export_bytes: 4_000_000,
         };
         adjust(&mut names);
         let app =

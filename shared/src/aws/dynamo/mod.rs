@@ -18,7 +18,9 @@
 //! | key ring        | `KEYS#<ec>`                 | `KEYS`          |                  |                        |
 //!
 //! A receipt whose payer is not its debtor also carries `gsi2pk` = `PAYER#<cf>`,
-//! `gsi2sk` = `RECEIPT#<receivedAt>#<receiptId>` (index `gsi2`).
+//! `gsi2sk` = `RECEIPT#<receivedAt>#<receiptId>` (index `gsi2`). A receipt with
+//! a positive outcome carries `gsi4pk` = `PAID#<idPA>`, `gsi4sk` =
+//! `<paidAt>#<receiptId>` (index `gsi4`, the payments export).
 
 use std::collections::HashMap;
 
@@ -33,6 +35,7 @@ use crate::domain::{EcFiscalCode, FiscalCode, Iuv, Position};
 use crate::ports::{ReceiptRecord, StoreError, Versioned};
 
 mod keys;
+mod ledger;
 mod positions;
 mod receipts;
 mod sessions;
@@ -45,6 +48,11 @@ const ACTIVATION_TTL_DAYS: i64 = 90;
 
 pub const GSI_DEBTOR: &str = "gsi1";
 pub const GSI_PAYER: &str = "gsi2";
+/// Paid receipts by EC and time of payment (the payments export).
+pub const GSI_LEDGER: &str = "gsi4";
+fn ledger_pk(ec: &EcFiscalCode) -> String {
+    format!("PAID#{ec}")
+}
 /// Receipts that still owe work, by time of receipt (sparse: only those).
 pub const GSI_OWED: &str = "gsi3";
 const OWED: &str = "OWED";
@@ -174,6 +182,10 @@ fn receipt_item(r: &ReceiptRecord) -> Result<Item, StoreError> {
             "gsi3sk".into(),
             s(owed_sort_key(r.received_at, &r.receipt.receipt_id)),
         );
+    }
+    if r.receipt.outcome == crate::domain::receipt::Outcome::Ok {
+        item.insert("gsi4pk".into(), s(ledger_pk(&r.ec)));
+        item.insert("gsi4sk".into(), s(r.ledger_key()));
     }
     if let Some(payer) = &r.receipt.payer {
         let id = payer.id.trim().to_ascii_uppercase();

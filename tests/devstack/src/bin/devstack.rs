@@ -58,6 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         cns_domain: None,
         nodo_client_subjects: vec![],
         admin_api_key: env_or("ADMIN_API_KEY", "dev-admin-key"),
+        inline_export_bytes: 4_000_000,
     };
     let app = devstack::provisioned_app(
         &clients,
