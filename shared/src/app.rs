@@ -12,8 +12,8 @@ use crate::domain::clock::rome_date;
 use crate::domain::text::Email;
 use crate::domain::Entities;
 use crate::ports::{
-    CatalogStore, DocumentStore, KeyStore, Ledger, Mailer, PaymentLog, PositionStore, RateCounter,
-    ReceiptStore, SessionStore,
+    CatalogStore, DocumentStore, ImportStore, KeyStore, Ledger, Mailer, PaymentLog, PositionStore,
+    RateCounter, ReceiptStore, SessionStore,
 };
 
 /// The time source. Fixed in tests that need a given day.
@@ -236,6 +236,8 @@ pub struct App {
     pub keys: Arc<dyn KeyStore>,
     /// The ECs' payments by time of payment.
     pub ledger: Arc<dyn Ledger>,
+    /// Bulk imports of positions.
+    pub imports: Arc<dyn ImportStore>,
     /// The SPID/CIE identity gateway; none when login is not configured.
     pub identity: Option<Arc<dyn IdentityProvider>>,
     pub settings: Settings,
@@ -263,6 +265,7 @@ impl App {
             catalog: table.clone(),
             keys: table.clone(),
             ledger: table.clone(),
+            imports: table.clone(),
             sessions: table,
             identity: None,
             documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),

@@ -49,6 +49,11 @@ pub fn well_formed(secret: &str) -> bool {
     secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Whether a value looks like one of our tokens ([`random_token`]).
+pub fn well_formed_token(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,7 @@ pub mod clock;
 pub mod entity;
 pub mod errors;
 pub mod fiscal_code;
+pub mod import;
 pub mod input;
 pub mod intake;
 pub mod lang;

@@ -106,6 +106,32 @@ pub fn new_numbers(current: &Position, revised: &Position) -> Vec<NoticeNumber> 
         .collect()
 }
 
+/// Whether `draft` says what `existing` holds (an import's row read again):
+/// every field the same, and each option's notice number where the draft
+/// names one (otherwise the one drawn for it stands).
+pub fn same_content(existing: &Position, draft: &PositionDraft) -> bool {
+    existing.iupd == draft.iupd
+        && existing.debtor == draft.debtor
+        && existing.service_code == draft.service_code
+        && existing.description == draft.description
+        && existing.switch_to_expired == draft.switch_to_expired
+        && existing.service_data == draft.service_data
+        && existing.anonymous == draft.anonymous
+        && existing.payment_options.len() == draft.payment_options.len()
+        && existing
+            .payment_options
+            .iter()
+            .zip(&draft.payment_options)
+            .all(|(e, d)| {
+                d.notice_number.is_none_or(|n| n == e.notice_number)
+                    && e.amount_cents == d.amount_cents
+                    && e.due_date == d.due_date
+                    && e.description == d.description
+                    && e.installment == d.installment
+                    && e.transfers == d.transfers
+            })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +213,33 @@ mod tests {
         assert_eq!(new_numbers(&p, &revised), vec![fresh]);
         assert_eq!(revised.created_at, p.created_at);
         assert_eq!(revised.ec_fiscal_code, ec());
+    }
+
+    #[tokio::test]
+    async fn the_same_content_is_recognised_whatever_numbers_were_drawn() {
+        let (app, _) = kit().await;
+        let (p, n) = payable(&app, "S-1").await;
+        let mut doc = crate::service::positions::view(&p, chrono::NaiveDate::MIN);
+        for k in ["ecFiscalCode", "createdAt", "status"] {
+            doc.as_object_mut().unwrap().remove(k);
+        }
+        for o in doc["paymentOptions"].as_array_mut().unwrap() {
+            for k in ["noticeNumber", "iuv", "status"] {
+                o.as_object_mut().unwrap().remove(k);
+            }
+        }
+        assert!(same_content(&p, &parse_draft(&doc).unwrap()));
+        doc["paymentOptions"][0]["noticeNumber"] = json!(n.as_str());
+        assert!(same_content(&p, &parse_draft(&doc).unwrap()));
+        let mut other = doc.clone();
+        other["paymentOptions"][0]["noticeNumber"] = json!("347123456789012389");
+        assert!(!same_content(&p, &parse_draft(&other).unwrap()));
+        let mut other = doc.clone();
+        other["paymentOptions"][0]["dueDate"] = json!("2026-12-30");
+        assert!(!same_content(&p, &parse_draft(&other).unwrap()));
+        let mut other = doc.clone();
+        other["debtor"]["fullName"] = json!("Maria Rossi");
+        assert!(!same_content(&p, &parse_draft(&other).unwrap()));
     }
 
     #[tokio::test]

@@ -177,6 +177,7 @@ pub fn app(entities: crate::domain::Entities, clock: crate::app::Clock) -> (crat
         sessions: fakes.store.clone(),
         keys: fakes.backoffice.clone(),
         ledger: fakes.store.clone(),
+        imports: fakes.backoffice.clone(),
         documents: fakes.documents.clone(),
         pdf: fakes.pdf.clone(),
         mailer: fakes.mailer.clone(),

@@ -49,6 +49,60 @@ impl DocumentStore for MemoryDocuments {
             .store("presign_get", StoreError::VersionConflict)?;
         Ok(format!("memory://documents/{key}?expires={expires_secs}"))
     }
+
+    async fn presign_put(
+        &self,
+        key: &str,
+        _content_type: &str,
+        expires_secs: u64,
+    ) -> Result<String, StoreError> {
+        self.faults
+            .store("presign_put", StoreError::VersionConflict)?;
+        Ok(format!(
+            "memory://documents/{key}?upload&expires={expires_secs}"
+        ))
+    }
+
+    async fn read_range(
+        &self,
+        key: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<(Vec<u8>, u64)>, StoreError> {
+        self.faults
+            .store("read_range", StoreError::VersionConflict)?;
+        Ok(self.docs.lock().expect("docs").get(key).map(|d| {
+            let total = d.bytes.len() as u64;
+            let start = offset.min(total) as usize;
+            let end = offset.saturating_add(len).min(total) as usize;
+            (d.bytes[start..end].to_vec(), total)
+        }))
+    }
+
+    async fn concat(
+        &self,
+        parts: &[String],
+        into: &str,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.faults.store("concat", StoreError::VersionConflict)?;
+        let mut docs = self.docs.lock().expect("docs");
+        let mut bytes = Vec::new();
+        for p in parts {
+            let d = docs
+                .get(p)
+                .ok_or_else(|| StoreError::Corrupt(format!("part {p} missing")))?;
+            bytes.extend_from_slice(&d.bytes);
+        }
+        docs.insert(
+            into.to_owned(),
+            Document {
+                content_type: content_type.to_owned(),
+                bytes,
+            },
+        );
+        Ok(())
+    }
 }
 
 /// The native renderer, with faults: `receipt` and `avviso` fail as told.

@@ -111,6 +111,19 @@ impl PositionStore for MemoryStore {
         })
     }
 
+    async fn insert_batch(
+        &self,
+        positions: &[Position],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        faulty!(self, "insert_batch", StoreError::VersionConflict, {
+            let mut out = Vec::new();
+            for p in positions {
+                out.push(self.insert(p).await);
+            }
+            Ok(out)
+        })
+    }
+
     async fn get(
         &self,
         ec: &EcFiscalCode,

@@ -14,10 +14,12 @@
 //! | [`DocumentStore`] | documents (receipt PDFs) |
 //! | [`Mailer`] | outgoing mail |
 //! | [`KeyStore`] | operator API keys, per EC |
+//! | [`ImportStore`] | bulk imports of positions: progress and errors |
 //! | [`Ledger`] | an EC's payments by time of payment (export) |
 
 mod catalog;
 mod documents;
+mod imports;
 mod keys;
 mod ledger;
 mod mail;
@@ -28,6 +30,7 @@ mod sessions;
 
 pub use catalog::CatalogStore;
 pub use documents::{Document, DocumentStore};
+pub use imports::ImportStore;
 pub use keys::{KeyStore, OperatorKey};
 pub use ledger::{Ledger, LedgerPage};
 pub use mail::{Attachment, Mail, MailError, Mailer};

@@ -12,6 +12,14 @@ pub trait PositionStore: Send + Sync {
     /// [`StoreError::DuplicateIupd`] or [`StoreError::DuplicateNotice`] and nothing written.
     async fn insert(&self, position: &Position) -> Result<(), StoreError>;
 
+    /// Inserts positions as [`PositionStore::insert`] does, many at a time
+    /// (at most 100 items: a position and one claim per option, each):
+    /// one result per position, in order.
+    async fn insert_batch(
+        &self,
+        positions: &[Position],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
+
     async fn get(
         &self,
         ec: &EcFiscalCode,

@@ -95,15 +95,11 @@ pub async fn list(app: &App, ec: &EcFiscalCode) -> Result<Vec<OperatorKey>, KeyE
 
 pub async fn revoke(app: &App, ec: &EcFiscalCode, key_id: &str) -> Result<(), KeyError> {
     ensure_served(app, ec)?;
-    if !well_formed_id(key_id) || !app.keys.revoke_key(ec, key_id).await? {
+    if !secret::well_formed_token(key_id) || !app.keys.revoke_key(ec, key_id).await? {
         return Err(KeyError::NotFound);
     }
     tracing::info!(ec = %ec, key_id = %key_id, "operator key revoked");
     Ok(())
-}
-
-fn well_formed_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Checks that `given` is a key of `ec`. The development key (`OPERATOR_API_KEY`,
@@ -123,7 +119,7 @@ pub async fn authenticate(app: &App, given: &str, ec: &EcFiscalCode) -> Result<(
     let Some((key_id, _)) = given.split_once('.') else {
         return Err(AuthError::Unauthenticated);
     };
-    if !well_formed_id(key_id) {
+    if !secret::well_formed_token(key_id) {
         return Err(AuthError::Unauthenticated);
     }
     let Some(record) = app.keys.key(key_id).await? else {

@@ -7,6 +7,8 @@
 pub mod avviso;
 #[cfg(test)]
 mod fault_suite;
+pub mod import_file;
+pub mod imports;
 pub mod keys;
 pub mod ledger;
 pub mod login;

@@ -387,7 +387,7 @@ pub async fn create(
 
 /// `count` notice numbers of the EC drawn at random (not yet claimed: the
 /// store's claim makes each unique).
-fn draw_numbers(entity: &Entity, count: usize) -> Vec<NoticeNumber> {
+pub(crate) fn draw_numbers(entity: &Entity, count: usize) -> Vec<NoticeNumber> {
     (0..count)
         .map(|_| {
             let n = secret::random_up_to(MAX_SEQUENCE);

@@ -15,6 +15,7 @@
 //! | session         | `SESSION#<sha256(id)>`      | `SESSION`       |                  |                        |
 //! | single-use      | `ONCE#<sha256(secret)>`     | `ONCE`          |                  |                        |
 //! | operator key    | `KEY#<keyId>`               | `KEY`           | `KEYS#<ec>`      | `KEY#<created>#<keyId>` |
+//! | import          | `IMPORT#<ec>#<id>`          | `IMPORT`        | `IMPORTS#<ec>`   | `IMPORT#<created>#<id>` |
 //! | key ring        | `KEYS#<ec>`                 | `KEYS`          |                  |                        |
 //!
 //! A receipt whose payer is not its debtor also carries `gsi2pk` = `PAYER#<cf>`,
@@ -34,6 +35,7 @@ use crate::domain::text::Iupd;
 use crate::domain::{EcFiscalCode, FiscalCode, Iuv, Position};
 use crate::ports::{ReceiptRecord, StoreError, Versioned};
 
+mod imports;
 mod keys;
 mod ledger;
 mod positions;

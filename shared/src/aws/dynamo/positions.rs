@@ -36,6 +36,74 @@ impl PositionStore for DynamoTable {
         }
     }
 
+    async fn insert_batch(
+        &self,
+        positions: &[Position],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut results: Vec<Option<Result<(), StoreError>>> = vec![None; positions.len()];
+        // A cancelled transaction names the items whose condition failed:
+        // those positions get their error, the others are tried again.
+        for _ in 0..positions.len().max(1) + 2 {
+            let pending: Vec<usize> = (0..positions.len())
+                .filter(|i| results[*i].is_none())
+                .collect();
+            if pending.is_empty() {
+                break;
+            }
+            let mut items = Vec::new();
+            let mut owner = Vec::new();
+            for &i in &pending {
+                let p = &positions[i];
+                items.push(conditional_put(
+                    &self.table,
+                    position_item(p, 1)?,
+                    "attribute_not_exists(pk)",
+                    None,
+                )?);
+                owner.push((i, None));
+                for o in &p.payment_options {
+                    items.push(conditional_put(
+                        &self.table,
+                        claim_item(p, &o.notice_number),
+                        "attribute_not_exists(pk)",
+                        None,
+                    )?);
+                    owner.push((i, Some(o.notice_number)));
+                }
+            }
+            match self.transact(items).await? {
+                None => {
+                    for i in pending {
+                        results[i] = Some(Ok(()));
+                    }
+                }
+                Some(failed) => {
+                    let mut any = false;
+                    for (k, f) in failed.iter().enumerate() {
+                        if !*f {
+                            continue;
+                        }
+                        any = true;
+                        let (i, notice) = owner[k];
+                        if results[i].is_none() {
+                            results[i] = Some(Err(match notice {
+                                None => StoreError::DuplicateIupd,
+                                Some(n) => StoreError::DuplicateNotice(n),
+                            }));
+                        }
+                    }
+                    if !any {
+                        return Err(StoreError::Unavailable("transaction cancelled".into()));
+                    }
+                }
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(StoreError::Unavailable("not written".into()))))
+            .collect())
+    }
+
     async fn get(
         &self,
         ec: &EcFiscalCode,
