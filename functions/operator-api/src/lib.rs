@@ -12,6 +12,9 @@
 //!   (201 / 200), checked as the catalogue file is
 //! - `DELETE /api/v1/organizations/{ecFiscalCode}/services/{code}` (204)
 //!
+//! - `POST|GET /api/v1/organizations/{ecFiscalCode}/imports[/{importId}]`: bulk imports (see `imports`)
+//! - `GET    /api/v1/organizations/{ecFiscalCode}/payments`: the payments export (see `payments`)
+//!
 //! Every call needs the `x-api-key` header: a key of the path's EC (issued by
 //! the admin API), or locally the development key.
 
@@ -26,6 +29,7 @@ use shared::http::{
 use shared::service::{keys, positions};
 use shared::App;
 
+mod imports;
 mod payments;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -39,6 +43,11 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let segments: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
     match segments.get(4).copied() {
         Some("services") => return services(app, req).await,
+        Some("imports") if segments.len() <= 6 => {
+            let ec = ec_of(req)?;
+            positions::entity(&app.entities, &ec)?;
+            return imports::route(app, req, &ec).await;
+        }
         Some("payments") if segments.len() == 5 => {
             let ec = ec_of(req)?;
             positions::entity(&app.entities, &ec)?;

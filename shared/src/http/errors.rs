@@ -5,6 +5,7 @@
 use super::ApiError;
 use crate::ports::StoreError;
 use crate::service::avviso::AvvisoError;
+use crate::service::imports::ImportError;
 use crate::service::keys::{AuthError, KeyError};
 use crate::service::ledger::ExportError;
 use crate::service::login::Failure;
@@ -117,6 +118,23 @@ impl From<ExportError> for ApiError {
             ExportError::Invalid(errors) => ApiError::InvalidParams(errors),
             ExportError::Store(s) => s.into(),
             e @ ExportError::Archive(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> Self {
+        use crate::domain::FieldErrors;
+        match e {
+            ImportError::UnknownEc => {
+                ApiError::NotFound("ente creditore non gestito da questo portale".into())
+            }
+            ImportError::NotFound => ApiError::NotFound("importazione non trovata".into()),
+            ImportError::NotReadable(m) => ApiError::Validation(FieldErrors::single("file", m)),
+            ImportError::TooLarge => {
+                ApiError::PayloadTooLarge(crate::service::imports::MAX_DIRECT_BYTES)
+            }
+            ImportError::Store(s) => s.into(),
         }
     }
 }

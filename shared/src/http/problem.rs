@@ -52,8 +52,9 @@ pub enum ApiError {
     TooManyRequests,
     #[error("richiesta troppo grande (massimo {0} byte)")]
     PayloadTooLarge(usize),
-    #[error("formato non supportato: inviare application/json")]
-    UnsupportedMediaType,
+    /// The body's content type is not one the route takes (named here).
+    #[error("formato non supportato: inviare {0}")]
+    UnsupportedMediaType(&'static str),
     /// A dependency (storage, mail) is unavailable: the caller may retry.
     #[error("servizio temporaneamente non disponibile")]
     Unavailable(#[source] Cause),
@@ -96,7 +97,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -113,7 +114,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "Metodo non consentito",
             ApiError::TooManyRequests => "Troppe richieste",
             ApiError::PayloadTooLarge(_) => "Richiesta troppo grande",
-            ApiError::UnsupportedMediaType => "Formato non supportato",
+            ApiError::UnsupportedMediaType(_) => "Formato non supportato",
             ApiError::Unavailable(_) => "Servizio non disponibile",
             ApiError::Internal(_) => "Errore interno",
         }
@@ -130,7 +131,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::TooManyRequests => "too-many-requests",
             ApiError::PayloadTooLarge(_) => "payload-too-large",
-            ApiError::UnsupportedMediaType => "unsupported-media-type",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }

@@ -74,7 +74,7 @@ pub fn json_body(req: &Request) -> Result<Value, ApiError> {
         .trim()
         .to_ascii_lowercase();
     if mime != "application/json" && !mime.ends_with("+json") {
-        return Err(ApiError::UnsupportedMediaType);
+        return Err(ApiError::UnsupportedMediaType("application/json"));
     }
     let bytes = body_bytes(req);
     if bytes.len() > MAX_JSON_BODY {
@@ -125,7 +125,7 @@ mod tests {
     fn json_body_errors() {
         assert!(matches!(
             json_body(&req("text/plain", "{}")),
-            Err(ApiError::UnsupportedMediaType)
+            Err(ApiError::UnsupportedMediaType("application/json"))
         ));
         assert!(matches!(
             json_body(&req("application/json", "{")),

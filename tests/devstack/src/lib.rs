@@ -12,6 +12,7 @@ pub mod moto;
 pub mod provision;
 pub mod router;
 pub mod server;
+pub mod triggers;
 
 use std::sync::Arc;
 

@@ -41,6 +41,8 @@ pub struct TestEnv {
     pub app: Arc<App>,
     pub stack: Stack,
     pub names: Names,
+    /// S3's events to the import worker (see [`TestEnv::deliver_triggers`]).
+    pub triggers: devstack::triggers::Triggers,
 }
 
 /// A response, with its body parsed as JSON when it is JSON.
@@ -151,7 +153,13 @@ impl TestEnv {
                 .expect("provisioning on moto");
         let routes = devstack::router::routes_from_file(&devstack::template_path()).unwrap();
         let stack = Stack::new(app.clone(), routes).unwrap();
-        Self { app, stack, names }
+        let triggers = devstack::triggers::Triggers::new(clients.s3.clone(), names.bucket.clone());
+        Self {
+            app,
+            stack,
+            names,
+            triggers,
+        }
     }
 
     /// Sends a request through the router to the function's handler.
@@ -185,6 +193,15 @@ impl TestEnv {
             headers: parts.headers,
             body,
         }
+    }
+
+    /// Delivers S3's events to the import worker, as EventBridge would,
+    /// until no new object appears.
+    pub async fn deliver_triggers(&self) {
+        self.triggers
+            .settle(&self.app)
+            .await
+            .expect("triggers delivered");
     }
 
     pub async fn get(&self, uri: &str) -> Reply {

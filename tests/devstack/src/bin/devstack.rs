@@ -98,6 +98,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         }
     });
 
+    // The local stand-in for S3's events to EventBridge: imports' files and
+    // markers reach the import worker; and its schedule's sweep.
+    let triggers = devstack::triggers::Triggers::new(clients.s3.clone(), names.bucket.clone());
+    let import_app = app.clone();
+    tokio::spawn(async move {
+        let mut ticks = 0u64;
+        loop {
+            if let Err(e) = triggers.deliver(&import_app).await {
+                eprintln!("import triggers: {e}");
+            }
+            ticks += 1;
+            if ticks % 1200 == 0 {
+                let time_left = || std::time::Duration::from_secs(900);
+                if let Err(e) = shared::service::imports::sweep(&import_app, &time_left).await {
+                    eprintln!("import sweep: {e}");
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    });
+
     let notices = demo::seed(&app).await?;
     println!("• demo data loaded:");
     for n in &notices {
