@@ -109,7 +109,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 eprintln!("import triggers: {e}");
             }
             ticks += 1;
-            if ticks % 1200 == 0 {
+            if ticks.is_multiple_of(1200) {
                 let time_left = || std::time::Duration::from_secs(900);
                 if let Err(e) = shared::service::imports::sweep(&import_app, &time_left).await {
                     eprintln!("import sweep: {e}");
