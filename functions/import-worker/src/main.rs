@@ -2,6 +2,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_http::lambda_runtime::{self, service_fn, Error, LambdaEvent};
 
+/// Rows are many small allocations freed together, where glibc's malloc
+/// spends half the time (see shared/benches/import.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();

@@ -222,11 +222,41 @@ pub fn check_header(header: &[String]) -> Result<(), FileError> {
     Ok(())
 }
 
-/// One CSV record: its line, where it ends, its cells by column.
+/// Where each known column is in the header (read once per chunk, so a
+/// row's cells are found by position, not by name).
+struct Columns {
+    count: usize,
+    position: [Option<usize>; POSITION_COLUMNS.len()],
+    option: [Option<usize>; OPTION_COLUMNS.len()],
+    transfer: [[Option<usize>; TRANSFER_FIELDS.len()]; 5],
+}
+
+impl Columns {
+    fn of(header: &[String]) -> Self {
+        let at = |name: &str| header.iter().position(|h| h == name);
+        Self {
+            count: header.len(),
+            position: POSITION_COLUMNS.map(at),
+            option: OPTION_COLUMNS.map(at),
+            transfer: std::array::from_fn(|k| {
+                TRANSFER_FIELDS.map(|f| at(&format!("transfer{}{f}", k + 1)))
+            }),
+        }
+    }
+}
+
+/// A cell, trimmed; `None` when the column is absent or the cell empty.
+fn at(cells: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
+    i.and_then(|i| cells.get(i))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// One CSV record: its line, where it starts, its cells.
 struct Record {
     line: u64,
     start: usize,
-    cells: Result<Vec<(String, String)>, String>,
+    cells: Result<csv::StringRecord, String>,
 }
 
 fn read_csv(
@@ -240,7 +270,7 @@ fn read_csv(
         .flexible(true)
         .from_reader(bytes);
     let mut chunk = Chunk::default();
-    let mut owned_header: Option<Vec<String>> = header.map(<[String]>::to_vec);
+    let mut columns: Option<Columns> = header.map(Columns::of);
     let mut records: Vec<Record> = Vec::new();
     let mut record = csv::ByteRecord::new();
     let mut end_of_whole = 0usize;
@@ -267,8 +297,8 @@ fn read_csv(
             break;
         }
         let file_line = first_line + line - 1;
-        if owned_header.is_none() {
-            let cols = record
+        let Some(cols) = &columns else {
+            let names = record
                 .iter()
                 .map(|c| {
                     std::str::from_utf8(c)
@@ -276,34 +306,26 @@ fn read_csv(
                         .map_err(|_| FileError::Unreadable("intestazione CSV non in UTF-8".into()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            check_header(&cols)?;
-            chunk.header = Some(cols.clone());
-            owned_header = Some(cols);
+            check_header(&names)?;
+            columns = Some(Columns::of(&names));
+            chunk.header = Some(names);
             end_of_whole = end;
             lines_of_whole = reader.position().line() - 1;
             continue;
-        }
-        let cols = owned_header.as_deref().expect("header read");
+        };
         let blank = record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace));
         if !blank {
-            let cells = if record.len() != cols.len() {
+            let cells = if record.len() != cols.count {
                 Err(format!(
                     "{} campi invece dei {} dell'intestazione",
                     record.len(),
-                    cols.len()
+                    cols.count
                 ))
             } else if end - start > MAX_RECORD_BYTES {
                 Err(format!("riga più lunga di {MAX_RECORD_BYTES} byte"))
             } else {
-                record
-                    .iter()
-                    .zip(cols)
-                    .map(|(c, h)| {
-                        std::str::from_utf8(c)
-                            .map(|s| (h.clone(), s.trim().to_owned()))
-                            .map_err(|_| format!("{h}: testo non in UTF-8"))
-                    })
-                    .collect()
+                csv::StringRecord::from_byte_record(record.clone())
+                    .map_err(|_| "testo non in UTF-8".to_owned())
             };
             records.push(Record {
                 line: file_line,
@@ -314,21 +336,21 @@ fn read_csv(
         end_of_whole = end;
         lines_of_whole = reader.position().line() - 1;
     }
-    if owned_header.is_none() {
+    let Some(cols) = columns else {
         if last {
             return Err(FileError::Unreadable(
                 "file CSV vuoto: manca l'intestazione".into(),
             ));
         }
         return Ok(chunk);
-    }
+    };
     // Group consecutive records by iupd; a chunk that does not end the file
     // keeps its last group for the next one (more options may follow).
     let mut groups: Vec<Vec<Record>> = Vec::new();
     for r in records {
-        let key = iupd_of(&r);
+        let key = iupd_of(&cols, &r);
         match groups.last_mut() {
-            Some(g) if key.is_some() && iupd_of(&g[0]) == key => g.push(r),
+            Some(g) if key.is_some() && iupd_of(&cols, &g[0]) == key => g.push(r),
             _ => groups.push(vec![r]),
         }
     }
@@ -336,43 +358,29 @@ fn read_csv(
         if let Some(held) = groups.pop() {
             chunk.consumed = held[0].start;
             chunk.lines = held[0].line - first_line;
-            chunk.entries = groups.into_iter().map(csv_entry).collect();
+            chunk.entries = groups.into_iter().map(|g| csv_entry(&cols, g)).collect();
             return Ok(chunk);
         }
     }
     chunk.consumed = end_of_whole;
     chunk.lines = lines_of_whole;
-    chunk.entries = groups.into_iter().map(csv_entry).collect();
+    chunk.entries = groups.into_iter().map(|g| csv_entry(&cols, g)).collect();
     Ok(chunk)
 }
 
-fn iupd_of(r: &Record) -> Option<&str> {
-    r.cells.as_ref().ok().and_then(|cells| {
-        cells
-            .iter()
-            .find(|(h, _)| h == "iupd")
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    })
-}
-
-fn cell<'a>(cells: &'a [(String, String)], column: &str) -> Option<&'a str> {
-    cells
-        .iter()
-        .find(|(h, _)| h == column)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
+fn iupd_of<'r>(cols: &Columns, r: &'r Record) -> Option<&'r str> {
+    r.cells.as_ref().ok().and_then(|c| at(c, cols.position[0]))
 }
 
 /// A cell as JSON: integers and booleans as such where the column expects
 /// them (anything else stays text, and the position's checks name it).
-fn typed(column: &str, v: &str) -> Value {
-    if column.ends_with("AmountCents") || column == "amountCents" {
+fn typed(number: bool, flag: bool, v: &str) -> Value {
+    if number {
         if let Ok(n) = v.parse::<u64>() {
             return json!(n);
         }
     }
-    if column == "switchToExpired" || column == "installment" {
+    if flag {
         match v.to_ascii_lowercase().as_str() {
             "true" | "1" | "si" | "sì" => return json!(true),
             "false" | "0" | "no" => return json!(false),
@@ -382,32 +390,36 @@ fn typed(column: &str, v: &str) -> Value {
     json!(v)
 }
 
-fn option_of(cells: &[(String, String)]) -> Value {
+/// The JSON keys of the option's and the transfer's columns, in their order.
+const OPTION_KEYS: [&str; 5] = [
+    "noticeNumber",
+    "amountCents",
+    "dueDate",
+    "description",
+    "installment",
+];
+const TRANSFER_KEYS: [&str; 6] = [
+    "ecFiscalCode",
+    "iban",
+    "postalIban",
+    "amountCents",
+    "remittanceInformation",
+    "category",
+];
+
+fn option_of(cols: &Columns, cells: &csv::StringRecord) -> Value {
     let mut o = Map::new();
-    for (column, key) in [
-        ("noticeNumber", "noticeNumber"),
-        ("amountCents", "amountCents"),
-        ("dueDate", "dueDate"),
-        ("optionDescription", "description"),
-        ("installment", "installment"),
-    ] {
-        if let Some(v) = cell(cells, column) {
-            o.insert(key.into(), typed(column, v));
+    for (i, key) in OPTION_KEYS.iter().enumerate() {
+        if let Some(v) = at(cells, cols.option[i]) {
+            o.insert((*key).into(), typed(i == 1, i == 4, v));
         }
     }
     let mut transfers = Vec::new();
-    for k in 1..=5 {
+    for k in 0..5 {
         let mut t = Map::new();
-        for field in TRANSFER_FIELDS {
-            let column = format!("transfer{k}{field}");
-            if let Some(v) = cell(cells, &column) {
-                let mut key = field.to_owned();
-                key[..1].make_ascii_lowercase();
-                let key = match key.as_str() {
-                    "ecFiscalCode" | "iban" | "postalIban" | "amountCents" | "category" => key,
-                    _ => "remittanceInformation".into(),
-                };
-                t.insert(key, typed(&column, v));
+        for (i, key) in TRANSFER_KEYS.iter().enumerate() {
+            if let Some(v) = at(cells, cols.transfer[k][i]) {
+                t.insert((*key).into(), typed(i == 3, false, v));
             }
         }
         if !t.is_empty() {
@@ -418,28 +430,30 @@ fn option_of(cells: &[(String, String)]) -> Value {
     Value::Object(o)
 }
 
-fn position_doc(cells: &[(String, String)], options: Vec<Value>) -> Value {
+fn position_doc(cols: &Columns, cells: &csv::StringRecord, options: Vec<Value>) -> Value {
+    // POSITION_COLUMNS by index: 0 iupd, 1-4 debtor, 5-10 address, 11-13 the rest.
+    let p = |i: usize| at(cells, cols.position[i]);
     let mut debtor = Map::new();
-    for (column, key) in [
-        ("debtorType", "type"),
-        ("debtorFiscalCode", "fiscalCode"),
-        ("debtorFullName", "fullName"),
-        ("debtorEmail", "email"),
+    for (i, key) in [
+        (1, "type"),
+        (2, "fiscalCode"),
+        (3, "fullName"),
+        (4, "email"),
     ] {
-        if let Some(v) = cell(cells, column) {
+        if let Some(v) = p(i) {
             debtor.insert(key.into(), json!(v));
         }
     }
     let mut address = Map::new();
-    for (column, key) in [
-        ("debtorStreetName", "streetName"),
-        ("debtorCivicNumber", "civicNumber"),
-        ("debtorPostalCode", "postalCode"),
-        ("debtorCity", "city"),
-        ("debtorProvince", "stateProvinceRegion"),
-        ("debtorCountry", "country"),
+    for (i, key) in [
+        (5, "streetName"),
+        (6, "civicNumber"),
+        (7, "postalCode"),
+        (8, "city"),
+        (9, "stateProvinceRegion"),
+        (10, "country"),
     ] {
-        if let Some(v) = cell(cells, column) {
+        if let Some(v) = p(i) {
             address.insert(key.into(), json!(v));
         }
     }
@@ -448,9 +462,14 @@ fn position_doc(cells: &[(String, String)], options: Vec<Value>) -> Value {
     }
     let mut doc = Map::new();
     doc.insert("debtor".into(), Value::Object(debtor));
-    for column in ["iupd", "serviceCode", "description", "switchToExpired"] {
-        if let Some(v) = cell(cells, column) {
-            doc.insert(column.into(), typed(column, v));
+    for (i, key) in [
+        (0, "iupd"),
+        (11, "serviceCode"),
+        (12, "description"),
+        (13, "switchToExpired"),
+    ] {
+        if let Some(v) = p(i) {
+            doc.insert(key.into(), typed(false, i == 13, v));
         }
     }
     doc.insert("paymentOptions".into(), Value::Array(options));
@@ -530,11 +549,11 @@ pub fn row_errors_of(format: Format, rows: &[u64], errors: &FieldErrors) -> Vec<
         .collect()
 }
 
-fn csv_entry(group: Vec<Record>) -> Entry {
+fn csv_entry(cols: &Columns, group: Vec<Record>) -> Entry {
     let rows: Vec<u64> = group.iter().map(|r| r.line).collect();
-    let iupd = iupd_of(&group[0]).map(str::to_owned);
+    let iupd = iupd_of(cols, &group[0]).map(str::to_owned);
     let mut errors = Vec::new();
-    let mut first: Option<&[(String, String)]> = None;
+    let mut first: Option<&csv::StringRecord> = None;
     let mut options = Vec::new();
     for r in &group {
         match &r.cells {
@@ -547,11 +566,12 @@ fn csv_entry(group: Vec<Record>) -> Entry {
                 match first {
                     None => first = Some(cells),
                     Some(f) => {
-                        for column in POSITION_COLUMNS {
-                            if cell(cells, column).is_some_and(|v| Some(v) != cell(f, column)) {
+                        for (i, column) in POSITION_COLUMNS.iter().enumerate() {
+                            let here = at(cells, cols.position[i]);
+                            if here.is_some_and(|v| Some(v) != at(f, cols.position[i])) {
                                 errors.push(RowError {
                                     row: r.line,
-                                    field: column.into(),
+                                    field: (*column).into(),
                                     message: "deve coincidere con la prima riga della posizione"
                                         .into(),
                                 });
@@ -559,25 +579,13 @@ fn csv_entry(group: Vec<Record>) -> Entry {
                         }
                     }
                 }
-                options.push(option_of(cells));
+                options.push(option_of(cols, cells));
             }
         }
     }
     let draft = match first {
-        Some(cells) if errors.is_empty() => {
-            parse_draft(&position_doc(cells, options)).map_err(|e| {
-                e.iter()
-                    .map(|f| {
-                        let (row, field) = column_of(&f.field, &rows);
-                        RowError {
-                            row,
-                            field,
-                            message: f.message.clone(),
-                        }
-                    })
-                    .collect()
-            })
-        }
+        Some(cells) if errors.is_empty() => parse_draft(&position_doc(cols, cells, options))
+            .map_err(|e| row_errors_of(Format::Csv, &rows, &e)),
         _ => Err(errors),
     };
     Entry { rows, iupd, draft }
