@@ -35,7 +35,10 @@ async fn main() {
         .call(
             "POST",
             "/api/v1/organizations/77777777777/imports",
-            &[("x-api-key", API_KEY), ("content-type", "application/x-ndjson")],
+            &[
+                ("x-api-key", API_KEY),
+                ("content-type", "application/x-ndjson"),
+            ],
             file.as_bytes(),
         )
         .await;

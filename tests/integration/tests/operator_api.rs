@@ -246,7 +246,7 @@ async fn bad_input_gets_clear_4xx() {
     .await
     .problem(404);
     // A method no route has: as on API Gateway, the catch-all route answers 404.
-    env.operator("PUT", &format!("{BASE}/X"), &json!({}))
+    env.operator("PATCH", &format!("{BASE}/X"), &json!({}))
         .await
         .problem(404);
 }
