@@ -49,6 +49,18 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                 None
             } else {
                 let doc = json_body(req)?;
+                let Some(obj) = doc.as_object() else {
+                    return Err(ApiError::Validation(FieldErrors::single(
+                        "",
+                        "deve essere un oggetto JSON",
+                    )));
+                };
+                if let Some(k) = obj.keys().find(|k| *k != "label") {
+                    return Err(ApiError::Validation(FieldErrors::single(
+                        k.clone(),
+                        "campo non previsto",
+                    )));
+                }
                 match doc.get("label") {
                     None | Some(Value::Null) => None,
                     Some(Value::String(s)) => Some(s.clone()),

@@ -96,6 +96,15 @@ async fn start(app: &App, req: &Request, ec: &EcFiscalCode) -> Result<Response<B
         ));
     }
     let doc = json_body(req)?;
+    let mut errors = FieldErrors::default();
+    for key in doc.as_object().into_iter().flat_map(|o| o.keys()) {
+        if key != "format" {
+            errors.push(key.clone(), "campo non previsto");
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let format = match doc.get("format").and_then(Value::as_str) {
         Some("ndjson") => Format::Ndjson,
         Some("csv") => Format::Csv,

@@ -15,6 +15,7 @@
 //! XSD check of every SOAP message, reported loudly.
 
 pub mod checkout;
+pub mod fdr;
 pub mod nodo;
 pub mod oidc;
 pub mod signer;
@@ -79,6 +80,8 @@ pub struct Simulator {
     carts: Mutex<HashMap<String, Cart>>,
     counter: AtomicU64,
     idp: oidc::DevIdp,
+    /// What was collected, and the reporting flows published for it.
+    pub reporting: fdr::Reporting,
 }
 
 /// The station each EC is reached through, from the portal's EC configuration.
@@ -135,6 +138,7 @@ impl Simulator {
             nodo: NodoClient::new(portal_base),
             carts: Mutex::default(),
             counter: AtomicU64::new(0),
+            reporting: fdr::Reporting::default(),
         })
     }
 
@@ -235,6 +239,8 @@ impl Simulator {
                     let why = x.fault_code.clone().unwrap_or_default();
                     exchanges.push(x);
                     if stored {
+                        // Collected: the PSP will report it in a flow.
+                        self.reporting.record(receipt_xml);
                         return "delivered".into();
                     }
                     if why != "PAA_SYSTEM_ERROR" {
@@ -516,6 +522,41 @@ impl Simulator {
                 Some(v) => json_reply(StatusCode::OK, &v),
                 None => json_reply(StatusCode::NOT_FOUND, &json!({"status": 404})),
             },
+            (&Method::POST, ["control", "fdr", "publish"]) => {
+                let opts: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let Some(org) = opts["organization"].as_str() else {
+                    return json_reply(StatusCode::BAD_REQUEST, &json!({"status": 400, "detail": "organization missing"}));
+                };
+                let Some(mode) = fdr::FaultMode::parse(opts["mode"].as_str().unwrap_or("normal")) else {
+                    return json_reply(StatusCode::BAD_REQUEST, &json!({"status": 400, "detail": "mode must be normal, omit, wrong-amount, unknown-iuv or revision"}));
+                };
+                match self.reporting.publish(org, mode) {
+                    Some((fdr, revision)) => json_reply(StatusCode::OK, &json!({"fdr": fdr, "revision": revision})),
+                    None => json_reply(StatusCode::NOT_FOUND, &json!({"status": 404, "detail": "nothing to report"})),
+                }
+            }
+            (&Method::GET, ["fdr-org", "service", "v1", "organizations", org, "fdrs", rest @ ..]) => {
+                if headers.get("ocp-apim-subscription-key").is_none_or(|k| k.is_empty()) {
+                    return json_reply(StatusCode::UNAUTHORIZED, &json!({"statusCode": 401, "message": "missing subscription key"}));
+                }
+                let num = |k: &str, d: usize| query.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+                let found = match rest {
+                    [] => {
+                        let gt = query.get("publishedGt").and_then(|v| v.parse().ok());
+                        Some(self.reporting.list(org, gt, num("page", 1), num("size", 1000)))
+                    }
+                    [fdr, "revisions", rev, "psps", psp] => {
+                        self.reporting.header(org, fdr, rev.parse().unwrap_or(0), psp)
+                    }
+                    [fdr, "revisions", rev, "psps", psp, "payments"] => self.reporting.payments(
+                        org, fdr, rev.parse().unwrap_or(0), psp, num("page", 1), num("size", 1000)),
+                    _ => None,
+                };
+                match found {
+                    Some(v) => json_reply(StatusCode::OK, &v),
+                    None => json_reply(StatusCode::NOT_FOUND, &json!({"httpStatusCode": 404, "appErrorCode": "FDR-3001", "errors": [{"message": "flow not found"}]})),
+                }
+            }
             (&Method::GET, ["control", "violations"]) => json_reply(StatusCode::OK, &json!(self.violations())),
             _ => json_reply(StatusCode::NOT_FOUND, &json!({"status": 404, "detail": "not found"})),
         }
