@@ -13,7 +13,7 @@ use crate::domain::text::Email;
 use crate::domain::Entities;
 use crate::ports::{
     CatalogStore, DocumentStore, ImportStore, KeyStore, Ledger, Mailer, PaymentLog, PositionStore,
-    RateCounter, ReceiptStore, SessionStore,
+    RateCounter, ReceiptStore, ReportingStore, SessionStore,
 };
 
 /// The time source. Fixed in tests that need a given day.
@@ -238,6 +238,10 @@ pub struct App {
     pub ledger: Arc<dyn Ledger>,
     /// Bulk imports of positions.
     pub imports: Arc<dyn ImportStore>,
+    /// Reporting flows, what they reported, the reconciliation's anomalies.
+    pub reporting: Arc<dyn ReportingStore>,
+    /// pagoPA's reporting flows API; none when not configured (`FDR_URL`).
+    pub fdr: Option<Arc<dyn crate::fdr::FdrApi>>,
     /// The SPID/CIE identity gateway; none when login is not configured.
     pub identity: Option<Arc<dyn IdentityProvider>>,
     pub settings: Settings,
@@ -266,6 +270,8 @@ impl App {
             keys: table.clone(),
             ledger: table.clone(),
             imports: table.clone(),
+            reporting: table.clone(),
+            fdr: None,
             sessions: table,
             identity: None,
             documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),
@@ -290,6 +296,12 @@ impl App {
         if let Some(name) = named("ADMIN_API_KEY_PARAMETER") {
             settings.admin_api_key = ApiKey::new(&crate::secrets::parameter(&name).await?);
         }
+        // pagoPA's reporting flows API: its base and subscription key (an SSM
+        // SecureString on AWS, never in the environment there).
+        let fdr_key = match named("FDR_SUBSCRIPTION_KEY_PARAMETER") {
+            Some(name) => Some(crate::secrets::parameter(&name).await?),
+            None => named("FDR_SUBSCRIPTION_KEY"),
+        };
         let oidc_secret = match named("OIDC_CLIENT_SECRET_ARN") {
             Some(arn) => Some(crate::secrets::secret_string(&arn).await?),
             None => None,
@@ -310,6 +322,9 @@ impl App {
         let clients = Clients::from_env().await;
         let mut app = Self::with_aws(&clients, settings, entities, Clock::system())?;
         app.identity = oidc.map(|o| Arc::new(OidcProvider::new(o)) as Arc<dyn IdentityProvider>);
+        if let (Some(url), Some(key)) = (named("FDR_URL"), fdr_key) {
+            app.fdr = Some(Arc::new(crate::fdr::HttpFdr::new(&url, &key)));
+        }
         Ok(app)
     }
 }

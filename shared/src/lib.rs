@@ -14,6 +14,7 @@ pub mod auth;
 pub mod aws;
 pub mod checkout;
 pub mod domain;
+pub mod fdr;
 pub mod http;
 pub mod lambda;
 pub mod mail;

@@ -40,6 +40,7 @@ pub mod lang;
 pub mod notice;
 pub mod position;
 pub mod receipt;
+pub mod reporting;
 pub mod revision;
 pub mod text;
 

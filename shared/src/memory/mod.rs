@@ -26,7 +26,7 @@ mod store;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-pub use backoffice::MemoryBackOffice;
+pub use backoffice::{MemoryBackOffice, MemoryFdr};
 pub use others::{MemoryCheckout, MemoryDocuments, MemoryIdentity, MemoryMailer, MemoryRenderer};
 pub use store::MemoryStore;
 
@@ -129,6 +129,7 @@ pub struct Fakes {
     pub identity: std::sync::Arc<MemoryIdentity>,
     pub pdf: std::sync::Arc<MemoryRenderer>,
     pub backoffice: std::sync::Arc<MemoryBackOffice>,
+    pub fdr: std::sync::Arc<MemoryFdr>,
 }
 
 /// Settings for in-process tests.
@@ -167,6 +168,7 @@ pub fn app(entities: crate::domain::Entities, clock: crate::app::Clock) -> (crat
         identity: Arc::new(MemoryIdentity::default()),
         pdf: Arc::new(MemoryRenderer::default()),
         backoffice: Arc::new(MemoryBackOffice::default()),
+        fdr: Arc::new(MemoryFdr::default()),
     };
     let app = crate::App {
         positions: fakes.store.clone(),
@@ -178,6 +180,8 @@ pub fn app(entities: crate::domain::Entities, clock: crate::app::Clock) -> (crat
         keys: fakes.backoffice.clone(),
         ledger: fakes.store.clone(),
         imports: fakes.backoffice.clone(),
+        reporting: fakes.backoffice.clone(),
+        fdr: Some(fakes.fdr.clone()),
         documents: fakes.documents.clone(),
         pdf: fakes.pdf.clone(),
         mailer: fakes.mailer.clone(),

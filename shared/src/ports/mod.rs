@@ -15,6 +15,7 @@
 //! | [`Mailer`] | outgoing mail |
 //! | [`KeyStore`] | operator API keys, per EC |
 //! | [`ImportStore`] | bulk imports of positions: progress and errors |
+//! | [`ReportingStore`] | reporting flows, reported transfers, anomalies |
 //! | [`Ledger`] | an EC's payments by time of payment (export) |
 
 mod catalog;
@@ -26,6 +27,7 @@ mod mail;
 mod payments;
 mod positions;
 mod receipts;
+mod reporting;
 mod sessions;
 
 pub use catalog::CatalogStore;
@@ -37,6 +39,7 @@ pub use mail::{Attachment, Mail, MailError, Mailer};
 pub use payments::{Activation, AttemptNotice, PaymentAttempt, PaymentLog};
 pub use positions::{PositionStore, RateCounter};
 pub use receipts::{MailClaim, MailDelivery, MailFailure, ReceiptRecord, ReceiptStore};
+pub use reporting::{AnomalyRecord, FlowRecord, Reported, ReportingStore};
 pub use sessions::{Session, SessionStore};
 
 /// What a store can answer besides the value asked for.

@@ -18,6 +18,7 @@ pub mod notices;
 pub mod payments;
 pub mod positions;
 pub mod receipts;
+pub mod reconciliation;
 pub mod sessions;
 pub mod spontaneous;
 #[cfg(test)]

@@ -40,6 +40,7 @@ mod keys;
 mod ledger;
 mod positions;
 mod receipts;
+mod reporting;
 mod sessions;
 
 /// Payment attempts are kept this long (DynamoDB TTL).
