@@ -14,6 +14,7 @@
 //!
 //! - `POST|GET /api/v1/organizations/{ecFiscalCode}/imports[/{importId}]`: bulk imports (see `imports`)
 //! - `GET    /api/v1/organizations/{ecFiscalCode}/payments`: the payments export (see `payments`)
+//! - reporting flows and reconciliation (see `reporting`)
 //!
 //! Every call needs the `x-api-key` header: a key of the path's EC (issued by
 //! the admin API), or locally the development key.
@@ -31,6 +32,7 @@ use shared::App;
 
 mod imports;
 mod payments;
+mod reporting;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     respond(route(app, &req).await)
@@ -47,6 +49,11 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             let ec = ec_of(req)?;
             positions::entity(&app.entities, &ec)?;
             return imports::route(app, req, &ec).await;
+        }
+        Some("reporting-flows" | "reconciliation") => {
+            let ec = ec_of(req)?;
+            positions::entity(&app.entities, &ec)?;
+            return reporting::route(app, req, &ec, &segments[4..]).await;
         }
         Some("payments") if segments.len() == 5 => {
             let ec = ec_of(req)?;
@@ -93,6 +100,24 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                     .find(|o| o["noticeNumber"] == notice.as_str())
                 {
                     o["payment"]["receipt"] = positions::receipt_view(&r);
+                }
+            }
+            // Paid options a reporting flow has reported (the EC's transfer, index 1).
+            let paid: Vec<(String, u8)> = p
+                .value
+                .payment_options
+                .iter()
+                .filter(|o| o.is_paid())
+                .map(|o| (o.iuv().to_string(), 1))
+                .collect();
+            let reported = shared::service::reconciliation::reported(app, &ec, &paid).await?;
+            for ((iuv, _), rep) in paid.iter().zip(reported) {
+                let Some(rep) = rep else { continue };
+                let options = v["paymentOptions"].as_array_mut().expect("an array");
+                if let Some(o) = options.iter_mut().find(|o| o["iuv"] == iuv.as_str()) {
+                    o["status"] = serde_json::json!("reported");
+                    o["reporting"] = serde_json::json!({"flowId": rep.flow_id, "pspId": rep.psp_id,
+                        "revision": rep.revision, "regulationDate": rep.regulation_date});
                 }
             }
             Ok(json_response(StatusCode::OK, &v))

@@ -13,6 +13,7 @@ use crate::service::notices::LookupError;
 use crate::service::payments::PaymentError;
 use crate::service::positions::PositionError;
 use crate::service::receipts::ReceiptError;
+use crate::service::reconciliation::ReconError;
 use crate::service::spontaneous::SpontaneousError;
 
 /// What a citizen reads when a notice is not found (or not theirs).
@@ -135,6 +136,18 @@ impl From<ImportError> for ApiError {
                 ApiError::PayloadTooLarge(crate::service::imports::MAX_DIRECT_BYTES)
             }
             ImportError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ReconError> for ApiError {
+    fn from(e: ReconError) -> Self {
+        match e {
+            ReconError::UnknownEc => {
+                ApiError::NotFound("ente creditore non gestito da questo portale".into())
+            }
+            e @ (ReconError::NotConfigured | ReconError::Fdr(_)) => ApiError::unavailable(e),
+            ReconError::Store(s) => s.into(),
         }
     }
 }

@@ -96,10 +96,15 @@ pub struct PaymentRow {
     pub payer_fiscal_code: Option<String>,
     pub psp_id: String,
     pub psp_name: String,
+    /// `reported` once a reporting flow reported the transfer, else `not_reported`.
+    pub reconciliation: &'static str,
+    pub flow_id: Option<String>,
+    /// The day the PSP's transfer settled, from the flow.
+    pub regulation_date: Option<NaiveDate>,
 }
 
 /// The CSV header: the JSON field names, in order.
-pub const CSV_HEADER: [&str; 15] = [
+pub const CSV_HEADER: [&str; 18] = [
     "paidAt",
     "noticeNumber",
     "iuv",
@@ -115,6 +120,9 @@ pub const CSV_HEADER: [&str; 15] = [
     "payerFiscalCode",
     "pspId",
     "pspName",
+    "reconciliation",
+    "flowId",
+    "regulationDate",
 ];
 
 /// The rows of one receipt for `ec`: its transfers credited to `ec`.
@@ -139,8 +147,30 @@ pub fn rows(ec: &EcFiscalCode, r: &ReceiptRecord) -> Vec<PaymentRow> {
             payer_fiscal_code: t.payer.as_ref().map(|p| p.id.clone()),
             psp_id: t.id_psp.clone(),
             psp_name: t.psp_company_name.clone(),
+            reconciliation: "not_reported",
+            flow_id: None,
+            regulation_date: None,
         })
         .collect()
+}
+
+/// The rows of a page of receipts, with what the reporting flows said of each.
+async fn rows_of(
+    app: &App,
+    ec: &EcFiscalCode,
+    records: &[ReceiptRecord],
+) -> Result<Vec<PaymentRow>, ExportError> {
+    let mut out: Vec<PaymentRow> = records.iter().flat_map(|r| rows(ec, r)).collect();
+    let keys: Vec<(String, u8)> = out.iter().map(|r| (r.iuv.clone(), r.transfer_id)).collect();
+    let reported = app.reporting.reported(ec, &keys).await?;
+    for (row, rep) in out.iter_mut().zip(reported) {
+        if let Some(rep) = rep {
+            row.reconciliation = "reported";
+            row.flow_id = Some(rep.flow_id);
+            row.regulation_date = Some(rep.regulation_date);
+        }
+    }
+    Ok(out)
 }
 
 fn served(app: &App, ec: &EcFiscalCode) -> Result<(), ExportError> {
@@ -164,49 +194,31 @@ pub async fn page(
         .ledger
         .paid_between(ec, period.from, period.to, after, limit.clamp(1, MAX_PAGE))
         .await?;
-    let rows = page.records.iter().flat_map(|r| rows(ec, r)).collect();
-    Ok((rows, page.next))
+    Ok((rows_of(app, ec, &page.records).await?, page.next))
 }
 
-/// Every receipt of the period, page by page, handed to `each`.
-async fn each_receipt(
-    app: &App,
-    ec: &EcFiscalCode,
-    period: Period,
-    mut each: impl FnMut(&ReceiptRecord) -> Result<(), ExportError>,
-) -> Result<(), ExportError> {
-    served(app, ec)?;
-    let mut after: Option<String> = None;
-    loop {
-        let page = app
-            .ledger
-            .paid_between(ec, period.from, period.to, after.as_deref(), MAX_PAGE)
-            .await?;
-        for r in &page.records {
-            each(r)?;
-        }
-        match page.next {
-            Some(n) => after = Some(n),
-            None => return Ok(()),
-        }
-    }
-}
-
-/// The whole period as CSV (RFC 4180, UTF-8, header [`CSV_HEADER`]).
 pub async fn csv(app: &App, ec: &EcFiscalCode, period: Period) -> Result<Vec<u8>, ExportError> {
+    served(app, ec)?;
     // The header written once, even for an empty period.
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
     let fail = |e: csv::Error| ExportError::Archive(e.to_string());
     w.write_record(CSV_HEADER).map_err(fail)?;
-    each_receipt(app, ec, period, |r| {
-        for row in rows(ec, r) {
+    let mut after: Option<String> = None;
+    loop {
+        let page = app
+            .ledger
+            .paid_between(ec, period.from, period.to, after.as_deref(), MAX_PAGE)
+            .await?;
+        for row in rows_of(app, ec, &page.records).await? {
             w.serialize(row).map_err(fail)?;
         }
-        Ok(())
-    })
-    .await?;
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
     w.into_inner()
         .map_err(|e| ExportError::Archive(e.to_string()))
 }

@@ -78,7 +78,12 @@ pub struct Names {
     pub admin_api_key: String,
     /// Exports up to this size are answered directly (see `Settings`).
     pub inline_export_bytes: usize,
+    /// pagoPA's reporting flows API (the simulator's), if any.
+    pub fdr_url: Option<String>,
 }
+
+/// The subscription key the simulator's FdR API wants (any non-empty key).
+pub const DEV_FDR_KEY: &str = "dev-fdr-key";
 
 /// The simulator's development identity provider, as the relying party sees it.
 pub fn dev_oidc(simulator_base_url: &str) -> OidcSettings {
@@ -131,6 +136,9 @@ pub async fn provisioned_app(
         .oidc
         .clone()
         .map(|o| Arc::new(OidcProvider::new(o)) as Arc<dyn IdentityProvider>);
+    app.fdr = names.fdr_url.as_ref().map(|url| {
+        Arc::new(shared::fdr::HttpFdr::new(url, DEV_FDR_KEY)) as Arc<dyn shared::fdr::FdrApi>
+    });
     for service in demo_catalog().iter() {
         app.catalog.put_service(service).await?;
     }

@@ -1,6 +1,7 @@
-//! The local stand-in for S3 → EventBridge → the import worker: finds the
-//! objects whose creation would trigger the worker in AWS (an import's file,
-//! its `continue` marker) and hands the worker the event EventBridge would.
+//! The local stand-in for S3 → EventBridge → the workers: finds the objects
+//! whose creation would trigger a worker in AWS (an import's file, its
+//! `continue` marker, a reconciliation run asked for) and hands that worker
+//! the event EventBridge would.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,12 +17,22 @@ pub struct Triggers {
     seen: Mutex<HashMap<String, String>>,
 }
 
-/// The keys whose creation triggers the worker (the rule's pattern in the template).
-pub fn triggers_worker(key: &str) -> bool {
+/// The worker an object's creation triggers (the rules' patterns in the template).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worker {
+    Import,
+    Reconciliation,
+}
+
+pub fn worker_of(key: &str) -> Option<Worker> {
     let parts: Vec<&str> = key.split('/').collect();
-    parts.len() == 4
-        && parts[0] == "imports"
-        && (parts[3].starts_with("source.") || parts[3] == "continue")
+    match parts.as_slice() {
+        ["imports", _, _, last] if last.starts_with("source.") || *last == "continue" => {
+            Some(Worker::Import)
+        }
+        ["reconciliation", _, "runs", _] => Some(Worker::Reconciliation),
+        _ => None,
+    }
 }
 
 impl Triggers {
@@ -36,13 +47,25 @@ impl Triggers {
     /// Objects created since the last call, oldest first.
     async fn created(&self) -> Result<Vec<String>, String> {
         let mut found = Vec::new();
+        for prefix in ["imports/", "reconciliation/"] {
+            self.created_under(prefix, &mut found).await?;
+        }
+        found.sort();
+        Ok(found.into_iter().map(|(_, k)| k).collect())
+    }
+
+    async fn created_under(
+        &self,
+        prefix: &str,
+        found: &mut Vec<(Option<i64>, String)>,
+    ) -> Result<(), String> {
         let mut token = None;
         loop {
             let out = self
                 .s3
                 .list_objects_v2()
                 .bucket(&self.bucket)
-                .prefix("imports/")
+                .prefix(prefix)
                 .set_continuation_token(token)
                 .send()
                 .await
@@ -51,7 +74,7 @@ impl Triggers {
                 let (Some(key), Some(etag)) = (o.key(), o.e_tag()) else {
                     continue;
                 };
-                if !triggers_worker(key) {
+                if worker_of(key).is_none() {
                     continue;
                 }
                 let mut seen = self.seen.lock().expect("seen");
@@ -62,11 +85,9 @@ impl Triggers {
             }
             match out.next_continuation_token() {
                 Some(t) => token = Some(t.to_owned()),
-                None => break,
+                None => return Ok(()),
             }
         }
-        found.sort();
-        Ok(found.into_iter().map(|(_, k)| k).collect())
     }
 
     /// Delivers every new object's event to the import worker; how many.
@@ -79,8 +100,18 @@ impl Triggers {
                 "detail": {"bucket": {"name": self.bucket}, "object": {"key": key}},
             });
             let time_left = || Duration::from_secs(900);
-            if let Err(e) = import_worker::handle(app, event, &time_left).await {
-                eprintln!("import worker ({key}): {e}");
+            let outcome = match worker_of(key) {
+                Some(Worker::Import) => import_worker::handle(app, event, &time_left)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                _ => reconciliation_worker::handle(app, event)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            };
+            if let Err(e) = outcome {
+                eprintln!("worker ({key}): {e}");
             }
         }
         Ok(keys.len())

@@ -145,6 +145,7 @@ impl TestEnv {
             nodo_client_subjects: vec![],
             admin_api_key: ADMIN_KEY.into(),
             inline_export_bytes: 4_000_000,
+            fdr_url: None,
         };
         adjust(&mut names);
         let app =

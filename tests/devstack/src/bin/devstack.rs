@@ -59,6 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         nodo_client_subjects: vec![],
         admin_api_key: env_or("ADMIN_API_KEY", "dev-admin-key"),
         inline_export_bytes: 4_000_000,
+        fdr_url: Some(format!("http://127.0.0.1:{sim_port}/fdr-org/service/v1")),
     };
     let app = devstack::provisioned_app(
         &clients,
@@ -81,9 +82,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     );
     tokio::spawn(pagopa_simulator::serve(
         sim_listener,
-        simulator,
+        simulator.clone(),
         std::future::pending(),
     ));
+
+    // The simulator's PSP publishes its reporting flows, and the portal's
+    // hourly reconciliation runs, every minute locally.
+    let recon_app = app.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            for e in recon_app.entities.iter() {
+                let ec = e.fiscal_code.to_string();
+                simulator
+                    .reporting
+                    .publish(&ec, pagopa_simulator::fdr::FaultMode::Normal);
+            }
+            shared::service::reconciliation::run_all(&recon_app).await;
+        }
+    });
 
     // The local stand-in for the table's stream and schedule: the receipt worker
     // sweeps all owed work, at once.
