@@ -62,6 +62,10 @@ pub enum Command {
         /// Only start the import; do not wait for it.
         #[arg(long)]
         no_wait: bool,
+        /// Upload through a presigned URL even when the file is small (files
+        /// over 5 MB always are).
+        #[arg(long)]
+        upload: bool,
         /// Where to save the per-row report (CSV) once done.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -321,11 +325,12 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), Failure> 
             file,
             format,
             no_wait,
+            upload,
             report,
         } => {
             let api = operator()?;
             let format = format_of(file, *format)?;
-            let id = start_import(&api, ec, file, format).await?;
+            let id = start_import(&api, ec, file, format, *upload).await?;
             w(out, format!("importazione {id} avviata"))?;
             if *no_wait {
                 return Ok(());
@@ -534,6 +539,7 @@ async fn start_import(
     ec: &str,
     file: &Path,
     format: FileFormat,
+    presigned: bool,
 ) -> Result<String, Failure> {
     let size = std::fs::metadata(file)
         .map_err(|e| fail(format!("{}: {e}", file.display())))?
@@ -543,7 +549,7 @@ async fn start_import(
         FileFormat::Csv => "text/csv",
     };
     let path = format!("/api/v1/organizations/{ec}/imports");
-    if size <= DIRECT_LIMIT {
+    if size <= DIRECT_LIMIT && !presigned {
         let body = std::fs::read(file).map_err(|e| fail(format!("{}: {e}", file.display())))?;
         let a = api
             .call(
@@ -567,13 +573,74 @@ async fn start_import(
     let url = v["uploadUrl"]
         .as_str()
         .ok_or_else(|| fail("il portale non ha dato un indirizzo di caricamento"))?;
-    let bar = ProgressBar::new_spinner();
-    bar.set_message(format!("caricamento del file ({} MB)", size >> 20));
-    bar.enable_steady_tick(Duration::from_millis(200));
-    let body = std::fs::read(file).map_err(|e| fail(format!("{}: {e}", file.display())))?;
-    api.call("PUT", url, &[("content-type", ct)], body).await?;
-    bar.finish_and_clear();
+    upload(url, ct, file, size).await?;
     Ok(v["importId"].as_str().unwrap_or("").to_owned())
+}
+
+/// Sends a file to a presigned URL a megabyte at a time (never whole in
+/// memory: files go up to 1 GB), with a progress bar over the bytes sent.
+async fn upload(url: &str, content_type: &str, file: &Path, size: u64) -> Result<(), Failure> {
+    use http_body_util::{BodyExt, StreamBody};
+    use hyper::body::{Bytes, Frame};
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .map_err(|e| fail(format!("certificati di sistema: {e}")))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+    let client: hyper_util::client::legacy::Client<_, Body> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(https);
+    let bar = ProgressBar::new(size).with_style(
+        ProgressStyle::with_template("caricamento {bar:40} {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let f = std::fs::File::open(file).map_err(|e| fail(format!("{}: {e}", file.display())))?;
+    let sent = bar.clone();
+    let pieces = futures::stream::unfold(Some(f), move |f| {
+        let sent = sent.clone();
+        async move {
+            let mut f = f?;
+            let mut buf = vec![0u8; 1 << 20];
+            match std::io::Read::read(&mut f, &mut buf) {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    sent.inc(n as u64);
+                    Some((Ok(Frame::data(Bytes::from(buf))), Some(f)))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        }
+    });
+    let req = hyper::Request::put(url)
+        .header("content-type", content_type)
+        .header("content-length", size)
+        .body(BodyExt::boxed(StreamBody::new(pieces)))
+        .map_err(|e| fail(format!("richiesta non valida: {e}")))?;
+    let resp = client
+        .request(req)
+        .await
+        .map_err(|e| fail(format!("caricamento: {e}")))?;
+    bar.finish_and_clear();
+    let status = resp.status();
+    if !status.is_success() {
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        return Err(fail(format!(
+            "caricamento rifiutato ({status}): {}",
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        )));
+    }
+    Ok(())
 }
 
 /// Polls an import until it ends, with a progress bar over the file's bytes.

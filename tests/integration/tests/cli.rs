@@ -104,6 +104,18 @@ async fn an_operator_issues_a_key_imports_a_file_and_exports_payments() {
         report.lines().filter(|l| l.contains(",created,")).count(),
         25
     );
+    // The same file through a presigned upload: every row unchanged.
+    let out = portale(
+        &live,
+        &key,
+        &["import", EC, file.to_str().unwrap(), "--upload"],
+    )
+    .await
+    .unwrap();
+    assert!(
+        out.contains("stato done: 26 righe, 0 create, 25 invariate, 1 con errori"),
+        "{out}"
+    );
 
     // A payment, then the export as CSV.
     let got = live
