@@ -19,6 +19,8 @@ pub mod payments;
 pub mod positions;
 pub mod receipts;
 pub mod reconciliation;
+#[cfg(test)]
+mod revision_tests;
 pub mod sessions;
 pub mod spontaneous;
 #[cfg(test)]

@@ -34,23 +34,12 @@ fn import_item(i: &Import, version: u64) -> Result<Item, StoreError> {
 #[async_trait]
 impl ImportStore for DynamoTable {
     async fn create_import(&self, i: &Import) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(import_item(i, 1)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::VersionConflict)
-            }
-            Err(e) => Err(unavailable(e)),
+        match self
+            .put_if(import_item(i, 1)?, "attribute_not_exists(pk)", &[])
+            .await?
+        {
+            true => Ok(()),
+            false => Err(StoreError::VersionConflict),
         }
     }
 
@@ -69,24 +58,13 @@ impl ImportStore for DynamoTable {
     }
 
     async fn save_import(&self, i: &Import, expected_version: u64) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(import_item(i, expected_version + 1)?))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(expected_version))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::VersionConflict)
-            }
-            Err(e) => Err(unavailable(e)),
+        let item = import_item(i, expected_version + 1)?;
+        match self
+            .put_if(item, "version = :v", &[(":v", n(expected_version))])
+            .await?
+        {
+            true => Ok(()),
+            false => Err(StoreError::VersionConflict),
         }
     }
 

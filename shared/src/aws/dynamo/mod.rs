@@ -345,6 +345,34 @@ impl DynamoTable {
             .ok_or_else(|| StoreError::Corrupt("counter not returned".into()))
     }
 
+    /// Puts an item if `condition` holds: false when it does not.
+    async fn put_if(
+        &self,
+        item: Item,
+        condition: &str,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<bool, StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition);
+        for (k, v) in values {
+            put = put.expression_attribute_values(*k, v.clone());
+        }
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// One item, read consistently.
     async fn get_item(
         &self,

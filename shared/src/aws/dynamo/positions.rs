@@ -170,24 +170,13 @@ impl PositionStore for DynamoTable {
     }
 
     async fn replace(&self, p: &Position, expected_version: u64) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(position_item(p, expected_version + 1)?))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(expected_version))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::VersionConflict)
-            }
-            Err(e) => Err(unavailable(e)),
+        let item = position_item(p, expected_version + 1)?;
+        match self
+            .put_if(item, "version = :v", &[(":v", n(expected_version))])
+            .await?
+        {
+            true => Ok(()),
+            false => Err(StoreError::VersionConflict),
         }
     }
 

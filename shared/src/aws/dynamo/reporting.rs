@@ -76,34 +76,25 @@ impl ReportingStore for DynamoTable {
     async fn put_flow(&self, r: &FlowRecord) -> Result<bool, StoreError> {
         let f = &r.flow;
         let doc = serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(flow_pk(&f.ec, &f.psp_id, &f.flow_id)))
-            .item("sk", s("FLOW"))
-            .item("kind", s("flow"))
-            .item("doc", s(doc))
-            .item("revision", n(f.revision))
-            .item("gsi1pk", s(format!("FLOWS#{}", f.ec)))
-            .item(
-                "gsi1sk",
+        let item = HashMap::from([
+            ("pk".into(), s(flow_pk(&f.ec, &f.psp_id, &f.flow_id))),
+            ("sk".into(), s("FLOW")),
+            ("kind".into(), s("flow")),
+            ("doc".into(), s(doc)),
+            ("revision".into(), n(f.revision)),
+            ("gsi1pk".into(), s(format!("FLOWS#{}", f.ec))),
+            (
+                "gsi1sk".into(),
                 s(format!("{}#{}", f.published.to_rfc3339(), f.flow_id)),
-            )
-            .condition_expression("attribute_not_exists(pk) OR revision < :rev")
-            .expression_attribute_values(":rev", n(f.revision))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+            ),
+        ]);
+        // A later revision replaces the flow; the same one again is skipped.
+        self.put_if(
+            item,
+            "attribute_not_exists(pk) OR revision < :rev",
+            &[(":rev", n(f.revision))],
+        )
+        .await
     }
 
     async fn flows(&self, ec: &EcFiscalCode, limit: usize) -> Result<Vec<FlowRecord>, StoreError> {
