@@ -67,7 +67,7 @@ ARCH ?= arm64
 package: venv assets
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2 ziglang==0.17.1
 	@if [ "$(ARCH)" = arm64 ] && ! rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
-	  echo "the aarch64 standard library is missing: run 'rustup target add aarch64-unknown-linux-gnu', or 'make package ARCH=x86-64' (and set Architectures: [x86_64] in infra/template.yaml)"; exit 1; fi
+	  echo "the aarch64 standard library is missing: run 'rustup target add aarch64-unknown-linux-gnu', or 'make package ARCH=x86-64' (and deploy with --parameter-overrides Architecture=x86_64)"; exit 1; fi
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH) --output-format zip $(addprefix -p ,$(FUNCTIONS))
 	@for f in $(FUNCTIONS); do printf '%-18s %8s bytes zipped\n' $$f $$(stat -c %s target/lambda/$$f/bootstrap.zip); done
 
