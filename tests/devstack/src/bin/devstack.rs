@@ -157,7 +157,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         "Area riservata: login through the development identity provider http://127.0.0.1:{sim_port}/oidc \
 (test citizens Mario Rossi, Chiara Conti, Luca Bianchi)"
     );
-    println!("Operator API key: x-api-key: {api_key}\nCtrl-C to stop.");
+    println!(
+        "Operator API key (development, every EC): x-api-key: {api_key}\n\
+Admin API key (issues each EC's keys): x-api-key: {}\n\
+Back office: cargo run -q -p portale -- --help (see docs/backoffice.md)\nCtrl-C to stop.",
+        names.admin_api_key
+    );
 
     serving.await?;
     println!("stopping…");
