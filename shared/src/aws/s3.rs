@@ -13,6 +13,14 @@ fn unavailable<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>
     StoreError::Unavailable(DisplayErrorContext(e).to_string())
 }
 
+/// How long a presigned URL stays valid.
+fn presigning(expires_secs: u64) -> Result<aws_sdk_s3::presigning::PresigningConfig, StoreError> {
+    aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(
+        expires_secs,
+    ))
+    .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 #[derive(Clone)]
 pub struct S3Documents {
     client: Client,
@@ -74,10 +82,7 @@ impl DocumentStore for S3Documents {
     }
 
     async fn presign_get(&self, key: &str, expires_secs: u64) -> Result<String, StoreError> {
-        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(
-            std::time::Duration::from_secs(expires_secs),
-        )
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let config = presigning(expires_secs)?;
         let req = self
             .client
             .get_object()
@@ -85,7 +90,7 @@ impl DocumentStore for S3Documents {
             .key(key)
             .presigned(config)
             .await
-            .map_err(|e| StoreError::Unavailable(DisplayErrorContext(e).to_string()))?;
+            .map_err(unavailable)?;
         Ok(req.uri().to_owned())
     }
 
@@ -95,10 +100,7 @@ impl DocumentStore for S3Documents {
         content_type: &str,
         expires_secs: u64,
     ) -> Result<String, StoreError> {
-        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(
-            std::time::Duration::from_secs(expires_secs),
-        )
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let config = presigning(expires_secs)?;
         let req = self
             .client
             .put_object()

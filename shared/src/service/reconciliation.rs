@@ -95,6 +95,7 @@ pub async fn run(app: &App, ec: &EcFiscalCode) -> Result<RunReport, ReconError> 
             .await?;
         if stored.is_none_or(|s| s < r.revision) {
             let (flow, raw) = fdr.flow(ec, r).await?;
+            report.lines += flow.lines.len() as u64;
             let (matched, anomalies) = acquire(app, ec, flow, raw).await?;
             report.flows_acquired += 1;
             report.matched += matched;
@@ -105,7 +106,6 @@ pub async fn run(app: &App, ec: &EcFiscalCode) -> Result<RunReport, ReconError> 
     if cursor > since {
         app.reporting.set_cursor(ec, cursor).await?;
     }
-    report.lines = report.matched;
     report.paid_not_reported = paid_not_reported(app, ec).await?;
     tracing::info!(ec = %ec, flows = report.flows_acquired, matched = report.matched,
         anomalies = report.anomalies, unreported = report.paid_not_reported, "reconciliation run");
@@ -440,6 +440,7 @@ mod tests {
             (r.flows_listed, r.flows_acquired, r.matched, r.anomalies),
             (1, 1, 1, 2)
         );
+        assert_eq!(r.lines, 3);
         let flows = flows(&day2, &ec(), 10).await.unwrap();
         assert_eq!(flows[0].state, FlowState::Anomalous);
         assert_eq!((flows[0].lines, flows[0].matched), (3, 1));

@@ -10,30 +10,11 @@ use crate::ports::{PositionStore, RateCounter};
 #[async_trait]
 impl PositionStore for DynamoTable {
     async fn insert(&self, p: &Position) -> Result<(), StoreError> {
-        let mut items = vec![conditional_put(
-            &self.table,
-            position_item(p, 1)?,
-            "attribute_not_exists(pk)",
-            None,
-        )?];
-        for o in &p.payment_options {
-            items.push(conditional_put(
-                &self.table,
-                claim_item(p, &o.notice_number),
-                "attribute_not_exists(pk)",
-                None,
-            )?);
-        }
-        match self.transact(items).await? {
-            None => Ok(()),
-            Some(failed) => match failed.iter().position(|f| *f) {
-                Some(0) => Err(StoreError::DuplicateIupd),
-                Some(i) => Err(StoreError::DuplicateNotice(
-                    p.payment_options[i - 1].notice_number,
-                )),
-                None => Err(StoreError::Unavailable("transaction cancelled".into())),
-            },
-        }
+        // One position is a batch of one (the same transaction and conditions).
+        self.insert_batch(std::slice::from_ref(p))
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Unavailable("not written".into())))
     }
 
     async fn insert_batch(
