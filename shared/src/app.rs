@@ -248,9 +248,65 @@ pub struct App {
     pub clock: Clock,
 }
 
+/// What a function wires beyond the table, the bucket and Checkout, named by
+/// its `main` (`App::from_env_wired::<{ wiring::PDF }>()`). What a function
+/// does not name is left out of its binary, not only of its `App`: the PDF
+/// renderer with its fonts, the mail client, pagoPA's reporting API, the
+/// identity gateway's client. That keeps every zip small and every cold start
+/// short. A port left out answers that it is not available in this function.
+pub mod wiring {
+    /// The avviso and receipt PDFs (`App::pdf`).
+    pub const PDF: u32 = 1;
+    /// Mail through SES (`App::mailer`).
+    pub const MAIL: u32 = 1 << 1;
+    /// pagoPA's reporting flows API (`App::fdr`, when `FDR_URL` is set).
+    pub const FDR: u32 = 1 << 2;
+    /// The SPID/CIE identity gateway (`App::identity`, when `OIDC_ISSUER` is set).
+    pub const LOGIN: u32 = 1 << 3;
+    /// Everything: the local stack and the tests, one process for every route.
+    pub const ALL: u32 = PDF | MAIL | FDR | LOGIN;
+}
+
+/// The stand-in for a port a function did not wire (see [`wiring`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NotWired;
+
+impl crate::pdf::Renderer for NotWired {
+    fn receipt(&self, _: &crate::pdf::ReceiptDocument) -> Result<Vec<u8>, crate::pdf::PdfError> {
+        Err(crate::pdf::PdfError::Pdf(
+            "PDF non disponibili in questa funzione".into(),
+        ))
+    }
+    fn avviso(&self, _: &crate::pdf::AvvisoData) -> Result<Vec<u8>, crate::pdf::PdfError> {
+        Err(crate::pdf::PdfError::Pdf(
+            "PDF non disponibili in questa funzione".into(),
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for NotWired {
+    async fn send(&self, _: &crate::ports::Mail) -> Result<String, crate::ports::MailError> {
+        Err(crate::ports::MailError::Unavailable(
+            "mail not wired in this function".into(),
+        ))
+    }
+}
+
 impl App {
-    /// Wires the AWS adapters.
+    /// Wires every AWS adapter (the local stack and the tests).
     pub fn with_aws(
+        clients: &Clients,
+        settings: Settings,
+        entities: Entities,
+        clock: Clock,
+    ) -> Result<Self, ConfigError> {
+        Self::with_aws_wired::<{ wiring::ALL }>(clients, settings, entities, clock)
+    }
+
+    /// Wires the AWS adapters every function has, and those named in `W`
+    /// (see [`wiring`]).
+    pub fn with_aws_wired<const W: u32>(
         clients: &Clients,
         settings: Settings,
         entities: Entities,
@@ -261,6 +317,21 @@ impl App {
             clients.dynamodb.clone(),
             &settings.table_name,
         ));
+        // `W` is a constant: the branch not taken, and the adapter it names,
+        // are not compiled into the function.
+        let pdf: Arc<dyn crate::pdf::Renderer> = if W & wiring::PDF != 0 {
+            Arc::new(crate::pdf::Native)
+        } else {
+            Arc::new(NotWired)
+        };
+        let mailer: Arc<dyn Mailer> = if W & wiring::MAIL != 0 {
+            Arc::new(SesMailer::new(
+                clients.sesv2.clone(),
+                settings.mail_from.clone(),
+            ))
+        } else {
+            Arc::new(NotWired)
+        };
         Ok(Self {
             positions: table.clone(),
             receipts: table.clone(),
@@ -275,11 +346,8 @@ impl App {
             sessions: table,
             identity: None,
             documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),
-            pdf: Arc::new(crate::pdf::Native),
-            mailer: Arc::new(SesMailer::new(
-                clients.sesv2.clone(),
-                settings.mail_from.clone(),
-            )),
+            pdf,
+            mailer,
             checkout: Arc::new(checkout),
             entities: Arc::new(entities),
             settings,
@@ -287,10 +355,36 @@ impl App {
         })
     }
 
-    /// Everything from the environment, as a Lambda's `main` does it.
-    /// Secrets named by the environment are read now, through the Parameters
-    /// and Secrets extension (see [`crate::secrets`]).
+    /// This `App` with only the optional adapters named in `w` (see
+    /// [`wiring`]): what the local stack gives each function, so that its
+    /// tests see what the function sees in Lambda.
+    pub fn restricted_to(&self, w: u32) -> Self {
+        let mut app = self.clone();
+        if w & wiring::PDF == 0 {
+            app.pdf = Arc::new(NotWired);
+        }
+        if w & wiring::MAIL == 0 {
+            app.mailer = Arc::new(NotWired);
+        }
+        if w & wiring::FDR == 0 {
+            app.fdr = None;
+        }
+        if w & wiring::LOGIN == 0 {
+            app.identity = None;
+        }
+        app
+    }
+
+    /// Everything from the environment, every adapter wired.
     pub async fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_wired::<{ wiring::ALL }>().await
+    }
+
+    /// Everything from the environment, as a Lambda's `main` does it, with
+    /// the adapters named in `W` (see [`wiring`]). Secrets named by the
+    /// environment are read now, through the Parameters and Secrets extension
+    /// (see [`crate::secrets`]).
+    pub async fn from_env_wired<const W: u32>() -> Result<Self, ConfigError> {
         let mut settings = Settings::from_env()?;
         let named = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
         if let Some(name) = named("ADMIN_API_KEY_PARAMETER") {
@@ -299,31 +393,40 @@ impl App {
         // pagoPA's reporting flows API: its base and subscription key (an SSM
         // SecureString on AWS, never in the environment there).
         let fdr_key = match named("FDR_SUBSCRIPTION_KEY_PARAMETER") {
-            Some(name) => Some(crate::secrets::parameter(&name).await?),
-            None => named("FDR_SUBSCRIPTION_KEY"),
+            Some(name) if W & wiring::FDR != 0 => Some(crate::secrets::parameter(&name).await?),
+            _ => named("FDR_SUBSCRIPTION_KEY"),
         };
-        let oidc_secret = match named("OIDC_CLIENT_SECRET_ARN") {
-            Some(arn) => Some(crate::secrets::secret_string(&arn).await?),
-            None => None,
+        let oidc = if W & wiring::LOGIN != 0 {
+            let oidc_secret = match named("OIDC_CLIENT_SECRET_ARN") {
+                Some(arn) => Some(crate::secrets::secret_string(&arn).await?),
+                None => None,
+            };
+            OidcSettings::from_vars(
+                |name| match (name, &oidc_secret) {
+                    ("OIDC_CLIENT_SECRET", Some(s)) => Some(s.clone()),
+                    _ => std::env::var(name).ok(),
+                },
+                settings.in_lambda,
+            )
+            .map_err(|e| ConfigError::Invalid("OIDC_ISSUER", e))?
+        } else {
+            None
         };
-        let oidc = OidcSettings::from_vars(
-            |name| match (name, &oidc_secret) {
-                ("OIDC_CLIENT_SECRET", Some(s)) => Some(s.clone()),
-                _ => std::env::var(name).ok(),
-            },
-            settings.in_lambda,
-        )
-        .map_err(|e| ConfigError::Invalid("OIDC_ISSUER", e))?;
         settings.identity_origin = oidc.as_ref().map(|o| origin(&o.issuer));
         settings.dev_identity_provider = oidc
             .as_ref()
             .is_some_and(|o| crate::auth::oidc::check_issuer(&o.issuer, true).is_err());
         let entities = entities_from_env()?;
-        let clients = Clients::from_env().await;
-        let mut app = Self::with_aws(&clients, settings, entities, Clock::system())?;
-        app.identity = oidc.map(|o| Arc::new(OidcProvider::new(o)) as Arc<dyn IdentityProvider>);
-        if let (Some(url), Some(key)) = (named("FDR_URL"), fdr_key) {
-            app.fdr = Some(Arc::new(crate::fdr::HttpFdr::new(&url, &key)));
+        let clients = Clients::from_env()?;
+        let mut app = Self::with_aws_wired::<W>(&clients, settings, entities, Clock::system())?;
+        if W & wiring::LOGIN != 0 {
+            app.identity =
+                oidc.map(|o| Arc::new(OidcProvider::new(o)) as Arc<dyn IdentityProvider>);
+        }
+        if W & wiring::FDR != 0 {
+            if let (Some(url), Some(key)) = (named("FDR_URL"), fdr_key) {
+                app.fdr = Some(Arc::new(crate::fdr::HttpFdr::new(&url, &key)));
+            }
         }
         Ok(app)
     }

@@ -7,6 +7,9 @@
 //! - `GET    /api/v1/admin/organizations/{ecFiscalCode}/keys`: the EC's keys, without secrets
 //! - `DELETE /api/v1/admin/organizations/{ecFiscalCode}/keys/{keyId}`: revokes a key at once (204)
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = 0;
+
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};

@@ -1,1 +1,1 @@
-shared::http_main!(admin_api::handle);
+shared::http_main!(admin_api::handle, admin_api::WIRING);

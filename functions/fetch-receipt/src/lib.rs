@@ -4,6 +4,9 @@
 //! - `GET /ricevuta`, `POST /ricevuta`: the page and the download (PDF or XML);
 //! - `GET /api/v1/receipts/{noticeNumber}?fiscalCode=&format=pdf|xml|json`.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = shared::app::wiring::PDF;
+
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::http::{json_response, limit, query_param, required_param, respond, ApiError};

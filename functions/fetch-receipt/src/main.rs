@@ -1,1 +1,1 @@
-shared::http_main!(fetch_receipt::handle);
+shared::http_main!(fetch_receipt::handle, fetch_receipt::WIRING);

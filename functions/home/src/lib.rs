@@ -2,6 +2,9 @@
 //! other address (`ANY /{proxy+}`), and the static assets (`GET /static/{proxy+}`:
 //! Bootstrap Italia and the portal's own stylesheets), embedded at build time.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = 0;
+
 use std::path::PathBuf;
 
 use lambda_http::http::{header, Method, StatusCode};

@@ -1,1 +1,1 @@
-shared::http_main!(home::handle);
+shared::http_main!(home::handle, home::WIRING);

@@ -8,6 +8,9 @@
 //! An error makes the invocation fail, so EventBridge's asynchronous
 //! invocation retries it; the import resumes from its last checkpoint.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = 0;
+
 use std::time::Duration;
 
 use serde_json::Value;

@@ -9,8 +9,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let app = shared::App::from_env().await?;
+    shared::lambda::init_logging();
+    let app = shared::App::from_env_wired::<{ import_worker::WIRING }>().await?;
     let app = &app;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {

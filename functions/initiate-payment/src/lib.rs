@@ -9,6 +9,9 @@
 //!   the receipt arrives) / annullato / errore, from the receipts;
 //! - `POST /api/v1/payments`, `GET /api/v1/payments/{cartId}`: the same as JSON.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = 0;
+
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};

@@ -1,1 +1,1 @@
-shared::http_main!(initiate_payment::handle);
+shared::http_main!(initiate_payment::handle, initiate_payment::WIRING);

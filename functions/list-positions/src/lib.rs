@@ -7,6 +7,9 @@
 //!
 //! Without a valid session the pages send the browser to the login page.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = 0;
+
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::NoticeNumber;

@@ -1,1 +1,1 @@
-shared::http_main!(list_positions::handle);
+shared::http_main!(list_positions::handle, list_positions::WIRING);

@@ -6,6 +6,9 @@
 //! - `GET /accesso/cns`: on the CNS mutual-TLS host → `/accesso/cns/completa` on the portal's host;
 //! - `POST /esci`: ends the session server-side.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = shared::app::wiring::LOGIN;
+
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};

@@ -1,1 +1,1 @@
-shared::http_main!(login::handle);
+shared::http_main!(login::handle, login::WIRING);

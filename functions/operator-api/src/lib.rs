@@ -19,6 +19,9 @@
 //! Every call needs the `x-api-key` header: a key of the path's EC (issued by
 //! the admin API), or locally the development key.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = 0;
+
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::catalog::Service;

@@ -1,1 +1,1 @@
-shared::http_main!(operator_api::handle);
+shared::http_main!(operator_api::handle, operator_api::WIRING);

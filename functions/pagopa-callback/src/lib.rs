@@ -7,6 +7,9 @@
 //! Gateway against pagoPA's CAs): its subject must be one the EC configured
 //! (`NODO_CLIENT_SUBJECTS`), else 403.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = 0;
+
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};

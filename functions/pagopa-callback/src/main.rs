@@ -1,1 +1,1 @@
-shared::http_main!(pagopa_callback::handle);
+shared::http_main!(pagopa_callback::handle, pagopa_callback::WIRING);

@@ -3,6 +3,9 @@
 //! - `POST /avviso` (form: notice, fiscalCode) from the summary page;
 //! - `GET /api/v1/notices/{noticeNumber}/avviso.pdf?fiscalCode=CF`.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = shared::app::wiring::PDF;
+
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::NoticeNumber;

@@ -1,1 +1,1 @@
-shared::http_main!(print_notice::handle);
+shared::http_main!(print_notice::handle, print_notice::WIRING);

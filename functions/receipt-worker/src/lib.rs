@@ -13,6 +13,9 @@
 //!
 //! Nothing is dropped, and the mail lease keeps a mail from being sent twice.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = shared::app::wiring::PDF | shared::app::wiring::MAIL;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use shared::domain::EcFiscalCode;

@@ -9,6 +9,9 @@
 //! An error makes the invocation fail, so EventBridge retries it; a run
 //! resumes where the last one stopped (flows already stored are skipped).
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = shared::app::wiring::FDR;
+
 use serde_json::{json, Value};
 use shared::service::reconciliation::{self, ReconError};
 use shared::App;

@@ -9,6 +9,9 @@
 //! - `POST /api/v1/services/{ecFiscalCode}/{code}/positions` (`Idempotency-Key`
 //!   header): 201 with the new position, 200 with the same one when replayed.
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = 0;
+
 use std::collections::BTreeMap;
 
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};

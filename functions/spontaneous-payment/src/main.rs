@@ -1,1 +1,1 @@
-shared::http_main!(spontaneous_payment::handle);
+shared::http_main!(spontaneous_payment::handle, spontaneous_payment::WIRING);

@@ -4,6 +4,9 @@
 //! - `GET /pagamento-avviso`, `POST /pagamento-avviso`: the pages (notice code and
 //!   fiscal code → debtor's details and privacy notice → summary).
 
+/// The optional adapters this function wires (see `shared::app::wiring`).
+pub const WIRING: u32 = 0;
+
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::domain::position::SubjectType;

@@ -1,1 +1,1 @@
-shared::http_main!(verify_notice::handle);
+shared::http_main!(verify_notice::handle, verify_notice::WIRING);

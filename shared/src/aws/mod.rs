@@ -1,7 +1,16 @@
 //! AWS adapters of the ports, and building the SDK clients from the environment.
 //!
-//! `AWS_ENDPOINT_URL` (read by aws-config) points every client at a local
-//! emulator; S3 then uses path-style addressing.
+//! The clients are configured by hand from what Lambda puts in the
+//! environment (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_SESSION_TOKEN`), not through aws-config's provider chains: the chains
+//! look for profile files, IMDS and STS that a Lambda never uses, and linking
+//! them (STS is a whole SDK client) makes every binary larger and its cold
+//! start slower. `AWS_ENDPOINT_URL` points every client at a local emulator;
+//! S3 then uses path-style addressing.
+//!
+//! The HTTPS connector trusts Amazon Trust Services' roots only (embedded,
+//! `assets/certs`): every AWS endpoint chains to them, and reading and parsing
+//! the system's whole CA store took 3 ms of every cold start.
 
 pub mod dynamo;
 pub mod s3;
@@ -10,6 +19,9 @@ pub mod ses;
 pub use dynamo::DynamoTable;
 pub use s3::S3Documents;
 pub use ses::SesMailer;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+pub use aws_types::SdkConfig;
 
 /// The SDK clients a function may need. Building them does no network I/O.
 #[derive(Clone, Debug)]
@@ -20,14 +32,14 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub async fn from_env() -> Self {
-        let conf = aws_config::load_from_env().await;
-        Self::from_conf(&conf, std::env::var_os("AWS_ENDPOINT_URL").is_some())
+    pub fn from_env() -> Result<Self, crate::app::ConfigError> {
+        let conf = sdk_config_from_env(|name| std::env::var(name).ok())?;
+        Ok(Self::from_conf(&conf, conf.endpoint_url().is_some()))
     }
 
     /// Clients of one SDK configuration; `emulated` selects S3 path-style
     /// addressing, which emulators on an IP address need.
-    pub fn from_conf(conf: &aws_config::SdkConfig, emulated: bool) -> Self {
+    pub fn from_conf(conf: &SdkConfig, emulated: bool) -> Self {
         let s3_conf = aws_sdk_s3::config::Builder::from(conf)
             .force_path_style(emulated)
             .build();
@@ -35,6 +47,114 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(conf),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             sesv2: aws_sdk_sesv2::Client::new(conf),
+        }
+    }
+}
+
+/// Amazon Trust Services' root certificates (PEM).
+const AWS_ROOTS: &[u8] = include_bytes!("../../assets/certs/amazon-trust-services.pem");
+
+/// The SDK configuration from the environment (`var` reads a variable): the
+/// region, the credentials Lambda gives the function, an emulator's endpoint.
+pub fn sdk_config_from_env(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<SdkConfig, crate::app::ConfigError> {
+    use crate::app::ConfigError;
+    use aws_credential_types::{provider::SharedCredentialsProvider, Credentials};
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let region = var("AWS_REGION")
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .ok_or(ConfigError::Missing("AWS_REGION"))?;
+    let credentials = Credentials::new(
+        var("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing("AWS_ACCESS_KEY_ID"))?,
+        var("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing("AWS_SECRET_ACCESS_KEY"))?,
+        var("AWS_SESSION_TOKEN"),
+        None,
+        "environment",
+    );
+    let tls = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(AWS_ROOTS))
+        .build()
+        .map_err(|e| ConfigError::Invalid("AWS_ROOTS", e.to_string()))?;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls)
+        .build_https();
+    let mut conf = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(http);
+    if let Some(url) = var("AWS_ENDPOINT_URL") {
+        conf = conf.endpoint_url(url);
+    }
+    Ok(conf.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn the_sdk_is_configured_from_lambdas_environment() {
+        let conf = sdk_config_from_env(vars(&[
+            ("AWS_REGION", "eu-south-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+        ]))
+        .expect("config");
+        assert_eq!(conf.region().map(|r| r.as_ref()), Some("eu-south-1"));
+        assert_eq!(conf.endpoint_url(), None);
+        assert!(conf.credentials_provider().is_some());
+        assert!(conf.http_client().is_some());
+        let local = sdk_config_from_env(vars(&[
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ]))
+        .expect("config");
+        assert_eq!(local.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(local.endpoint_url(), Some("http://127.0.0.1:5000"));
+    }
+
+    #[test]
+    fn missing_region_or_credentials_is_a_configuration_error() {
+        let err = sdk_config_from_env(vars(&[("AWS_ACCESS_KEY_ID", "a")])).unwrap_err();
+        assert!(err.to_string().contains("AWS_REGION"), "{err}");
+        let err = sdk_config_from_env(vars(&[
+            ("AWS_REGION", "eu-south-1"),
+            ("AWS_ACCESS_KEY_ID", "a"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("AWS_SECRET_ACCESS_KEY"), "{err}");
+    }
+
+    #[test]
+    fn the_embedded_roots_are_amazon_trust_services_five() {
+        let pem = std::str::from_utf8(AWS_ROOTS).expect("PEM is text");
+        assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 5);
+        for name in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 4",
+            "Starfield Services Root",
+        ] {
+            assert!(pem.contains(name), "{name}");
         }
     }
 }

@@ -347,6 +347,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_function_without_the_pdf_and_mail_adapters_cannot_deliver_and_loses_nothing() {
+        use crate::app::wiring;
+        let (app, fakes) = kit().await;
+        let r = paid(&app, "W-1", "w-1").await;
+        for w in [0, wiring::MAIL, wiring::PDF] {
+            let restricted = app.restricted_to(w);
+            assert!(deliver(&restricted, &r).await.is_err(), "wiring {w}");
+            assert!(fakes.mailer.sent().is_empty(), "wiring {w}");
+            assert!(!stored(&app, "w-1").await.unwrap().owed.is_empty());
+        }
+        // The receipt worker's wiring delivers it.
+        deliver(&app.restricted_to(wiring::PDF | wiring::MAIL), &r)
+            .await
+            .unwrap();
+        assert_eq!(fakes.mailer.sent().len(), 1);
+        assert!(stored(&app, "w-1").await.unwrap().owed.is_empty());
+    }
+
+    #[tokio::test]
     async fn delivery_stores_the_pdf_and_mails_debtor_and_payer_once() {
         let (app, fakes) = kit().await;
         let r = paid(&app, "D-1", "d-1").await;

@@ -38,6 +38,28 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = http::Response<Body>> + Send>>;
 /// A function's library handler.
 pub type Handler = fn(Arc<App>, lambda_http::Request) -> BoxFuture;
 
+/// The optional adapters each function wires in Lambda (its `WIRING`): the
+/// local stack gives each function only those (see `App::restricted_to`).
+pub fn wiring_of(function: &str) -> u32 {
+    match function {
+        "operator-api" => operator_api::WIRING,
+        "admin-api" => admin_api::WIRING,
+        "verify-notice" => verify_notice::WIRING,
+        "pagopa-callback" => pagopa_callback::WIRING,
+        "home" => home::WIRING,
+        "print-notice" => print_notice::WIRING,
+        "initiate-payment" => initiate_payment::WIRING,
+        "fetch-receipt" => fetch_receipt::WIRING,
+        "spontaneous-payment" => spontaneous_payment::WIRING,
+        "list-positions" => list_positions::WIRING,
+        "login" => login::WIRING,
+        "receipt-worker" => receipt_worker::WIRING,
+        "import-worker" => import_worker::WIRING,
+        "reconciliation-worker" => reconciliation_worker::WIRING,
+        _ => shared::app::wiring::ALL,
+    }
+}
+
 /// Every function's handler, by binary name. A route of the template whose
 /// function is missing here is an error at start-up (see [`Stack::new`]).
 pub fn handlers() -> HashMap<&'static str, Handler> {
@@ -80,6 +102,8 @@ pub fn handlers() -> HashMap<&'static str, Handler> {
 
 pub struct Stack {
     app: Arc<App>,
+    /// Each function's `App`, with only the adapters it wires in Lambda.
+    apps: HashMap<&'static str, Arc<App>>,
     routes: Vec<Route>,
     handlers: HashMap<&'static str, Handler>,
     ready: AtomicBool,
@@ -96,8 +120,13 @@ impl Stack {
                 ));
             }
         }
+        let apps = handlers
+            .keys()
+            .map(|&f| (f, Arc::new(app.restricted_to(wiring_of(f)))))
+            .collect();
         Ok(Self {
             app,
+            apps,
             routes,
             handlers,
             ready: AtomicBool::new(false),
@@ -189,7 +218,7 @@ impl Stack {
             .with_query_string_parameters(query)
             .with_request_context(RequestContext::ApiGatewayV2(context));
         let handler = self.handlers[route.function.as_str()];
-        handler(self.app.clone(), req).await
+        handler(self.apps[route.function.as_str()].clone(), req).await
     }
 }
 

@@ -88,7 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     // The simulator's PSP publishes its reporting flows, and the portal's
     // hourly reconciliation runs, every minute locally.
-    let recon_app = app.clone();
+    let recon_app = app.restricted_to(devstack::server::wiring_of("reconciliation-worker"));
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
@@ -104,7 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     // The local stand-in for the table's stream and schedule: the receipt worker
     // sweeps all owed work, at once.
-    let worker_app = app.clone();
+    let worker_app = app.restricted_to(devstack::server::wiring_of("receipt-worker"));
     tokio::spawn(async move {
         loop {
             let now = worker_app.clock.now() + chrono::Duration::seconds(1);
@@ -118,7 +118,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // The local stand-in for S3's events to EventBridge: imports' files and
     // markers reach the import worker; and its schedule's sweep.
     let triggers = devstack::triggers::Triggers::new(clients.s3.clone(), names.bucket.clone());
-    let import_app = app.clone();
+    let import_app = app.restricted_to(devstack::server::wiring_of("import-worker"));
     tokio::spawn(async move {
         let mut ticks = 0u64;
         loop {
@@ -180,6 +180,16 @@ async fn shutdown_signal() {
 }
 
 fn tracing_subscriber_init() {
-    // Handlers log through `tracing`; lambda_http's subscriber prints them.
-    lambda_http::tracing::init_default_subscriber();
+    // Handlers log through `tracing`; RUST_LOG filters by module here
+    // (e.g. `info,hyper=warn`), which the functions' own logging does not.
+    use tracing_subscriber::EnvFilter;
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(
+            EnvFilter::builder()
+                .with_default_directive(tracing_subscriber::filter::LevelFilter::INFO.into())
+                .from_env_lossy(),
+        )
+        .init();
 }
