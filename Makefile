@@ -11,7 +11,7 @@ OPERATOR_API_KEY ?= dev-operator-key
 AWS_EMULATOR_PORT ?= 5000
 export PORT OPERATOR_API_KEY AWS_EMULATOR_PORT
 
-.PHONY: help run test unit lint fmt venv deps assets validate package bench-coldstart clean
+.PHONY: help run test unit lint fmt venv deps assets validate package bench-coldstart bench-load clean
 
 # Debian packages the tests use: xmllint validates SOAP answers against pagoPA's XSD;
 # chromium runs the browser end-to-end tests (make e2e).
@@ -72,10 +72,23 @@ package: venv assets
 	@for f in $(FUNCTIONS); do printf '%-18s %8s bytes zipped\n' $$f $$(stat -c %s target/lambda/$$f/bootstrap.zip); done
 
 # Cold start of every function (release build, as packaged) against a local
-# stand-in of the Lambda runtime API, next to an empty lambda_runtime binary.
-bench-coldstart: package
+# stand-in of the Lambda runtime API, next to an empty lambda_runtime binary:
+# exec → first poll, exec → the answer to one representative invocation served
+# by the local stack, peak memory, zip size. BEFORE=dir measures earlier
+# binaries in the same run, side by side.
+bench-coldstart: package target/release/devstack
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH) --output-format zip -p coldstart-baseline
-	python3 tests/bench/coldstart.py target/lambda 20
+	python3 tests/bench/coldstart.py --runs 20 --stack target/release/devstack $(if $(BEFORE),--before $(BEFORE)) target/lambda
+
+# Load benchmark of the local stack (release build, loopback, bounded in time
+# and requests): the Nodo's operations, the lookup and the avviso at
+# increasing concurrency, next to a bare emulator round trip.
+bench-load: venv target/release/devstack
+	target/release/loadbench $(BENCH_LOAD_ARGS)
+
+.PHONY: target/release/devstack
+target/release/devstack: venv
+	cargo build --release -p devstack --bins
 
 # checkov has its own virtual environment: its pins clash with the SAM CLI's.
 CHECKOV_VENV := .venv-checkov
