@@ -13,7 +13,7 @@ use crate::domain::text::Email;
 use crate::domain::Entities;
 use crate::ports::{
     CatalogStore, DocumentStore, ImportStore, KeyStore, Ledger, Mailer, PaymentLog, PositionStore,
-    RateCounter, ReceiptStore, ReportingStore, SessionStore,
+    RateCounter, ReceiptStore, ReportingStore, SessionStore, StoreError,
 };
 
 /// The time source. Fixed in tests that need a given day.
@@ -70,6 +70,8 @@ pub enum ConfigError {
     Invalid(&'static str, String),
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Sdk(#[from] crate::aws::SdkConfigError),
 }
 
 /// Settings read from the environment.
@@ -115,6 +117,10 @@ pub struct Settings {
     /// Running in AWS Lambda (not the local stack): what only development may
     /// relax stays strict.
     pub in_lambda: bool,
+    /// pagoPA's reporting flows API is configured for this deployment
+    /// (`FDR_URL` set): the reconciliation worker has its client, and the
+    /// operator API, which has none, may queue runs for it.
+    pub fdr_configured: bool,
     /// Whether login goes to the development identity provider (an issuer on
     /// loopback, refused when running in Lambda): the login page says so.
     pub dev_identity_provider: bool,
@@ -180,6 +186,7 @@ impl Settings {
                 .map(str::to_owned)
                 .collect(),
             in_lambda: std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some(),
+            fdr_configured: std::env::var("FDR_URL").is_ok_and(|v| !v.trim().is_empty()),
             anonymous_position_days: match std::env::var("ANONYMOUS_POSITION_DAYS") {
                 Ok(v) => v
                     .parse()
@@ -263,8 +270,10 @@ pub mod wiring {
     pub const FDR: u32 = 1 << 2;
     /// The SPID/CIE identity gateway (`App::identity`, when `OIDC_ISSUER` is set).
     pub const LOGIN: u32 = 1 << 3;
+    /// The document store on S3 (`App::documents`).
+    pub const DOCUMENTS: u32 = 1 << 4;
     /// Everything: the local stack and the tests, one process for every route.
-    pub const ALL: u32 = PDF | MAIL | FDR | LOGIN;
+    pub const ALL: u32 = PDF | MAIL | FDR | LOGIN | DOCUMENTS;
 }
 
 /// The stand-in for a port a function did not wire (see [`wiring`]).
@@ -282,6 +291,37 @@ impl crate::pdf::Renderer for NotWired {
             "PDF non disponibili in questa funzione".into(),
         ))
     }
+}
+
+#[async_trait::async_trait]
+impl DocumentStore for NotWired {
+    async fn put(&self, _: &str, _: &crate::ports::Document) -> Result<(), StoreError> {
+        Err(not_wired())
+    }
+    async fn get(&self, _: &str) -> Result<Option<crate::ports::Document>, StoreError> {
+        Err(not_wired())
+    }
+    async fn presign_get(&self, _: &str, _: u64) -> Result<String, StoreError> {
+        Err(not_wired())
+    }
+    async fn presign_put(&self, _: &str, _: &str, _: u64) -> Result<String, StoreError> {
+        Err(not_wired())
+    }
+    async fn read_range(
+        &self,
+        _: &str,
+        _: u64,
+        _: u64,
+    ) -> Result<Option<(Vec<u8>, u64)>, StoreError> {
+        Err(not_wired())
+    }
+    async fn concat(&self, _: &[String], _: &str, _: &str) -> Result<(), StoreError> {
+        Err(not_wired())
+    }
+}
+
+fn not_wired() -> StoreError {
+    StoreError::Unavailable("document store not wired in this function".into())
 }
 
 #[async_trait::async_trait]
@@ -312,11 +352,28 @@ impl App {
         entities: Entities,
         clock: Clock,
     ) -> Result<Self, ConfigError> {
-        let checkout = HttpCheckout::new(&settings.checkout_url);
-        let table = Arc::new(DynamoTable::new(
+        Ok(Self::wire::<W>(
             clients.dynamodb.clone(),
-            &settings.table_name,
-        ));
+            || clients.s3.clone(),
+            || clients.sesv2.clone(),
+            settings,
+            entities,
+            clock,
+        ))
+    }
+
+    /// The SDK clients of optional adapters are asked for (`s3`, `ses`) only
+    /// when the adapter is wired, so a function without it builds none.
+    fn wire<const W: u32>(
+        dynamodb: aws_sdk_dynamodb::Client,
+        s3: impl FnOnce() -> aws_sdk_s3::Client,
+        ses: impl FnOnce() -> aws_sdk_sesv2::Client,
+        settings: Settings,
+        entities: Entities,
+        clock: Clock,
+    ) -> Self {
+        let checkout = HttpCheckout::new(&settings.checkout_url);
+        let table = Arc::new(DynamoTable::new(dynamodb, &settings.table_name));
         // `W` is a constant: the branch not taken, and the adapter it names,
         // are not compiled into the function.
         let pdf: Arc<dyn crate::pdf::Renderer> = if W & wiring::PDF != 0 {
@@ -325,14 +382,16 @@ impl App {
             Arc::new(NotWired)
         };
         let mailer: Arc<dyn Mailer> = if W & wiring::MAIL != 0 {
-            Arc::new(SesMailer::new(
-                clients.sesv2.clone(),
-                settings.mail_from.clone(),
-            ))
+            Arc::new(SesMailer::new(ses(), settings.mail_from.clone()))
         } else {
             Arc::new(NotWired)
         };
-        Ok(Self {
+        let documents: Arc<dyn DocumentStore> = if W & wiring::DOCUMENTS != 0 {
+            Arc::new(S3Documents::new(s3(), &settings.bucket_name))
+        } else {
+            Arc::new(NotWired)
+        };
+        Self {
             positions: table.clone(),
             receipts: table.clone(),
             payments: table.clone(),
@@ -345,14 +404,14 @@ impl App {
             fdr: None,
             sessions: table,
             identity: None,
-            documents: Arc::new(S3Documents::new(clients.s3.clone(), &settings.bucket_name)),
+            documents,
             pdf,
             mailer,
             checkout: Arc::new(checkout),
             entities: Arc::new(entities),
             settings,
             clock,
-        })
+        }
     }
 
     /// This `App` with only the optional adapters named in `w` (see
@@ -365,6 +424,9 @@ impl App {
         }
         if w & wiring::MAIL == 0 {
             app.mailer = Arc::new(NotWired);
+        }
+        if w & wiring::DOCUMENTS == 0 {
+            app.documents = Arc::new(NotWired);
         }
         if w & wiring::FDR == 0 {
             app.fdr = None;
@@ -417,8 +479,15 @@ impl App {
             .as_ref()
             .is_some_and(|o| crate::auth::oidc::check_issuer(&o.issuer, true).is_err());
         let entities = entities_from_env()?;
-        let clients = Clients::from_env()?;
-        let mut app = Self::with_aws_wired::<W>(&clients, settings, entities, Clock::system())?;
+        let conf = crate::aws::sdk_config_from_env(|name| std::env::var(name).ok())?;
+        let mut app = Self::wire::<W>(
+            aws_sdk_dynamodb::Client::new(&conf),
+            || crate::aws::s3_client(&conf),
+            || aws_sdk_sesv2::Client::new(&conf),
+            settings,
+            entities,
+            Clock::system(),
+        );
         if W & wiring::LOGIN != 0 {
             app.identity =
                 oidc.map(|o| Arc::new(OidcProvider::new(o)) as Arc<dyn IdentityProvider>);

@@ -5,7 +5,7 @@
 //! - `GET /api/v1/receipts/{noticeNumber}?fiscalCode=&format=pdf|xml|json`.
 
 /// The optional adapters this function wires (see `shared::app::wiring`).
-pub const WIRING: u32 = shared::app::wiring::PDF;
+pub const WIRING: u32 = shared::app::wiring::PDF | shared::app::wiring::DOCUMENTS;
 
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};

@@ -9,7 +9,7 @@
 //! invocation retries it; the import resumes from its last checkpoint.
 
 /// The optional adapters this function wires (see `shared::app::wiring`).
-pub const WIRING: u32 = 0;
+pub const WIRING: u32 = shared::app::wiring::DOCUMENTS;
 
 use std::time::Duration;
 

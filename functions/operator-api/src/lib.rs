@@ -20,7 +20,7 @@
 //! the admin API), or locally the development key.
 
 /// The optional adapters this function wires (see `shared::app::wiring`).
-pub const WIRING: u32 = 0;
+pub const WIRING: u32 = shared::app::wiring::DOCUMENTS;
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};

@@ -8,7 +8,7 @@
 //! (`NODO_CLIENT_SUBJECTS`), else 403.
 
 /// The optional adapters this function wires (see `shared::app::wiring`).
-pub const WIRING: u32 = 0;
+pub const WIRING: u32 = shared::app::wiring::DOCUMENTS;
 
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::request::RequestContext;

@@ -14,7 +14,8 @@
 //! Nothing is dropped, and the mail lease keeps a mail from being sent twice.
 
 /// The optional adapters this function wires (see `shared::app::wiring`).
-pub const WIRING: u32 = shared::app::wiring::PDF | shared::app::wiring::MAIL;
+pub const WIRING: u32 =
+    shared::app::wiring::PDF | shared::app::wiring::MAIL | shared::app::wiring::DOCUMENTS;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};

@@ -10,7 +10,7 @@
 //! resumes where the last one stopped (flows already stored are skipped).
 
 /// The optional adapters this function wires (see `shared::app::wiring`).
-pub const WIRING: u32 = shared::app::wiring::FDR;
+pub const WIRING: u32 = shared::app::wiring::FDR | shared::app::wiring::DOCUMENTS;
 
 use serde_json::{json, Value};
 use shared::service::reconciliation::{self, ReconError};

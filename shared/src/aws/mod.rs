@@ -32,23 +32,37 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn from_env() -> Result<Self, crate::app::ConfigError> {
+    pub fn from_env() -> Result<Self, SdkConfigError> {
         let conf = sdk_config_from_env(|name| std::env::var(name).ok())?;
-        Ok(Self::from_conf(&conf, conf.endpoint_url().is_some()))
+        Ok(Self::from_conf(&conf))
     }
 
-    /// Clients of one SDK configuration; `emulated` selects S3 path-style
-    /// addressing, which emulators on an IP address need.
-    pub fn from_conf(conf: &SdkConfig, emulated: bool) -> Self {
-        let s3_conf = aws_sdk_s3::config::Builder::from(conf)
-            .force_path_style(emulated)
-            .build();
+    /// Clients of one SDK configuration; an emulator's endpoint selects S3
+    /// path-style addressing, which emulators on an IP address need.
+    pub fn from_conf(conf: &SdkConfig) -> Self {
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(conf),
-            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            s3: s3_client(conf),
             sesv2: aws_sdk_sesv2::Client::new(conf),
         }
     }
+}
+
+/// The S3 client of an SDK configuration (path-style for an emulator).
+pub fn s3_client(conf: &SdkConfig) -> aws_sdk_s3::Client {
+    let s3_conf = aws_sdk_s3::config::Builder::from(conf)
+        .force_path_style(conf.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_conf)
+}
+
+/// What is missing from the environment to configure the SDK.
+#[derive(Debug, thiserror::Error)]
+pub enum SdkConfigError {
+    #[error("variabile d'ambiente {0} mancante")]
+    Missing(&'static str),
+    #[error("certificati radice AWS non utilizzabili: {0}")]
+    Roots(String),
 }
 
 /// Amazon Trust Services' root certificates (PEM).
@@ -58,17 +72,16 @@ const AWS_ROOTS: &[u8] = include_bytes!("../../assets/certs/amazon-trust-service
 /// region, the credentials Lambda gives the function, an emulator's endpoint.
 pub fn sdk_config_from_env(
     var: impl Fn(&str) -> Option<String>,
-) -> Result<SdkConfig, crate::app::ConfigError> {
-    use crate::app::ConfigError;
+) -> Result<SdkConfig, SdkConfigError> {
     use aws_credential_types::{provider::SharedCredentialsProvider, Credentials};
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
     let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
     let region = var("AWS_REGION")
         .or_else(|| var("AWS_DEFAULT_REGION"))
-        .ok_or(ConfigError::Missing("AWS_REGION"))?;
+        .ok_or(SdkConfigError::Missing("AWS_REGION"))?;
     let credentials = Credentials::new(
-        var("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing("AWS_ACCESS_KEY_ID"))?,
-        var("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing("AWS_SECRET_ACCESS_KEY"))?,
+        var("AWS_ACCESS_KEY_ID").ok_or(SdkConfigError::Missing("AWS_ACCESS_KEY_ID"))?,
+        var("AWS_SECRET_ACCESS_KEY").ok_or(SdkConfigError::Missing("AWS_SECRET_ACCESS_KEY"))?,
         var("AWS_SESSION_TOKEN"),
         None,
         "environment",
@@ -76,7 +89,7 @@ pub fn sdk_config_from_env(
     let tls = TlsContext::builder()
         .with_trust_store(TrustStore::empty().with_pem_certificate(AWS_ROOTS))
         .build()
-        .map_err(|e| ConfigError::Invalid("AWS_ROOTS", e.to_string()))?;
+        .map_err(|e| SdkConfigError::Roots(e.to_string()))?;
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
         .tls_context(tls)

@@ -151,6 +151,7 @@ pub fn settings() -> crate::app::Settings {
         anonymous_position_days: 7,
         nodo_client_subjects: vec![],
         in_lambda: false,
+        fdr_configured: true,
         dev_identity_provider: false,
         identity_origin: Some("https://idp.example".into()),
     }

@@ -351,16 +351,25 @@ mod tests {
         use crate::app::wiring;
         let (app, fakes) = kit().await;
         let r = paid(&app, "W-1", "w-1").await;
-        for w in [0, wiring::MAIL, wiring::PDF] {
+        for w in [
+            0,
+            wiring::MAIL,
+            wiring::PDF | wiring::MAIL,
+            wiring::MAIL | wiring::DOCUMENTS,
+            wiring::PDF | wiring::DOCUMENTS,
+        ] {
             let restricted = app.restricted_to(w);
             assert!(deliver(&restricted, &r).await.is_err(), "wiring {w}");
             assert!(fakes.mailer.sent().is_empty(), "wiring {w}");
             assert!(!stored(&app, "w-1").await.unwrap().owed.is_empty());
         }
         // The receipt worker's wiring delivers it.
-        deliver(&app.restricted_to(wiring::PDF | wiring::MAIL), &r)
-            .await
-            .unwrap();
+        deliver(
+            &app.restricted_to(wiring::PDF | wiring::MAIL | wiring::DOCUMENTS),
+            &r,
+        )
+        .await
+        .unwrap();
         assert_eq!(fakes.mailer.sent().len(), 1);
         assert!(stored(&app, "w-1").await.unwrap().owed.is_empty());
     }

@@ -335,7 +335,9 @@ pub async fn reported(
 /// worker (as the import worker's files do). Its id.
 pub async fn request_run(app: &App, ec: &EcFiscalCode) -> Result<String, ReconError> {
     served(app, ec)?;
-    if app.fdr.is_none() {
+    // The operator API has no client of the FdR API (the worker has): the
+    // setting says whether there is one to run against.
+    if !app.settings.fdr_configured {
         return Err(ReconError::NotConfigured);
     }
     let id = crate::secret::random_token();
@@ -507,11 +509,17 @@ mod tests {
             run(&unconfigured, &ec()).await,
             Err(ReconError::NotConfigured)
         ));
+        unconfigured.settings.fdr_configured = false;
         assert!(matches!(
             request_run(&unconfigured, &ec()).await,
             Err(ReconError::NotConfigured)
         ));
-        let id = request_run(&app, &ec()).await.unwrap();
+        // The operator API queues a run with no FdR client of its own.
+        let mut api = app.restricted_to(crate::app::wiring::DOCUMENTS);
+        assert!(api.fdr.is_none());
+        let id = request_run(&api, &ec()).await.unwrap();
+        api.settings.fdr_configured = false;
+        assert!(request_run(&api, &ec()).await.is_err());
         let key = format!("reconciliation/{EC}/runs/{id}");
         assert!(fakes.documents.get(&key).await.unwrap().is_some());
         assert_eq!(ec_of_run_key(&key), Some(ec()));

@@ -36,7 +36,7 @@ pub async fn emulator_clients(endpoint: &str) -> Clients {
         .credentials_provider(Credentials::new("test", "test", None, None, "devstack"))
         .load()
         .await;
-    Clients::from_conf(&conf, true)
+    Clients::from_conf(&conf)
 }
 
 pub fn template_path() -> std::path::PathBuf {
@@ -128,6 +128,7 @@ pub async fn provisioned_app(
         anonymous_position_days: 7,
         nodo_client_subjects: names.nodo_client_subjects.clone(),
         in_lambda: false,
+        fdr_configured: names.fdr_url.is_some(),
         dev_identity_provider: names.oidc.is_some(),
         identity_origin: names.oidc.as_ref().map(|o| shared::app::origin(&o.issuer)),
     };
