@@ -15,7 +15,7 @@ export PORT OPERATOR_API_KEY AWS_EMULATOR_PORT
 
 # Debian packages the tests use: xmllint validates SOAP answers against pagoPA's XSD;
 # chromium runs the browser end-to-end tests (make e2e).
-APT_PACKAGES := libxml2-utils chromium poppler-utils zbar-tools
+APT_PACKAGES := libxml2-utils chromium poppler-utils zbar-tools dmtx-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
@@ -32,7 +32,7 @@ $(VENV)/.installed: tests/requirements.txt
 venv: $(VENV)/.installed
 
 deps:
-	@{ command -v xmllint && command -v chromium && command -v pdftotext && command -v zbarimg; } >/dev/null || { \
+	@{ command -v xmllint && command -v chromium && command -v pdftotext && command -v zbarimg && command -v dmtxread; } >/dev/null || { \
 	  echo "installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); }; }

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use shared::domain::receipt::{Receipt, ReceiptTransfer, ReceiptVersion, Subject};
 use shared::domain::{AmountCents, EcFiscalCode, NoticeNumber, SegregationCode};
 use shared::pdf::{
@@ -16,6 +16,11 @@ use shared::pdf::{
 
 const WARM_UP: usize = 20;
 const RUNS: usize = 200;
+
+/// The documents' creation date (fixed: the same data give the same PDF).
+fn created() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_773_310_530, 0).expect("date")
+}
 
 fn payment(sequence: u64, cents: u64, month: u32) -> AvvisoPayment {
     AvvisoPayment {
@@ -59,6 +64,7 @@ fn avviso(installments: bool) -> AvvisoData {
         } else {
             Vec::new()
         },
+        created: created(),
     }
 }
 
@@ -113,6 +119,7 @@ fn receipt() -> ReceiptDocument {
             metadata: Vec::new(),
             stand_in: None,
         },
+        created: created(),
     }
 }
 

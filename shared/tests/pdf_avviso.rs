@@ -1,17 +1,25 @@
 //! The avviso di pagamento as a reader and a payment app see it: text extracted by
-//! poppler, QR codes decoded by zbar from a 300 dpi rendering, fonts embedded.
+//! poppler, QR codes decoded by zbar and Data Matrix codes by libdmtx from a 300 dpi
+//! rendering, fonts embedded; and as a screen reader and an archive see it: a
+//! tagged PDF/A-2a with its logical structure and the codes' alternative texts.
 
 #[path = "pdf_tools.rs"]
 mod tools;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use shared::domain::{AmountCents, NoticeNumber, SegregationCode};
 use shared::pdf::{
-    qr_payload, render_avviso, AvvisoData, AvvisoDebtor, AvvisoEc, AvvisoPayment, Lang, PdfError,
+    poste_datamatrix_payload, qr_payload, render_avviso, AvvisoData, AvvisoDebtor, AvvisoEc,
+    AvvisoPayment, Lang, PdfError,
 };
 use tools::*;
 
 const EC_CF: &str = "01199250158";
+
+/// The creation date of the documents: 12/03/2026 10:15:30 UTC.
+fn created() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_773_310_530, 0).unwrap()
+}
 
 fn notice(sequence: u64) -> NoticeNumber {
     NoticeNumber::generate(SegregationCode::new(1).unwrap(), sequence).unwrap()
@@ -55,6 +63,7 @@ fn single() -> AvvisoData {
         debtor: debtor(),
         single: Some(payment(1, 15_050, Some((2026, 1, 31)))),
         installments: Vec::new(),
+        created: created(),
     }
 }
 
@@ -74,6 +83,7 @@ fn installments_with_postal_account() -> AvvisoData {
             payment(3, 5_000, Some((2026, 3, 31))),
             payment(4, 5_050, Some((2026, 5, 31))),
         ],
+        created: created(),
     }
 }
 
@@ -86,6 +96,55 @@ fn payloads(data: &AvvisoData) -> Vec<String> {
         .collect();
     all.sort();
     all
+}
+
+fn datamatrix_payloads(data: &AvvisoData) -> Vec<String> {
+    let account = data.ec.postal_account.as_deref().unwrap();
+    let mut all: Vec<String> = data
+        .single
+        .iter()
+        .chain(&data.installments)
+        .map(|p| {
+            poste_datamatrix_payload(
+                &p.notice_number,
+                account,
+                p.amount,
+                &data.ec.fiscal_code,
+                &data.debtor.fiscal_code,
+                &data.debtor.full_name,
+                &data.subject,
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// The alternative text of a payment's QR code.
+fn qr_alt(p: &AvvisoPayment) -> String {
+    format!(
+        "Codice QR per il pagamento dell'avviso {}",
+        p.notice_number.grouped()
+    )
+}
+
+/// The alternative text of a payment's Data Matrix.
+fn datamatrix_alt(p: &AvvisoPayment) -> String {
+    format!(
+        "Codice Data Matrix del Bollettino Postale PA per il pagamento dell'avviso {}",
+        p.notice_number.grouped()
+    )
+}
+
+/// Asserts that `needles` appear in `haystack` in this order.
+fn assert_in_order(haystack: &str, needles: &[&str]) {
+    let mut from = 0;
+    for needle in needles {
+        match haystack[from..].find(needle) {
+            Some(i) => from += i + needle.len(),
+            None => panic!("{needle:?} missing or out of order in:\n{haystack}"),
+        }
+    }
 }
 
 #[test]
@@ -205,6 +264,146 @@ fn three_installments_with_postal_account() {
 }
 
 #[test]
+fn single_payment_avviso_is_a_tagged_pdf_a_2a() {
+    let data = single();
+    let dir = out_dir("single_payment_avviso_pdf_a");
+    let pdf = write(&dir, "avviso.pdf", &render_avviso(&data).unwrap());
+
+    assert_tagged_pdf_a2a(&pdf, "it-IT");
+    // The QR code is a figure that says which notice it pays.
+    assert_eq!(figure_alts(&pdf), [qr_alt(data.single.as_ref().unwrap())]);
+
+    // Headings, sections and the payment data in reading order.
+    let structure = structure(&pdf);
+    assert_in_order(
+        &structure,
+        &[
+            "H1 \"pagoPA AVVISO DI PAGAMENTO\"",
+            "\"TARI 2026 - Tassa sui rifiuti\"",
+            "Sect",
+            "H2 \"ENTE CREDITORE\"",
+            "\"Cod. Fiscale 01199250158\"",
+            "\"Comune di Prova\"",
+            "H2 \"DESTINATARIO\"",
+            "\"Mario Rossi\"",
+            "H2 \"QUANTO E QUANDO PAGARE?\"",
+            "\"150,50 € entro il 31/01/2026\"",
+            "H2 \"DOVE PAGARE?\"",
+            "H3 \"PAGA CON L'APP IO\"",
+            "H3 \"PAGA SUL TERRITORIO\"",
+            "H2 \"DATI PER IL PAGAMENTO\"",
+            "H3 \"RATA UNICA entro il 31/01/2026\"",
+            "\"150,50 €\"",
+            "Figure",
+            "Table",
+            "TH:",
+            "/Scope /Row",
+            "\"Destinatario\"",
+            "TD",
+            "\"Mario Rossi\"",
+            "\"Cod. Avviso\"",
+            "\"3010 0000 0000 0001 44\"",
+            "\"Inquadra il codice QR con la tua app di pagamento o usa i dati accanto.\"",
+        ],
+    );
+    // Words on different lines of a paragraph stay apart.
+    assert!(
+        structure.contains("\"oppure sul sito del Comune di Prova, dal tuo Home Banking, con la tua app di pagamento o con gli altri canali abilitati.\""),
+        "{structure}"
+    );
+    // The word mark beside "Dati per il pagamento" is decoration: "pagoPA" is read
+    // only in the heading (its title and its text).
+    assert_eq!(structure.matches("pagoPA").count(), 2, "{structure}");
+    verapdf_2a(&pdf);
+}
+
+#[test]
+fn three_installments_avviso_is_a_tagged_pdf_a_2a_and_its_codes_decode() {
+    let data = installments_with_postal_account();
+    let dir = out_dir("three_installments_pdf_a");
+    let pdf = write(&dir, "avviso.pdf", &render_avviso(&data).unwrap());
+
+    assert_tagged_pdf_a2a(&pdf, "it-IT");
+    assert!(pages(&pdf) >= 2);
+    // The QR codes of the installments, then the Data Matrix codes of their
+    // bollettini: figures saying which notice each pays.
+    let mut alts: Vec<String> = data.installments.iter().map(qr_alt).collect();
+    alts.extend(data.installments.iter().map(datamatrix_alt));
+    assert_eq!(figure_alts(&pdf), alts);
+
+    let structure = structure(&pdf);
+    // The header repeated on the second page is an artifact: read once.
+    assert_eq!(structure.matches("H1 ").count(), 1, "{structure}");
+    // Each installment is a row of a table, headed by its label and due date.
+    assert_in_order(
+        &structure,
+        &[
+            "H2 \"DATI PER IL PAGAMENTO\"",
+            "Table",
+            "TR",
+            "/Scope /Row",
+            "\"RATA 1 entro il 31/01/2026\"",
+            "\"50,00 €\"",
+            "Figure",
+            "\"Cod. Avviso 3010 0000 0000 0002 45\"",
+            "\"RATA 2 entro il 31/03/2026\"",
+            "\"RATA 3 entro il 31/05/2026\"",
+            "\"50,50 €\"",
+            "\"Inquadra il codice QR con la tua app di pagamento o usa i dati sopra.\"",
+            "Table",
+            "\"BOLLETTINO POSTALE PA RATA 1 entro il 31/01/2026\"",
+            "\"sul C/C n. 123456789012\"",
+            "\"BOLLETTINO POSTALE PA RATA 3 entro il 31/05/2026\"",
+            "\"AUT. DB/SSIC/E 1234 DEL 01/01/2024\"",
+        ],
+    );
+
+    // The codes still scan: the QR codes with zbar, the Data Matrix with libdmtx.
+    assert_eq!(qr_codes(&pdf), payloads(&data));
+    assert_eq!(datamatrix_codes(&pdf, 3), datamatrix_payloads(&data));
+    verapdf_2a(&pdf);
+}
+
+#[test]
+fn english_avviso_is_tagged_in_english() {
+    let data = AvvisoData {
+        lang: Lang::En,
+        ..single()
+    };
+    let dir = out_dir("english_avviso_pdf_a");
+    let pdf = write(&dir, "avviso.pdf", &render_avviso(&data).unwrap());
+    assert_tagged_pdf_a2a(&pdf, "en");
+    let notice = data.single.as_ref().unwrap().notice_number.grouped();
+    assert_eq!(
+        figure_alts(&pdf),
+        [format!("QR code to pay the notice {notice}")]
+    );
+    assert_in_order(
+        &structure(&pdf),
+        &[
+            "H1 \"pagoPA PAYMENT NOTICE\"",
+            "H2 \"PAYEE\"",
+            "H2 \"RECIPIENT\"",
+            "H2 \"PAYMENT DETAILS\"",
+            "H3 \"FULL AMOUNT Due Date 31/01/2026\"",
+        ],
+    );
+}
+
+#[test]
+fn characters_pdf_a_forbids_are_printed_as_question_marks() {
+    // A private-use character and a byte order mark in the data: PDF/A-2a has no
+    // place for them, so they are replaced instead of failing the document.
+    let mut data = single();
+    data.subject = "TARI 2026 \u{E000} rifiuti\u{FEFF}".into();
+    data.debtor.full_name = "Mario \u{F8FF}Rossi".into();
+    let dir = out_dir("forbidden_characters");
+    let pdf = write(&dir, "avviso.pdf", &render_avviso(&data).unwrap());
+    assert_tagged_pdf_a2a(&pdf, "it-IT");
+    assert_contains_all(&text(&pdf), &["TARI 2026 ? rifiuti?", "Mario ?Rossi"]);
+}
+
+#[test]
 fn english_avviso_with_full_amount_and_installments_without_due_dates() {
     let data = AvvisoData {
         lang: Lang::En,
@@ -321,6 +520,15 @@ fn logo_is_drawn_and_bad_logo_is_an_error() {
         "{listing}"
     );
     assert_eq!(qr_codes(&pdf), payloads(&data));
+    // The logo is a figure named after the EC (and PDF/A: not interpolated).
+    assert_tagged_pdf_a2a(&pdf, "it-IT");
+    assert_eq!(
+        figure_alts(&pdf),
+        [
+            "Logo di Comune di Prova".to_owned(),
+            qr_alt(data.single.as_ref().unwrap())
+        ]
+    );
 
     data.ec.logo_png = Some(b"not a png".to_vec());
     assert!(matches!(render_avviso(&data), Err(PdfError::Logo(_))));
@@ -351,6 +559,12 @@ fn long_texts_are_cut_or_wrapped_inside_the_page() {
     assert!(pages(&pdf) >= 2);
     assert_text_within_margins(&pdf);
     assert_eq!(qr_codes(&pdf), payloads(&data));
+    assert_tagged_pdf_a2a(&pdf, "it-IT");
+    // The header repeated on every page and the page numbers are artifacts.
+    let structure = structure(&pdf);
+    assert_eq!(structure.matches("H1 ").count(), 1, "{structure}");
+    assert!(!structure.contains("Pagina 1 di"), "{structure}");
+    assert_eq!(figure_alts(&pdf).len(), 2 * (data.installments.len() + 1));
 }
 
 #[test]

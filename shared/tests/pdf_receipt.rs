@@ -1,5 +1,5 @@
 //! The receipt PDF carries everything pagoPA requires of a proof of payment
-//! (pagopa.md §5.1), as poppler extracts it.
+//! (pagopa.md §5.1), as poppler extracts it; it is a tagged PDF/A-2a.
 
 #[path = "pdf_tools.rs"]
 mod tools;
@@ -93,6 +93,7 @@ fn document(lang: Lang) -> ReceiptDocument {
         ec_fiscal_code: "01199250158".into(),
         receipt: receipt(),
         notice_number: "301000000000000144".into(),
+        created: chrono::DateTime::from_timestamp(1_773_310_530, 0).unwrap(),
     }
 }
 
@@ -165,6 +166,59 @@ fn italian_receipt_has_the_minimum_content_of_a_proof_of_payment() {
 }
 
 #[test]
+fn receipt_is_a_tagged_pdf_a_2a() {
+    let dir = out_dir("receipt_pdf_a");
+    let pdf = write(
+        &dir,
+        "ricevuta.pdf",
+        &render_receipt(&document(Lang::It)).unwrap(),
+    );
+    assert_tagged_pdf_a2a(&pdf, "it-IT");
+    assert!(figure_alts(&pdf).is_empty(), "no figures on a receipt");
+    let structure = structure(&pdf);
+    let order = [
+        "H1 \"Ricevuta di pagamento\"",
+        "\"Comune di Prova\"",
+        "\"PAGAMENTO ESEGUITO\"",
+        // The amounts: a table whose labels head the columns.
+        "Table",
+        "THead",
+        "/Scope /Column",
+        "\"Importo\"",
+        "\"Totale pagato\"",
+        "TBody",
+        "\"150,50 €\"",
+        "\"151,50 €\"",
+        // The sections: a heading and a table whose labels head the rows.
+        "H2 \"DATI DEL PAGAMENTO\"",
+        "/Scope /Row",
+        "\"Codice IUV\"",
+        "\"01000000000000144\"",
+        "H2 \"PRESTATORE DI SERVIZI DI PAGAMENTO (PSP)\"",
+        "\"Intesa Sanpaolo S.p.A.\"",
+        "H2 \"DEBITORE\"",
+        "\"Cod. Fiscale RSSMRA60D20F205C\"",
+        "H2 \"PAGATORE\"",
+        // The transfers: a table with a heading row and a row for each.
+        "H2 \"DETTAGLIO DEI VERSAMENTI\"",
+        "\"Beneficiario\"",
+        "\"IT60 X054 2811 1010 0000 0123 456\"",
+        "\"Città Metropolitana di Prova 80012345678\"",
+        "\"Documento generato dal Portale dei Pagamenti sulla base della ricevuta telematica pagoPA.\"",
+    ];
+    let mut from = 0;
+    for needle in order {
+        match structure[from..].find(needle) {
+            Some(i) => from += i + needle.len(),
+            None => panic!("{needle:?} missing or out of order in:\n{structure}"),
+        }
+    }
+    // The word mark is decoration: "pagoPA" is read only in the footer note.
+    assert_eq!(structure.matches("pagoPA").count(), 1, "{structure}");
+    verapdf_2a(&pdf);
+}
+
+#[test]
 fn english_receipt() {
     let dir = out_dir("english_receipt");
     let pdf = write(
@@ -189,6 +243,7 @@ fn english_receipt() {
         ],
     );
     assert_text_within_margins(&pdf);
+    assert_tagged_pdf_a2a(&pdf, "en");
 }
 
 #[test]
@@ -235,4 +290,18 @@ fn minimal_receipt_and_long_texts() {
     assert!(!text.contains("PAGATORE"), "no payer");
     assert_text_within_margins(&pdf);
     assert_titillium_embedded(&pdf);
+
+    // On more pages: the continued table heading, the page numbers and the note
+    // repeated in the footer are read once, or not at all.
+    assert!(pages(&pdf) >= 2);
+    assert_tagged_pdf_a2a(&pdf, "it-IT");
+    let structure = structure(&pdf);
+    assert_eq!(
+        structure.matches("H2 \"DETTAGLIO DEI VERSAMENTI\"").count(),
+        1,
+        "{structure}"
+    );
+    assert_eq!(structure.matches("\"Beneficiario\"").count(), 1);
+    assert_eq!(structure.matches("Documento generato").count(), 1);
+    assert!(!structure.contains("Pagina 1 di"), "{structure}");
 }

@@ -17,6 +17,7 @@ pub const MARGIN: f64 = 28.35;
 fn package_of(tool: &str) -> &'static str {
     match tool {
         "zbarimg" => "zbar-tools",
+        "dmtxread" => "dmtx-utils",
         _ => "poppler-utils",
     }
 }
@@ -90,24 +91,39 @@ pub fn pages(pdf: &Path) -> usize {
         .expect("pdfinfo reports the page count")
 }
 
+/// The pages rendered at 300 dpi (PNG); rendered once per PDF file name in its
+/// directory (each test writes its PDFs once, in a directory of its own).
+fn pages_300dpi(pdf: &Path) -> Vec<PathBuf> {
+    let dir = pdf.parent().expect("parent directory");
+    let stem = pdf.file_stem().and_then(|s| s.to_str()).expect("file stem");
+    let list = || -> Vec<PathBuf> {
+        let mut images: Vec<PathBuf> = std::fs::read_dir(dir)
+            .expect("read the output directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with(&format!("{stem}-300dpi")) && n.ends_with(".png")
+                })
+            })
+            .collect();
+        images.sort();
+        images
+    };
+    let images = list();
+    if !images.is_empty() {
+        return images;
+    }
+    let prefix = dir.join(format!("{stem}-300dpi"));
+    run("pdftoppm", &["-r", "300", "-png", s(pdf), s(&prefix)]);
+    let images = list();
+    assert!(!images.is_empty(), "pdftoppm produced no image");
+    images
+}
+
 /// Every QR code on every page, as zbarimg decodes them from a 300 dpi rendering,
 /// sorted.
 pub fn qr_codes(pdf: &Path) -> Vec<String> {
-    let dir = pdf.parent().expect("parent directory");
-    let stem = pdf.file_stem().and_then(|s| s.to_str()).expect("file stem");
-    let prefix = dir.join(format!("{stem}-300dpi"));
-    run("pdftoppm", &["-r", "300", "-png", s(pdf), s(&prefix)]);
-    let mut images: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read the output directory")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&format!("{stem}-300dpi")) && n.ends_with(".png"))
-        })
-        .collect();
-    images.sort();
-    assert!(!images.is_empty(), "pdftoppm produced no image");
+    let images = pages_300dpi(pdf);
     let mut codes = Vec::new();
     for image in &images {
         let args = ["--raw", "-q", "-Sdisable", "-Sqrcode.enable", s(image)];
@@ -134,6 +150,153 @@ pub fn qr_codes(pdf: &Path) -> Vec<String> {
     }
     codes.sort();
     codes
+}
+
+/// The Data Matrix codes of the PDF, as dmtxread decodes them from a 300 dpi
+/// rendering, sorted. dmtxread searches a page until its time limit unless told
+/// how many symbols to find: the search stops once `expected` symbols are found,
+/// and goes from the last page (the bollettini are at the end).
+pub fn datamatrix_codes(pdf: &Path, expected: usize) -> Vec<String> {
+    let mut codes = Vec::new();
+    for image in pages_300dpi(pdf).iter().rev() {
+        if codes.len() >= expected {
+            break;
+        }
+        let wanted = (expected - codes.len()).to_string();
+        // -n: a newline after each symbol's data; -S 2: search a half-size image;
+        // -m: give up on a page after 4 s.
+        let args = ["-n", "-S", "2", "-m", "4000", "-N", &wanted, s(image)];
+        let out = match Command::new("dmtxread").args(args).output() {
+            Ok(out) => out,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                panic!("`dmtxread` is not installed: install the Debian package `dmtx-utils` (apt-get install -y dmtx-utils, or `make deps`)")
+            }
+            Err(e) => panic!("cannot run `dmtxread`: {e}"),
+        };
+        // Exit status 1: no symbol on this page.
+        assert!(
+            out.status.success() || out.status.code() == Some(1),
+            "dmtxread failed on {}: {}",
+            image.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        codes.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    codes.sort();
+    codes
+}
+
+/// `pdfinfo` of the PDF; with `-meta`, its XMP metadata.
+pub fn info(pdf: &Path, meta: bool) -> String {
+    let args: &[&str] = if meta { &["-meta", s(pdf)] } else { &[s(pdf)] };
+    String::from_utf8_lossy(&run("pdfinfo", args).stdout).into_owned()
+}
+
+/// The logical structure with the text of each element, as poppler reads it
+/// (`pdfinfo -struct-text`).
+pub fn structure(pdf: &Path) -> String {
+    String::from_utf8_lossy(&run("pdfinfo", &["-struct-text", s(pdf)]).stdout).into_owned()
+}
+
+/// Asserts that the PDF is tagged and declares PDF/A-2a: `pdfinfo` sees a tagged
+/// PDF 1.7, its XMP metadata has `pdfaid:part` 2 and `pdfaid:conformance` A, and
+/// the catalog has a PDF/A output intent and the document language.
+pub fn assert_tagged_pdf_a2a(pdf: &Path, lang: &str) {
+    let info = info(pdf, false);
+    assert_contains_all(&info, &["Tagged:          yes", "PDF version:     1.7"]);
+    let meta = info_meta(pdf);
+    assert_contains_all(
+        &meta,
+        &[
+            "<pdfaid:part>2</pdfaid:part>",
+            "<pdfaid:conformance>A</pdfaid:conformance>",
+            &format!("<rdf:li>{lang}</rdf:li>"),
+        ],
+    );
+    let bytes = std::fs::read(pdf).expect("read the PDF");
+    for needle in [
+        "/OutputIntents".to_owned(),
+        "/S/GTS_PDFA1".to_owned(),
+        "/MarkInfo<</Marked true".to_owned(),
+        "/StructTreeRoot".to_owned(),
+        format!("/Lang({lang})"),
+    ] {
+        assert!(
+            find(&bytes, needle.as_bytes()).is_some(),
+            "{needle} not in {}",
+            pdf.display()
+        );
+    }
+    assert_titillium_embedded(pdf);
+}
+
+fn info_meta(pdf: &Path) -> String {
+    info(pdf, true)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The alternative text of every `Figure` structure element, in file order (the
+/// structure elements are written uncompressed; texts here are ASCII literals).
+pub fn figure_alts(pdf: &Path) -> Vec<String> {
+    let bytes = std::fs::read(pdf).expect("read the PDF");
+    let text = String::from_utf8_lossy(&bytes);
+    text.split("<</Type/StructElem/S/Figure")
+        .skip(1)
+        .map(|elem| {
+            let dict = elem.split(">>").next().unwrap_or("");
+            assert!(dict.contains("/K"), "a figure without content: {dict}");
+            let alt = dict
+                .split("/Alt(")
+                .nth(1)
+                .unwrap_or_else(|| panic!("a figure without /Alt: {dict}"));
+            let mut out = String::new();
+            let mut chars = alt.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => out.extend(chars.next()),
+                    ')' => break,
+                    c => out.push(c),
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Validates the PDF with veraPDF (`verapdf` on the PATH) against PDF/A-2a. veraPDF
+/// is not in the package registries this project installs from: without it the
+/// check is skipped, saying so.
+pub fn verapdf_2a(pdf: &Path) {
+    let out = match Command::new("verapdf")
+        .args(["--flavour", "2a", "--format", "text", s(pdf)])
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "SKIPPED: veraPDF validation of {}: `verapdf` is not installed \
+                 (it is not packaged for Debian, PyPI or npm)",
+                pdf.display()
+            );
+            return;
+        }
+        Err(e) => panic!("cannot run `verapdf`: {e}"),
+    };
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.lines().any(|l| l.starts_with("PASS")),
+        "veraPDF: {} is not PDF/A-2a:\n{report}\n{}",
+        pdf.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The fonts of the PDF (`pdffonts`): (name, embedded).
@@ -224,6 +387,7 @@ fn the_tools_are_installed() {
         ("pdffonts", "-v"),
         ("pdfinfo", "-v"),
         ("zbarimg", "--version"),
+        ("dmtxread", "--version"),
     ] {
         run(tool, &[arg]);
     }

@@ -1,8 +1,24 @@
 //! The two 2D codes of the avviso: the pagoPA QR code (pagopa.md §4.3) and
 //! Poste Italiane's Data Matrix of the Bollettino Postale PA (§4.4).
+//!
+//! Both are built with their crates, faster than the crates' own entry points
+//! (building the codes was a third of the time of an avviso with installments):
+//! - the QR code is the one `QrCode::with_version` makes, module for module, but
+//!   its mask is chosen on the modules as booleans: the eight masked symbols are
+//!   a precomputed template (function patterns, format information, mask bits)
+//!   combined with the data, and scored with the crate's penalty rules;
+//! - the Data Matrix is planned over the ASCII, C40 and Text encodations only
+//!   (the ones text and digits need), five times faster than over all six, with
+//!   the same symbol size for the payloads of the bollettino; a larger symbol
+//!   than 52 × 52 makes it try all six and keep the smaller.
 
-use datamatrix::{DataMatrix, SymbolList};
-use qrcode::{EcLevel, QrCode, Version};
+use std::sync::OnceLock;
+
+use datamatrix::data::EncodationType;
+use datamatrix::{DataMatrix, DataMatrixBuilder, SymbolList};
+use qrcode::bits::Bits;
+use qrcode::canvas::{is_functional, Canvas, MaskPattern};
+use qrcode::{ec, Color, EcLevel, QrCode, Version};
 
 use super::draw::Matrix;
 use super::PdfError;
@@ -111,25 +127,211 @@ pub fn poste_datamatrix_payload(
     s
 }
 
+/// The QR version of the avviso (33×33) and its error correction level.
+const QR_VERSION: Version = Version::Normal(4);
+const QR_EC: EcLevel = EcLevel::M;
+const QR_WIDTH: usize = 33;
+
+/// The masks in the order `qrcode` tries them (the first of equal scores wins).
+const QR_MASKS: [MaskPattern; 8] = [
+    MaskPattern::Checkerboard,
+    MaskPattern::HorizontalLines,
+    MaskPattern::VerticalLines,
+    MaskPattern::DiagonalLines,
+    MaskPattern::LargeCheckerboard,
+    MaskPattern::Fields,
+    MaskPattern::Diamonds,
+    MaskPattern::Meadow,
+];
+
+/// What every version 4-M symbol shares: which modules are function patterns
+/// (finders, timing, alignment, format information), and, for each mask, the
+/// symbol of all-light data: function patterns and format information as drawn,
+/// data modules equal to the mask.
+struct QrTemplates {
+    functional: Vec<bool>,
+    masked: Vec<Vec<bool>>,
+    data_len: usize,
+    ec_len: usize,
+}
+
+fn qr_templates() -> Result<&'static QrTemplates, PdfError> {
+    static TEMPLATES: OnceLock<Result<QrTemplates, String>> = OnceLock::new();
+    TEMPLATES
+        .get_or_init(|| {
+            let mut bits = Bits::new(QR_VERSION);
+            bits.push_terminator(QR_EC).map_err(|e| e.to_string())?;
+            let (data, ec) = ec::construct_codewords(&bits.into_bytes(), QR_VERSION, QR_EC)
+                .map_err(|e| e.to_string())?;
+            let mut canvas = Canvas::new(QR_VERSION, QR_EC);
+            canvas.draw_all_functional_patterns();
+            canvas.draw_data(&vec![0; data.len()], &vec![0; ec.len()]);
+            let masked = QR_MASKS
+                .iter()
+                .map(|mask| {
+                    let mut c = canvas.clone();
+                    c.apply_mask(*mask);
+                    dark_modules(c.into_colors())
+                })
+                .collect();
+            let width = QR_WIDTH as i16;
+            let functional = (0..width)
+                .flat_map(|y| (0..width).map(move |x| is_functional(QR_VERSION, width, x, y)))
+                .collect();
+            Ok(QrTemplates {
+                functional,
+                masked,
+                data_len: data.len(),
+                ec_len: ec.len(),
+            })
+        })
+        .as_ref()
+        .map_err(|e| PdfError::Code(format!("QR: {e}")))
+}
+
+fn dark_modules(colors: Vec<Color>) -> Vec<bool> {
+    colors.into_iter().map(|c| c == Color::Dark).collect()
+}
+
 /// QR code modules: version 4 (33×33) as the guideline asks, error correction M;
 /// a larger version only if the payload does not fit (it always does for valid data).
 pub(crate) fn qr_matrix(payload: &str) -> Result<Matrix, PdfError> {
-    let code = QrCode::with_version(payload.as_bytes(), Version::Normal(4), EcLevel::M)
-        .or_else(|_| QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M))
+    let fast = || -> Result<Option<Matrix>, PdfError> {
+        let templates = qr_templates()?;
+        let mut bits = Bits::new(QR_VERSION);
+        if bits.push_optimal_data(payload.as_bytes()).is_err()
+            || bits.push_terminator(QR_EC).is_err()
+        {
+            return Ok(None);
+        }
+        let Ok((data, ec)) = ec::construct_codewords(&bits.into_bytes(), QR_VERSION, QR_EC) else {
+            return Ok(None);
+        };
+        if data.len() != templates.data_len || ec.len() != templates.ec_len {
+            return Ok(None);
+        }
+        let mut canvas = Canvas::new(QR_VERSION, QR_EC);
+        canvas.draw_all_functional_patterns();
+        canvas.draw_data(&data, &ec);
+        let unmasked = dark_modules(canvas.into_colors());
+        let mut best: Option<(u32, Vec<bool>)> = None;
+        for template in &templates.masked {
+            // Data modules: the data flipped where the mask is dark; the others
+            // as in the template.
+            let dark: Vec<bool> = template
+                .iter()
+                .zip(&unmasked)
+                .zip(&templates.functional)
+                .map(|((mask, data), functional)| if *functional { *mask } else { mask ^ data })
+                .collect();
+            let score = qr_penalty(&dark, QR_WIDTH);
+            if best.as_ref().is_none_or(|(min, _)| score < *min) {
+                best = Some((score, dark));
+            }
+        }
+        Ok(best.map(|(_, dark)| Matrix {
+            width: QR_WIDTH,
+            dark,
+        }))
+    };
+    if let Some(matrix) = fast()? {
+        return Ok(matrix);
+    }
+    let code = QrCode::with_version(payload.as_bytes(), QR_VERSION, QR_EC)
+        .or_else(|_| QrCode::with_error_correction_level(payload.as_bytes(), QR_EC))
         .map_err(|e| PdfError::Code(format!("QR: {e}")))?;
     let width = code.width();
-    let dark = code
-        .to_colors()
-        .into_iter()
-        .map(|c| c == qrcode::Color::Dark)
-        .collect();
-    Ok(Matrix { width, dark })
+    Ok(Matrix {
+        width,
+        dark: dark_modules(code.to_colors()),
+    })
+}
+
+/// The penalty score of a masked symbol, as `qrcode` computes it (ISO/IEC 18004
+/// §7.8.3: runs of five or more, 2×2 blocks, finder-like patterns, balance).
+fn qr_penalty(dark: &[bool], width: usize) -> u32 {
+    let at = |x: usize, y: usize| dark[y * width + x];
+    let mut score: i64 = 0;
+    for horizontal in [true, false] {
+        let line = |i: usize, j: usize| if horizontal { at(j, i) } else { at(i, j) };
+        for i in 0..width {
+            // Runs of 5 + n modules of one colour: 3 + n points.
+            let mut run = 0;
+            let mut last = None;
+            for j in 0..width {
+                let c = line(i, j);
+                if Some(c) == last {
+                    run += 1;
+                } else {
+                    if run >= 5 {
+                        score += run - 2;
+                    }
+                    last = Some(c);
+                    run = 1;
+                }
+            }
+            if run >= 5 {
+                score += run - 2;
+            }
+            // Dark-light-dark-dark-dark-light-dark with four light modules (or
+            // the edge) on either side: 40 points.
+            const FINDER: [bool; 7] = [true, false, true, true, true, false, true];
+            for j in 0..width - 6 {
+                if (0..7).any(|k| line(i, j + k) != FINDER[k]) {
+                    continue;
+                }
+                let dark_at = |k: usize| k < width && line(i, k);
+                let before = (j.saturating_sub(4)..j).any(dark_at);
+                let after = (j + 7..j + 11).any(dark_at);
+                if !before || !after {
+                    score += 40;
+                }
+            }
+        }
+        // `qrcode` takes off the finder patterns' own 360 points per direction.
+        score -= 360;
+    }
+    // 2×2 blocks of one colour: 3 points each.
+    for y in 0..width - 1 {
+        for x in 0..width - 1 {
+            let c = at(x, y);
+            if at(x + 1, y) == c && at(x, y + 1) == c && at(x + 1, y + 1) == c {
+                score += 3;
+            }
+        }
+    }
+    // Distance of the dark proportion from one half.
+    let darks = dark.iter().filter(|d| **d).count();
+    let ratio = darks * 200 / dark.len();
+    score += ratio.abs_diff(100) as i64;
+    u32::try_from(score.max(0)).unwrap_or(u32::MAX)
 }
 
 /// Data Matrix (ECC 200) modules, square symbol.
 pub(crate) fn datamatrix_matrix(payload: &str) -> Result<Matrix, PdfError> {
-    let code = DataMatrix::encode(payload.as_bytes(), SymbolList::default().enforce_square())
-        .map_err(|e| PdfError::Code(format!("Data Matrix: {e:?}")))?;
+    let encode = |types| {
+        DataMatrixBuilder::new()
+            .with_encodation_types(types)
+            .with_symbol_list(SymbolList::default().enforce_square())
+            .encode(payload.as_bytes())
+    };
+    let text = EncodationType::Ascii | EncodationType::C40 | EncodationType::Text;
+    let mut code = encode(text).ok();
+    if code.as_ref().is_none_or(|c| c.bitmap().width() > 52) {
+        if let Ok(all) = encode(EncodationType::all()) {
+            if code
+                .as_ref()
+                .is_none_or(|c| all.bitmap().width() < c.bitmap().width())
+            {
+                code = Some(all);
+            }
+        }
+    }
+    let code = match code {
+        Some(code) => code,
+        None => DataMatrix::encode(payload.as_bytes(), SymbolList::default().enforce_square())
+            .map_err(|e| PdfError::Code(format!("Data Matrix: {e:?}")))?,
+    };
     let bitmap = code.bitmap();
     Ok(Matrix {
         width: bitmap.width(),
@@ -233,6 +435,61 @@ mod tests {
         assert_eq!(&p[49..59], "9999999999");
         assert!(p[93..133].starts_with("Niccolo Dell'Acqua e piu"));
         assert_eq!(&p[77..93], " ".repeat(16));
+    }
+
+    #[test]
+    fn qr_codes_are_the_ones_qrcode_makes() {
+        // Payloads of every shape: amounts of 2 to 11 digits, notices and fiscal codes.
+        for i in 0..400u64 {
+            let notice = format!("{:018}", i.wrapping_mul(7_919_000_001) % 10u64.pow(18));
+            let n = NoticeNumber::parse(&notice);
+            let payload = match n {
+                Ok(n) => qr_payload(
+                    &n,
+                    &format!("{:011}", i * 104_729 % 100_000_000_000),
+                    cents((i * 7_777) % 99_999_999_999 + 1),
+                ),
+                Err(_) => format!("PAGOPA|002|{notice}|01199250158|{}", i * 31),
+            };
+            let ours = qr_matrix(&payload).unwrap();
+            let theirs =
+                QrCode::with_version(payload.as_bytes(), Version::Normal(4), EcLevel::M).unwrap();
+            assert_eq!(ours.width, theirs.width());
+            assert_eq!(ours.dark, dark_modules(theirs.to_colors()), "{payload}");
+        }
+        // Too long for version 4: a larger symbol, as before.
+        let long = "PAGOPA|002|".repeat(10);
+        assert!(qr_matrix(&long).unwrap().width > 33);
+    }
+
+    #[test]
+    fn datamatrix_keeps_the_symbol_size() {
+        let long = "Maria Giovanna Francesca Antonietta Lucrezia";
+        for (name, subject) in [
+            ("Manuel Rocca", "TARI 2026 - prima rata"),
+            (long, "Oggetto molto lungo ".repeat(6).as_str()),
+            ("ACME S.P.A.", "CANONE UNICO PATRIMONIALE 2026 RATA 1"),
+            (
+                "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.",
+                "!!!???...,,,;;;",
+            ),
+        ] {
+            let p = poste_datamatrix_payload(
+                &notice(),
+                "123456789012",
+                cents(15050),
+                "01199250158",
+                "RCCMNL83S18D969H",
+                name,
+                subject,
+            );
+            let ours = datamatrix_matrix(&p).unwrap();
+            let all =
+                DataMatrix::encode(p.as_bytes(), SymbolList::default().enforce_square()).unwrap();
+            assert!(ours.width <= all.bitmap().width(), "{name} {subject}");
+            let decoded = DataMatrix::decode(&ours.dark, ours.width).unwrap();
+            assert_eq!(String::from_utf8(decoded).unwrap(), p);
+        }
     }
 
     #[test]

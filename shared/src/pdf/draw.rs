@@ -4,16 +4,21 @@
 //!
 //! Coordinates are PDF points with the origin at the top-left corner of the page
 //! and y growing downwards (krilla's convention).
+//!
+//! Every operation carries its place in the logical structure (see `structure`);
+//! the PDF is written as PDF/A-2a (see `conformance`).
 
 use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::geom::{Path, PathBuilder, Point, Rect, Size, Transform};
 use krilla::image::Image;
-use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
+use krilla::tagging::Identifier;
 use krilla::Document;
 
+use super::conformance::{self, Meta};
 use super::fonts::{Fonts, Weight};
+use super::structure::{Decor, El, Kind, Mark, Structure};
 use super::PdfError;
 
 /// One millimetre in points.
@@ -113,8 +118,9 @@ pub(crate) struct Matrix {
     pub dark: Vec<bool>,
 }
 
+/// What an operation draws.
 #[derive(Debug, Clone)]
-pub(crate) enum Op {
+pub(crate) enum Draw {
     Text {
         x: f32,
         baseline: f32,
@@ -153,24 +159,37 @@ pub(crate) enum Op {
     },
 }
 
+/// One positioned drawing and its place in the logical structure.
+#[derive(Debug, Clone)]
+pub(crate) struct Op {
+    draw: Draw,
+    mark: Mark,
+}
+
 impl Op {
     pub(crate) fn shifted(mut self, dx: f32, dy: f32) -> Self {
-        match &mut self {
-            Op::Text { x, baseline, .. } => {
+        match &mut self.draw {
+            Draw::Text { x, baseline, .. } => {
                 *x += dx;
                 *baseline += dy;
             }
-            Op::Rect { x, y, .. } | Op::Matrix { x, y, .. } | Op::Image { x, y, .. } => {
+            Draw::Rect { x, y, .. } | Draw::Matrix { x, y, .. } | Draw::Image { x, y, .. } => {
                 *x += dx;
                 *y += dy;
             }
-            Op::Line { x1, y1, x2, y2, .. } => {
+            Draw::Line { x1, y1, x2, y2, .. } => {
                 *x1 += dx;
                 *x2 += dx;
                 *y1 += dy;
                 *y2 += dy;
             }
         }
+        self
+    }
+
+    /// The same drawing, outside the logical structure.
+    pub(crate) fn artifact(mut self, decor: Decor) -> Self {
+        self.mark = Mark::Artifact(decor);
         self
     }
 }
@@ -195,10 +214,24 @@ pub(crate) fn one_line(text: &str) -> String {
     out
 }
 
-/// Draws into a list of operations, measuring text with the embedded faces.
+/// Whether PDF/A-2a lets `c` be written: not in a private use area, not a byte
+/// order mark or a noncharacter.
+fn printable_char(c: char) -> bool {
+    let private = matches!(
+        u32::from(c),
+        0xE000..=0xF8FF | 0xF_0000..=0xF_FFFD | 0x10_0000..=0x10_FFFD
+    );
+    !private && !matches!(c, '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Draws into a list of operations, measuring text with the embedded faces, and
+/// records the logical structure of what it draws.
 pub(crate) struct Canvas<'f> {
     fonts: &'f Fonts,
     ops: Vec<Op>,
+    structure: Structure,
+    /// Text, codes and images drawn now are artifacts.
+    decorative: bool,
 }
 
 impl<'f> Canvas<'f> {
@@ -206,7 +239,67 @@ impl<'f> Canvas<'f> {
         Self {
             fonts,
             ops: Vec::new(),
+            structure: Structure::default(),
+            decorative: false,
         }
+    }
+
+    fn push(&mut self, draw: Draw) {
+        let mark = match draw {
+            Draw::Rect { .. } | Draw::Line { .. } => Mark::Artifact(Decor::Layout),
+            _ if self.decorative => Mark::Artifact(Decor::Layout),
+            _ => self
+                .structure
+                .slot()
+                .map_or(Mark::Artifact(Decor::Layout), Mark::Content),
+        };
+        self.ops.push(Op { draw, mark });
+    }
+
+    /// A new structure element after the current element's children (not entered).
+    pub(crate) fn element(&mut self, kind: Kind) -> El {
+        self.structure.element(kind)
+    }
+
+    /// A new structure element, entered: what is drawn next is its content.
+    pub(crate) fn open(&mut self, kind: Kind) -> El {
+        let el = self.structure.element(kind);
+        self.structure.enter(el);
+        el
+    }
+
+    /// Leaves the element entered last.
+    pub(crate) fn close(&mut self) {
+        self.structure.leave();
+    }
+
+    /// Draws with `f` into a new element of `kind`.
+    pub(crate) fn tagged<R>(&mut self, kind: Kind, f: impl FnOnce(&mut Self) -> R) -> R {
+        self.open(kind);
+        let r = f(self);
+        self.close();
+        r
+    }
+
+    /// Draws with `f` into `el`, made earlier.
+    pub(crate) fn within<R>(&mut self, el: El, f: impl FnOnce(&mut Self) -> R) -> R {
+        self.structure.enter(el);
+        let r = f(self);
+        self.structure.leave();
+        r
+    }
+
+    /// Draws with `f` outside the logical structure (word marks, decorations).
+    pub(crate) fn decorative<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let before = std::mem::replace(&mut self.decorative, true);
+        let r = f(self);
+        self.decorative = before;
+        r
+    }
+
+    /// The structure recorded, for [`write_pdf`].
+    pub(crate) fn into_structure(self) -> Structure {
+        self.structure
     }
 
     pub(crate) fn take(&mut self) -> Vec<Op> {
@@ -225,7 +318,7 @@ impl<'f> Canvas<'f> {
         one_line(text)
             .chars()
             .map(|c| {
-                if face.has(c) {
+                if face.has(c) && printable_char(c) {
                     c
                 } else {
                     match c {
@@ -345,7 +438,7 @@ impl<'f> Canvas<'f> {
         if text.is_empty() {
             return;
         }
-        self.ops.push(Op::Text {
+        self.push(Draw::Text {
             x,
             baseline: top + style.size * ASCENT,
             style,
@@ -418,7 +511,7 @@ impl<'f> Canvas<'f> {
     }
 
     pub(crate) fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, look: Look) {
-        self.ops.push(Op::Rect {
+        self.push(Draw::Rect {
             x,
             y,
             w,
@@ -430,7 +523,7 @@ impl<'f> Canvas<'f> {
     }
 
     pub(crate) fn hline(&mut self, x1: f32, x2: f32, y: f32, color: Rgb, width: f32) {
-        self.ops.push(Op::Line {
+        self.push(Draw::Line {
             x1,
             y1: y,
             x2,
@@ -450,11 +543,11 @@ impl<'f> Canvas<'f> {
             size + 2.0 * quiet,
             Look::filled(WHITE, 0.0),
         );
-        self.ops.push(Op::Matrix { x, y, size, matrix });
+        self.push(Draw::Matrix { x, y, size, matrix });
     }
 
     pub(crate) fn image(&mut self, x: f32, y: f32, w: f32, h: f32, image: Image) {
-        self.ops.push(Op::Image { x, y, w, h, image });
+        self.push(Draw::Image { x, y, w, h, image });
     }
 }
 
@@ -468,6 +561,7 @@ pub(crate) struct Pages {
 
 impl Pages {
     /// `header` is drawn from the top margin of every page; it is `header_h` high.
+    /// It is content on the first page and an artifact on the others.
     pub(crate) fn new(header: Vec<Op>, header_h: f32) -> Self {
         let mut pages = Self {
             pages: Vec::new(),
@@ -488,13 +582,16 @@ impl Pages {
     }
 
     fn new_page(&mut self) {
+        let first = self.pages.is_empty();
         let mut ops = Vec::with_capacity(self.header.len() + 64);
-        ops.extend(
-            self.header
-                .iter()
-                .cloned()
-                .map(|op| op.shifted(0.0, MARGIN)),
-        );
+        ops.extend(self.header.iter().cloned().map(|op| {
+            let op = op.shifted(0.0, MARGIN);
+            if first {
+                op
+            } else {
+                op.artifact(Decor::Header)
+            }
+        }));
         self.pages.push(ops);
         self.y = self.top();
     }
@@ -536,7 +633,8 @@ impl Pages {
     }
 
     /// The pages, with the footer: `note` on the left (may be empty) and the page
-    /// number on the right when there is more than one page.
+    /// number on the right when there is more than one page. The note is read
+    /// once, at the end of the document: on the other pages it is an artifact.
     pub(crate) fn finish(self, c: &mut Canvas, note: &str, lang: super::Lang) -> Vec<Vec<Op>> {
         let mut pages = self.pages;
         let count = pages.len();
@@ -548,26 +646,31 @@ impl Pages {
                     super::Lang::It => format!("Pagina {} di {count}", i + 1),
                     super::Lang::En => format!("Page {} of {count}", i + 1),
                 };
-                room -=
-                    c.text_right(MARGIN + CONTENT_W, top, CONTENT_W, S_FOOTER, &label) + 6.0 * MM;
+                let w = c.decorative(|c| {
+                    c.text_right(MARGIN + CONTENT_W, top, CONTENT_W, S_FOOTER, &label)
+                });
+                room -= w + 6.0 * MM;
+                page.extend(
+                    c.take()
+                        .into_iter()
+                        .map(|op| op.artifact(Decor::PageNumber)),
+                );
             }
             if !note.is_empty() {
-                c.text_fit(MARGIN, top, room, S_FOOTER, note);
+                if i + 1 == count {
+                    c.tagged(Kind::P, |c| c.text_fit(MARGIN, top, room, S_FOOTER, note));
+                    page.extend(c.take());
+                } else {
+                    c.decorative(|c| c.text_fit(MARGIN, top, room, S_FOOTER, note));
+                    page.extend(c.take().into_iter().map(|op| op.artifact(Decor::Footer)));
+                }
             }
-            page.extend(c.take());
         }
         pages
     }
 }
 
-/// Document-level information written into the PDF.
-pub(crate) struct Meta {
-    pub title: String,
-    pub subject: String,
-    pub language: &'static str,
-}
-
-fn rounded_rect(x: f32, y: f32, w: f32, h: f32, r: f32) -> Option<krilla::geom::Path> {
+fn rounded_rect(x: f32, y: f32, w: f32, h: f32, r: f32) -> Option<Path> {
     let mut pb = PathBuilder::new();
     let r = r.min(w / 2.0).min(h / 2.0).max(0.0);
     if r == 0.0 {
@@ -589,6 +692,44 @@ fn rounded_rect(x: f32, y: f32, w: f32, h: f32, r: f32) -> Option<krilla::geom::
     pb.finish()
 }
 
+/// The runs of dark modules of a 2D code, row by row: (row, first column, end
+/// column).
+fn matrix_runs(matrix: &Matrix) -> Vec<(usize, usize, usize)> {
+    let mut runs = Vec::new();
+    if matrix.width == 0 {
+        return runs;
+    }
+    for (row, cells) in matrix.dark.chunks(matrix.width).enumerate() {
+        let mut col = 0;
+        while col < cells.len() {
+            if !cells[col] {
+                col += 1;
+                continue;
+            }
+            let start = col;
+            while col < cells.len() && cells[col] {
+                col += 1;
+            }
+            runs.push((row, start, col));
+        }
+    }
+    runs
+}
+
+/// The dark modules of a 2D code as one path of horizontal lines, one per run,
+/// to be stroked one module wide in module units (one module is 1 × 1, the lines
+/// on the rows' middles once shifted down by half a module): every coordinate is
+/// a small integer, and a run takes two operators instead of a rectangle's five,
+/// so the page's content stream stays short.
+fn matrix_path(matrix: &Matrix) -> Option<Path> {
+    let mut pb = PathBuilder::new();
+    for (row, start, end) in matrix_runs(matrix) {
+        pb.move_to(start as f32, row as f32);
+        pb.line_to(end as f32, row as f32);
+    }
+    pb.finish()
+}
+
 fn fill(color: Rgb) -> Fill {
     Fill {
         paint: color.color().into(),
@@ -596,133 +737,159 @@ fn fill(color: Rgb) -> Fill {
     }
 }
 
-/// Writes the pages (A4) into a PDF.
+fn stroke(color: Rgb, width: f32) -> Stroke {
+    Stroke {
+        paint: color.color().into(),
+        width,
+        ..Stroke::default()
+    }
+}
+
+/// Writes the pages (A4) into a tagged PDF/A-2a, with the logical structure
+/// recorded while they were drawn.
 pub(crate) fn write_pdf(
     fonts: &Fonts,
     pages: Vec<Vec<Op>>,
+    structure: Structure,
     meta: Meta,
 ) -> Result<Vec<u8>, PdfError> {
-    let mut document = Document::new();
-    document.set_metadata(
-        Metadata::new()
-            .title(meta.title)
-            .description(meta.subject)
-            .language(meta.language.to_owned())
-            .creator("Portale dei Pagamenti".to_owned()),
-    );
+    let mut document = Document::new_with(conformance::settings()?);
     let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
         .ok_or_else(|| PdfError::Pdf("invalid page size".into()))?;
+    // The marked-content identifiers of each slot, and the text of the headings.
+    let mut ids: Vec<Vec<Identifier>> = vec![Vec::new(); structure.slots()];
+    let mut titles: Vec<String> = vec![String::new(); structure.elements()];
     for ops in pages {
         let mut page = document.start_page_with(settings.clone());
         let mut surface = page.surface();
-        for op in ops {
-            match op {
-                Op::Text {
-                    x,
-                    baseline,
-                    style,
-                    text,
-                } => {
-                    let face = fonts.face(style.weight);
-                    let glyphs = face.shape(&text);
-                    surface.set_stroke(None);
-                    surface.set_fill(Some(fill(style.color)));
-                    surface.draw_glyphs(
-                        Point::from_xy(x, baseline),
-                        &glyphs,
-                        face.font.clone(),
-                        &text,
-                        style.size,
-                        false,
-                    );
+        // The marked-content sequence open: its mark, and whether it holds text.
+        let mut open: Option<(Mark, bool)> = None;
+        let mut ops = ops.into_iter().peekable();
+        while let Some(Op { mut draw, mark }) = ops.next() {
+            // A tagged PDF marks word boundaries with spaces: text followed by more
+            // text of the same element (the next line, the value after its label)
+            // ends with one, an invisible glyph.
+            if let Draw::Text { text, .. } = &mut draw {
+                let continued = matches!(
+                    ops.peek(),
+                    Some(Op { draw: Draw::Text { text: next, .. }, mark: m })
+                        if *m == mark && !next.starts_with(' ')
+                );
+                if continued && matches!(mark, Mark::Content(_)) && !text.ends_with(' ') {
+                    text.push(' ');
                 }
-                Op::Rect {
-                    x,
-                    y,
-                    w,
-                    h,
-                    fill: f,
-                    stroke,
-                    radius,
-                } => {
-                    if let Some(path) = rounded_rect(x, y, w, h, radius) {
-                        surface.set_fill(f.map(fill));
-                        surface.set_stroke(stroke.map(|(color, width)| Stroke {
-                            paint: color.color().into(),
-                            width,
-                            ..Stroke::default()
-                        }));
-                        surface.draw_path(&path);
+            }
+            let key = (mark, matches!(draw, Draw::Text { .. }));
+            if open != Some(key) {
+                if open.is_some() {
+                    surface.end_tagged();
+                }
+                let id = surface.start_tagged(mark.content_tag(key.1));
+                if let Mark::Content(slot) = mark {
+                    if let Some(list) = ids.get_mut(slot.index()) {
+                        list.push(id);
                     }
                 }
-                Op::Line {
-                    x1,
-                    y1,
-                    x2,
-                    y2,
-                    color,
-                    width,
-                } => {
-                    let mut pb = PathBuilder::new();
-                    pb.move_to(x1, y1);
-                    pb.line_to(x2, y2);
-                    if let Some(path) = pb.finish() {
-                        surface.set_fill(None);
-                        surface.set_stroke(Some(Stroke {
-                            paint: color.color().into(),
-                            width,
-                            ..Stroke::default()
-                        }));
-                        surface.draw_path(&path);
-                    }
-                }
-                Op::Matrix { x, y, size, matrix } => {
-                    if matrix.width == 0 {
-                        continue;
-                    }
-                    let module = size / matrix.width as f32;
-                    let mut pb = PathBuilder::new();
-                    for (row, cells) in matrix.dark.chunks(matrix.width).enumerate() {
-                        // Runs of dark modules become one rectangle each.
-                        let mut col = 0;
-                        while col < cells.len() {
-                            if !cells[col] {
-                                col += 1;
-                                continue;
-                            }
-                            let start = col;
-                            while col < cells.len() && cells[col] {
-                                col += 1;
-                            }
-                            if let Some(r) = Rect::from_xywh(
-                                x + start as f32 * module,
-                                y + row as f32 * module,
-                                (col - start) as f32 * module,
-                                module,
-                            ) {
-                                pb.push_rect(r);
-                            }
+                open = Some(key);
+            }
+            if let (Mark::Content(slot), Draw::Text { text, .. }) = (mark, &draw) {
+                if structure.is_heading(slot) {
+                    let title = &mut titles[structure.owner(slot)];
+                    for word in text.split_whitespace() {
+                        if !title.is_empty() {
+                            title.push(' ');
                         }
-                    }
-                    if let Some(path) = pb.finish() {
-                        surface.set_stroke(None);
-                        surface.set_fill(Some(fill(BLACK)));
-                        surface.draw_path(&path);
-                    }
-                }
-                Op::Image { x, y, w, h, image } => {
-                    if let Some(size) = Size::from_wh(w, h) {
-                        surface.push_transform(&Transform::from_translate(x, y));
-                        surface.draw_image(image, size);
-                        surface.pop();
+                        title.push_str(word);
                     }
                 }
             }
+            draw_one(&mut surface, fonts, draw);
+        }
+        if open.is_some() {
+            surface.end_tagged();
         }
         surface.finish();
         page.finish();
     }
-    document.finish().map_err(|e| PdfError::Pdf(e.to_string()))
+    let tree = structure.tag_tree(ids, &mut titles, meta.language);
+    document.set_tag_tree(tree);
+    document.set_metadata(conformance::metadata(meta));
+    document.finish().map_err(conformance::pdf_error)
+}
+
+fn draw_one(surface: &mut krilla::surface::Surface, fonts: &Fonts, draw: Draw) {
+    match draw {
+        Draw::Text {
+            x,
+            baseline,
+            style,
+            text,
+        } => {
+            let face = fonts.face(style.weight);
+            let glyphs = face.shape(&text);
+            surface.set_stroke(None);
+            surface.set_fill(Some(fill(style.color)));
+            surface.draw_glyphs(
+                Point::from_xy(x, baseline),
+                &glyphs,
+                face.font.clone(),
+                &text,
+                style.size,
+                false,
+            );
+        }
+        Draw::Rect {
+            x,
+            y,
+            w,
+            h,
+            fill: f,
+            stroke: s,
+            radius,
+        } => {
+            if let Some(path) = rounded_rect(x, y, w, h, radius) {
+                surface.set_fill(f.map(fill));
+                surface.set_stroke(s.map(|(color, width)| stroke(color, width)));
+                surface.draw_path(&path);
+            }
+        }
+        Draw::Line {
+            x1,
+            y1,
+            x2,
+            y2,
+            color,
+            width,
+        } => {
+            let mut pb = PathBuilder::new();
+            pb.move_to(x1, y1);
+            pb.line_to(x2, y2);
+            if let Some(path) = pb.finish() {
+                surface.set_fill(None);
+                surface.set_stroke(Some(stroke(color, width)));
+                surface.draw_path(&path);
+            }
+        }
+        Draw::Matrix { x, y, size, matrix } => {
+            if let Some(path) = matrix_path(&matrix) {
+                let module = size / matrix.width as f32;
+                let half = module / 2.0;
+                surface.push_transform(&Transform::from_row(module, 0.0, 0.0, module, x, y + half));
+                surface.set_fill(None);
+                // Butt caps: each line covers its modules exactly.
+                surface.set_stroke(Some(stroke(BLACK, 1.0)));
+                surface.draw_path(&path);
+                surface.pop();
+            }
+        }
+        Draw::Image { x, y, w, h, image } => {
+            if let Some(size) = Size::from_wh(w, h) {
+                surface.push_transform(&Transform::from_translate(x, y));
+                surface.draw_image(image, size);
+                surface.pop();
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -768,6 +935,35 @@ mod tests {
         assert_eq!(broken.concat(), long);
 
         assert!(c.wrap(S, "   ", 100.0, 3).is_empty());
+    }
+
+    #[test]
+    fn code_runs_cover_exactly_the_dark_modules() {
+        let width = 7;
+        let dark: Vec<bool> = (0..width * width)
+            .map(|i| (i * 7 + i / 3) % 5 < 2)
+            .collect();
+        let matrix = Matrix {
+            width,
+            dark: dark.clone(),
+        };
+        let mut covered = vec![false; width * width];
+        for (row, start, end) in matrix_runs(&matrix) {
+            assert!(start < end && end <= width);
+            for col in start..end {
+                assert!(!covered[row * width + col], "overlap at {row}, {col}");
+                covered[row * width + col] = true;
+            }
+            // Runs are maximal: light modules (or the edge) on both sides.
+            assert!(start == 0 || !dark[row * width + start - 1]);
+            assert!(end == width || !dark[row * width + end]);
+        }
+        assert_eq!(covered, dark);
+        assert!(matrix_runs(&Matrix {
+            width: 0,
+            dark: Vec::new()
+        })
+        .is_empty());
     }
 
     #[test]

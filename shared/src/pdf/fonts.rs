@@ -25,6 +25,10 @@ pub(crate) enum Weight {
     Bold,
 }
 
+/// Characters below this code point are looked up once, when the face is loaded
+/// (Latin-1 and Latin Extended: nearly all the text of the documents).
+const CACHED: usize = 0x250;
+
 /// One face: the krilla font (what gets embedded) and skrifa's view of the same
 /// bytes (what measures).
 pub(crate) struct Face {
@@ -34,6 +38,8 @@ pub(crate) struct Face {
     units_per_em: f32,
     /// Glyph drawn for characters the face lacks.
     replacement: (GlyphId, f32),
+    /// Glyph and advance of the characters below `CACHED`.
+    cache: Vec<Option<(GlyphId, f32)>>,
 }
 
 impl Face {
@@ -56,7 +62,11 @@ impl Face {
             metrics,
             units_per_em,
             replacement: (GlyphId::new(0), 0.5),
+            cache: Vec::new(),
         };
+        face.cache = (0..CACHED as u32)
+            .map(|c| char::from_u32(c).and_then(|c| face.lookup_font(c)))
+            .collect();
         face.replacement = face
             .lookup('?')
             .ok_or_else(|| format!("{name}: no glyph for '?'"))?;
@@ -65,6 +75,13 @@ impl Face {
 
     /// Glyph and advance (in em) of a character, if the face has it.
     fn lookup(&self, ch: char) -> Option<(GlyphId, f32)> {
+        match self.cache.get(ch as usize) {
+            Some(cached) => *cached,
+            None => self.lookup_font(ch),
+        }
+    }
+
+    fn lookup_font(&self, ch: char) -> Option<(GlyphId, f32)> {
         let gid = self.charmap.map(ch)?;
         if gid.to_u32() == 0 {
             return None;

@@ -10,14 +10,20 @@
 //!
 //! Both in Italian (default) or English. Text is set in Titillium Web, embedded
 //! (subset) in the PDF; codes are drawn as vector modules. Pages are A4.
+//!
+//! The PDFs are tagged (logical structure, reading order, alternative text of the
+//! codes: `structure`) and conform to PDF/A-2a (`conformance`), so that public
+//! bodies can publish and archive them.
 
 mod avviso;
 mod codes;
+mod conformance;
 mod draw;
 mod fonts;
 mod receipt;
+mod structure;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 pub use avviso::render_avviso;
 pub use codes::{poste_datamatrix_payload, qr_payload};
@@ -112,6 +118,9 @@ pub struct AvvisoData {
     pub single: Option<AvvisoPayment>,
     /// The installments, if offered (none, or at least two).
     pub installments: Vec<AvvisoPayment>,
+    /// When the notice is issued: the PDF's creation date (PDF/A requires one).
+    /// Given, not read from the clock, so that the same data give the same PDF.
+    pub created: DateTime<Utc>,
 }
 
 /// A receipt to print as proof of payment.
@@ -124,6 +133,8 @@ pub struct ReceiptDocument {
     pub receipt: Receipt,
     /// The notice number (18 digits), printed in groups of four.
     pub notice_number: String,
+    /// When the document is made: the PDF's creation date (PDF/A requires one).
+    pub created: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +155,10 @@ pub enum PdfError {
     /// The PDF writer failed.
     #[error("generazione del PDF non riuscita: {0}")]
     Pdf(String),
+    /// The document would not conform to PDF/A-2a (krilla's validation): e.g. a
+    /// character the standard does not allow.
+    #[error("PDF non conforme a PDF/A-2a: {0}")]
+    Conformance(String),
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> PdfError {

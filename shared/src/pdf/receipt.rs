@@ -3,14 +3,20 @@
 //! fiscal code and name, IUV, PSP, receiptId, amount, description) and the rest of
 //! the receipt: notice code, fee and total, debtor and payer, payment method,
 //! transfers.
+//!
+//! In the logical structure the title is the heading of the document, each
+//! section a section with its heading, and the amounts, the label/value lists
+//! and the transfers are tables.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
+use super::conformance::Meta;
 use super::draw::{
-    write_pdf, Canvas, Look, Meta, Pages, Rgb, Style, BLUE, CONTENT_W, GAP, GREY, INK, LIGHT,
-    MARGIN, MM, RULE, WHITE,
+    write_pdf, Canvas, Look, Pages, Rgb, Style, BLUE, CONTENT_W, GAP, GREY, INK, LIGHT, MARGIN, MM,
+    RULE, WHITE,
 };
 use super::fonts::{fonts, Weight};
+use super::structure::{Decor, El, Kind};
 use super::{format_cents, group4, Lang, PdfError, ReceiptDocument};
 use crate::domain::clock::rome_time;
 use crate::domain::receipt::{ReceiptTransfer, Subject};
@@ -351,19 +357,31 @@ pub fn render_receipt(doc: &ReceiptDocument) -> Result<Vec<u8>, PdfError> {
     let h = subjects(&mut c, doc, t);
     pages.place(c.take(), h, 0.0, GAP)?;
 
-    let (head, head_h) = transfers_head(&mut c, t);
+    c.open(Kind::Sect);
+    let (head, head_h, table) = transfers_head(&mut c, t);
     let mut rows = Vec::with_capacity(r.transfers.len());
-    for (i, tr) in r.transfers.iter().enumerate() {
-        let h = transfer_row(&mut c, doc.lang, t, tr, i % 2 == 1);
-        rows.push((c.take(), h));
-    }
+    c.within(table, |c| {
+        c.tagged(Kind::TBody, |c| {
+            for (i, tr) in r.transfers.iter().enumerate() {
+                let h = c.tagged(Kind::TR, |c| transfer_row(c, doc.lang, t, tr, i % 2 == 1));
+                rows.push((c.take(), h));
+            }
+        })
+    });
+    c.close();
     let first = rows.first().map_or(0.0, |r| r.1);
-    pages.place(head.clone(), head_h, first, 0.0)?;
+    // On a new page the heading is repeated, outside the logical structure.
+    let repeated: Vec<_> = head
+        .iter()
+        .cloned()
+        .map(|op| op.artifact(Decor::Repeated))
+        .collect();
+    pages.place(head, head_h, first, 0.0)?;
     for (ops, h) in rows {
         if !pages.fits(h) {
             // The table goes on: its heading is repeated on the new page.
             pages.break_page();
-            pages.place(head.clone(), head_h, h, 0.0)?;
+            pages.place(repeated.clone(), head_h, h, 0.0)?;
         }
         pages.place(ops, h, 0.0, 0.0)?;
     }
@@ -388,17 +406,21 @@ pub fn render_receipt(doc: &ReceiptDocument) -> Result<Vec<u8>, PdfError> {
     write_pdf(
         fonts,
         all,
+        c.into_structure(),
         Meta {
             title: format!("{} - {}", t.title, r.receipt_id.trim()),
             subject: doc.ec_name.trim().to_owned(),
             language: super::lang_tag(doc.lang),
+            created: doc.created,
         },
     )
 }
 
+/// The word mark, the title (the document's heading), the EC and the outcome badge
+/// (read in this order).
 fn header(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
     let x = MARGIN;
-    c.text(x, 0.0, S_MARK, "pagoPA");
+    c.decorative(|c| c.text(x, 0.0, S_MARK, "pagoPA"));
     // Outcome badge, top right.
     let ok = doc.receipt.outcome == crate::domain::receipt::Outcome::Ok;
     let (badge, color) = if ok {
@@ -412,6 +434,11 @@ fn header(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
     let style = Style { color, ..S_BADGE };
     let bw = c.width(style, &c.fit(style, &badge, 60.0 * MM)) + 14.0;
     let bh = style.line_height() + 5.0;
+
+    let mut y = S_MARK.line_height() + 2.0;
+    y += c.tagged(Kind::H(1), |c| c.para(x, y, CONTENT_W, S_TITLE, t.title, 1));
+    y += c.tagged(Kind::P, |c| c.para(x, y, CONTENT_W, S_EC, &doc.ec_name, 2));
+
     c.rect(
         MARGIN + CONTENT_W - bw,
         0.0,
@@ -419,17 +446,15 @@ fn header(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
         bh,
         Look::outlined(WHITE, color, 1.0, bh / 2.0),
     );
-    c.text_fit(MARGIN + CONTENT_W - bw + 7.0, 2.5, bw - 14.0, style, &badge);
-
-    let mut y = S_MARK.line_height() + 2.0;
-    y += c.para(x, y, CONTENT_W, S_TITLE, t.title, 1);
-    y += c.para(x, y, CONTENT_W, S_EC, &doc.ec_name, 2);
+    c.tagged(Kind::P, |c| {
+        c.text_fit(MARGIN + CONTENT_W - bw + 7.0, 2.5, bw - 14.0, style, &badge)
+    });
     y += 3.0 * MM;
     c.hline(MARGIN, MARGIN + CONTENT_W, y, RULE, 0.8);
     y
 }
 
-/// Amounts and date on a light band.
+/// Amounts and date on a light band: a table, each label heading its column.
 fn summary(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
     let r = &doc.receipt;
     let lang = doc.lang;
@@ -450,12 +475,17 @@ fn summary(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
     let mut h: f32 = 0.0;
     let content_top = PAD;
     let mut ops = Vec::new();
+    let (heads, cells) = header_table(c, items.len());
     for (i, (label, value, style)) in items.iter().enumerate() {
         let x = MARGIN + PAD + i as f32 * col;
-        c.text_fit(x, content_top, col - 4.0 * MM, S_SUM_LABEL, label);
+        c.within(heads[i], |c| {
+            c.text_fit(x, content_top, col - 4.0 * MM, S_SUM_LABEL, label)
+        });
         let y =
             content_top + S_SUM_LABEL.line_height() + 1.0 + (S_SUM_TOTAL.size - style.size) * 0.95;
-        c.text_fit(x, y, col - 4.0 * MM, *style, value);
+        c.within(cells[i], |c| {
+            c.text_fit(x, y, col - 4.0 * MM, *style, value)
+        });
         h = h.max(S_SUM_LABEL.line_height() + 1.0 + S_SUM_TOTAL.line_height());
         ops.extend(c.take());
     }
@@ -465,25 +495,54 @@ fn summary(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
     h
 }
 
-/// A titled list of label / value rows.
+/// The elements of a one-row table with a header row: the header cells and the
+/// data cells, `n` each, to draw into.
+fn header_table(c: &mut Canvas, n: usize) -> (Vec<El>, Vec<El>) {
+    c.tagged(Kind::Table, |c| {
+        let heads = c.tagged(Kind::THead, |c| {
+            c.tagged(Kind::TR, |c| {
+                (0..n).map(|_| c.element(Kind::ColumnHeader)).collect()
+            })
+        });
+        let cells = c.tagged(Kind::TBody, |c| {
+            c.tagged(Kind::TR, |c| (0..n).map(|_| c.element(Kind::TD)).collect())
+        });
+        (heads, cells)
+    })
+}
+
+/// A titled list of label / value rows: a section with a heading and a table,
+/// each label heading its row.
 fn section(c: &mut Canvas, title: &str, rows: &[(&str, String, usize)]) -> f32 {
-    c.text_fit(MARGIN, 0.0, CONTENT_W, S_SECTION, &title.to_uppercase());
+    c.open(Kind::Sect);
+    c.tagged(Kind::H(2), |c| {
+        c.text_fit(MARGIN, 0.0, CONTENT_W, S_SECTION, &title.to_uppercase())
+    });
     let mut y = S_SECTION.line_height() + 1.0;
     c.hline(MARGIN, MARGIN + CONTENT_W, y, RULE, 0.6);
     y += 2.5;
+    c.open(Kind::Table);
     for (label, value, lines) in rows {
-        c.text_fit(MARGIN, y + 1.2, LABEL_W - 4.0, S_LABEL, label);
+        c.open(Kind::TR);
+        c.tagged(Kind::RowHeader, |c| {
+            c.text_fit(MARGIN, y + 1.2, LABEL_W - 4.0, S_LABEL, label)
+        });
         let value = if value.trim().is_empty() { "-" } else { value };
-        let h = c.para(
-            MARGIN + LABEL_W,
-            y,
-            CONTENT_W - LABEL_W,
-            S_VALUE,
-            value,
-            *lines,
-        );
+        let h = c.tagged(Kind::TD, |c| {
+            c.para(
+                MARGIN + LABEL_W,
+                y,
+                CONTENT_W - LABEL_W,
+                S_VALUE,
+                value,
+                *lines,
+            )
+        });
+        c.close();
         y += h.max(S_VALUE.line_height()) + 2.0;
     }
+    c.close();
+    c.close();
     y
 }
 
@@ -498,19 +557,28 @@ fn subjects(c: &mut Canvas, doc: &ReceiptDocument, t: &Texts) -> f32 {
     h
 }
 
+/// A subject (debtor or payer): a section with a heading and paragraphs.
 fn subject(c: &mut Canvas, x: f32, w: f32, title: &str, s: &Subject, t: &Texts) -> f32 {
-    c.text_fit(x, 0.0, w, S_SECTION, &title.to_uppercase());
+    c.open(Kind::Sect);
+    c.tagged(Kind::H(2), |c| {
+        c.text_fit(x, 0.0, w, S_SECTION, &title.to_uppercase())
+    });
     let mut y = S_SECTION.line_height() + 1.0;
     c.hline(x, x + w, y, RULE, 0.6);
     y += 2.5;
-    y += c.para(x, y, w, S_VALUE_STRONG, &s.full_name, 2);
+    y += c.tagged(Kind::P, |c| {
+        c.para(x, y, w, S_VALUE_STRONG, &s.full_name, 2)
+    });
     let id = format!("{} ", id_label(s, t));
     let idw = c.width(S_LABEL, &id);
+    c.open(Kind::P);
     c.text(x, y + 1.2, S_LABEL, &id);
     y += c.text_fit(x + idw, y, w - idw, S_VALUE, &s.id.to_uppercase());
+    c.close();
     if let Some(address) = address(s) {
-        y += c.para(x, y, w, S_VALUE, &address, 2);
+        y += c.tagged(Kind::P, |c| c.para(x, y, w, S_VALUE, &address, 2));
     }
+    c.close();
     y
 }
 
@@ -529,31 +597,45 @@ fn columns() -> [(f32, f32); 5] {
     out
 }
 
-fn transfers_head(c: &mut Canvas, t: &Texts) -> (Vec<super::draw::Op>, f32) {
-    c.text_fit(
-        MARGIN,
-        0.0,
-        CONTENT_W,
-        S_SECTION,
-        &t.transfers.to_uppercase(),
-    );
+/// The heading of the transfers and the heading row of their table; returns
+/// the ops, their height and the table (its body still to be drawn).
+fn transfers_head(c: &mut Canvas, t: &Texts) -> (Vec<super::draw::Op>, f32, El) {
+    c.tagged(Kind::H(2), |c| {
+        c.text_fit(
+            MARGIN,
+            0.0,
+            CONTENT_W,
+            S_SECTION,
+            &t.transfers.to_uppercase(),
+        )
+    });
     let mut y = S_SECTION.line_height() + 3.0;
     let cols = columns();
     let hh = S_TH.line_height() + 6.0;
     c.rect(MARGIN, y, CONTENT_W, hh, Look::filled(LIGHT, 0.0));
     let labels = ["#", t.beneficiary, t.iban, t.remittance];
+    let table = c.open(Kind::Table);
+    c.open(Kind::THead);
+    c.open(Kind::TR);
     for (i, label) in labels.iter().enumerate() {
-        c.text_fit(cols[i].0 + 4.0, y + 3.0, cols[i].1 - 8.0, S_TH, label);
+        c.tagged(Kind::ColumnHeader, |c| {
+            c.text_fit(cols[i].0 + 4.0, y + 3.0, cols[i].1 - 8.0, S_TH, label)
+        });
     }
-    c.text_right(
-        cols[4].0 + cols[4].1 - 4.0,
-        y + 3.0,
-        cols[4].1 - 8.0,
-        S_TH,
-        t.amount,
-    );
+    c.tagged(Kind::ColumnHeader, |c| {
+        c.text_right(
+            cols[4].0 + cols[4].1 - 4.0,
+            y + 3.0,
+            cols[4].1 - 8.0,
+            S_TH,
+            t.amount,
+        )
+    });
+    c.close();
+    c.close();
+    c.close();
     y += hh;
-    (c.take(), y)
+    (c.take(), y, table)
 }
 
 fn iban_grouped(iban: &str) -> String {
@@ -566,33 +648,44 @@ fn transfer_row(c: &mut Canvas, lang: Lang, t: &Texts, tr: &ReceiptTransfer, sha
     let cell = |i: usize| (cols[i].0 + 4.0, cols[i].1 - 8.0);
 
     let (x, w) = cell(0);
-    c.text_fit(x, top, w, S_TD, &tr.id_transfer.to_string());
+    c.tagged(Kind::TD, |c| {
+        c.text_fit(x, top, w, S_TD, &tr.id_transfer.to_string())
+    });
 
     let (x, w) = cell(1);
     let mut h1 = top;
+    c.open(Kind::TD);
     if let Some(name) = tr.company_name.as_deref().filter(|s| !s.trim().is_empty()) {
         h1 += c.para(x, h1, w, S_TD_STRONG, name, 2);
     }
     h1 += c.text_fit(x, h1, w, S_TD_SMALL, tr.fiscal_code_pa.as_str());
+    c.close();
 
     let (x, w) = cell(2);
     let iban = match tr.iban.as_deref() {
         Some(iban) => iban_grouped(iban),
         None => t.stamp.to_owned(),
     };
-    let h2 = top + c.para(x, top, w, S_TD, &iban, 2);
+    let h2 = top + c.tagged(Kind::TD, |c| c.para(x, top, w, S_TD, &iban, 2));
 
     let (x, w) = cell(3);
-    let h3 = top + c.para(x, top, w, S_TD, &tr.remittance_information, 4);
+    let remittance = if tr.remittance_information.trim().is_empty() {
+        "-"
+    } else {
+        &tr.remittance_information
+    };
+    let h3 = top + c.tagged(Kind::TD, |c| c.para(x, top, w, S_TD, remittance, 4));
 
     let (x, w) = cell(4);
-    c.text_right(
-        x + w,
-        top,
-        w,
-        S_TD_STRONG,
-        &format_cents(tr.amount_cents, lang),
-    );
+    c.tagged(Kind::TD, |c| {
+        c.text_right(
+            x + w,
+            top,
+            w,
+            S_TD_STRONG,
+            &format_cents(tr.amount_cents, lang),
+        )
+    });
 
     let h = h1.max(h2).max(h3).max(top + S_TD.line_height()) + 4.0;
     let content = c.take();

@@ -97,6 +97,7 @@ pub fn data(app: &App, entity: &Entity, p: &Position, lang: Lang) -> AvvisoData 
             .filter(|o| o.installment)
             .map(|o| payment(o))
             .collect(),
+        created: app.clock.now(),
     }
 }
 

@@ -124,6 +124,7 @@ fn render(app: &App, r: &ReceiptRecord) -> Result<Vec<u8>, PdfError> {
         ec_fiscal_code: r.ec.to_string(),
         receipt: r.receipt.clone(),
         notice_number: r.receipt.notice_number.clone(),
+        created: app.clock.now(),
     };
     app.pdf.receipt(&doc)
 }

@@ -1,15 +1,20 @@
 //! "Dati per il pagamento" for the installments: rows of two or three cells,
 //! each with its QR code and, with a postal account, a row of Bollettini
 //! Postali PA under them.
+//!
+//! In the logical structure each row of cells is a table, and each cell a row of
+//! it: its title (label and due date) heads the row, its amount, code and data
+//! are the cells.
 
 use super::layout::{
     cell_width, cells_row, pair, CODE, PAD, QUIET, S_AUT, S_BLOCK_AMOUNT, S_BLOCK_DUE,
     S_BLOCK_DUE_DATE, S_BLOCK_LABEL, S_BODY, S_BODY_STRONG, S_CODE, S_LABEL, S_VALUE,
 };
 use super::payment::datamatrix_for;
-use super::texts::{aut_text, installment_label, Texts};
+use super::texts::{aut_text, datamatrix_alt, installment_label, qr_alt, Texts};
 use crate::pdf::codes::qr_matrix;
 use crate::pdf::draw::{Canvas, MM};
+use crate::pdf::structure::Kind;
 use crate::pdf::{format_cents, format_date, qr_payload, AvvisoData, AvvisoPayment, PdfError};
 
 /// Label left, due date right (or below when there is no room); returns the height.
@@ -64,10 +69,15 @@ fn installment_cell(
     let qr = qr_matrix(&qr_payload(&p.notice_number, ec_cf, p.amount))?;
 
     let mut y = PAD;
-    y += cell_title(c, x, y, w, t, &installment_label(data.lang, number), p);
+    y += c.tagged(Kind::RowHeader, |c| {
+        cell_title(c, x, y, w, t, &installment_label(data.lang, number), p)
+    });
     let amount = format_cents(p.amount.cents(), data.lang);
-    y += c.text_fit(x, y, w, S_BLOCK_AMOUNT, &amount) + QUIET;
-    c.matrix(x, y, CODE, 0.0, qr);
+    y += c.tagged(Kind::TD, |c| c.text_fit(x, y, w, S_BLOCK_AMOUNT, &amount)) + QUIET;
+    let alt = qr_alt(data.lang, &p.notice_number.grouped());
+    c.tagged(Kind::TD, |c| {
+        c.tagged(Kind::Figure(alt), |c| c.matrix(x, y, CODE, 0.0, qr))
+    });
 
     let mut codes: Vec<(&str, String)> = vec![
         (t.l_notice, p.notice_number.grouped()),
@@ -85,21 +95,25 @@ fn installment_cell(
         let fx = x + CODE + QUIET + 3.0 * MM;
         let mut fy = y;
         for (label, value) in &codes {
-            fy += pair(c, fx, fy, beside, label, value, S_CODE);
+            fy += c.tagged(Kind::TD, |c| pair(c, fx, fy, beside, label, value, S_CODE));
         }
         y = (y + CODE).max(fy) + QUIET;
     } else {
         y += CODE + QUIET;
         for (label, value) in &codes {
-            y += pair(c, x, y, w, label, value, S_CODE);
+            y += c.tagged(Kind::TD, |c| pair(c, x, y, w, label, value, S_CODE));
         }
     }
     if cols == 2 {
-        y += pair(c, x, y, w, t.l_recipient, &data.debtor.full_name, S_VALUE);
+        y += c.tagged(Kind::TD, |c| {
+            pair(c, x, y, w, t.l_recipient, &data.debtor.full_name, S_VALUE)
+        });
     }
+    c.open(Kind::TD);
     c.text_fit(x, y, w, S_LABEL, t.l_subject);
     y += S_LABEL.line_height();
     y += c.para(x, y, w, S_BODY, &data.subject, 2);
+    c.close();
     Ok(y + PAD)
 }
 
@@ -113,10 +127,14 @@ pub(super) fn installment_row(
     cols: usize,
 ) -> Result<f32, PdfError> {
     let mut cells = Vec::with_capacity(row.len());
+    c.open(Kind::Table);
     for (i, p) in row.iter().enumerate() {
+        c.open(Kind::TR);
         let h = installment_cell(c, data, t, p, first + i, cols)?;
+        c.close();
         cells.push((c.take(), h));
     }
+    c.close();
     Ok(cells_row(c, cells, cols, Some(t.scan_above)))
 }
 
@@ -135,11 +153,16 @@ fn postal_cell(
     let dm = datamatrix_for(data, p)?;
 
     let mut y = PAD;
+    c.open(Kind::RowHeader);
     y += c.text_fit(x, y, w, S_BODY_STRONG, t.postal_title);
     y += cell_title(c, x, y, w, t, &installment_label(data.lang, number), p);
+    c.close();
     let amount = format_cents(p.amount.cents(), data.lang);
-    y += c.text_fit(x, y, w, S_BLOCK_AMOUNT, &amount) + 3.0 * MM;
-    c.matrix(x, y, CODE, 0.0, dm);
+    y += c.tagged(Kind::TD, |c| c.text_fit(x, y, w, S_BLOCK_AMOUNT, &amount)) + 3.0 * MM;
+    let alt = datamatrix_alt(data.lang, &p.notice_number.grouped());
+    c.tagged(Kind::TD, |c| {
+        c.tagged(Kind::Figure(alt), |c| c.matrix(x, y, CODE, 0.0, dm))
+    });
 
     let codes = [
         (t.postal_account, format!("{account:0>12}")),
@@ -155,18 +178,20 @@ fn postal_cell(
         let fx = x + CODE + 4.0 * MM;
         let mut fy = y;
         for (label, value) in &codes {
-            fy += pair(c, fx, fy, beside, label, value, S_CODE);
+            fy += c.tagged(Kind::TD, |c| pair(c, fx, fy, beside, label, value, S_CODE));
         }
         y = (y + CODE).max(fy) + 3.0 * MM;
     } else {
         y += CODE + 3.0 * MM;
         for (label, value) in &codes {
-            y += pair(c, x, y, w, label, value, S_CODE);
+            y += c.tagged(Kind::TD, |c| pair(c, x, y, w, label, value, S_CODE));
         }
     }
-    y += pair(c, x, y, w, t.postal_holder, &data.ec.name, S_VALUE);
+    y += c.tagged(Kind::TD, |c| {
+        pair(c, x, y, w, t.postal_holder, &data.ec.name, S_VALUE)
+    });
     if let Some(aut) = aut_text(data) {
-        y += c.para(x, y, w, S_AUT, &aut, 2);
+        y += c.tagged(Kind::TD, |c| c.para(x, y, w, S_AUT, &aut, 2));
     }
     Ok(y + PAD)
 }
@@ -181,9 +206,13 @@ pub(super) fn postal_row(
     cols: usize,
 ) -> Result<f32, PdfError> {
     let mut cells = Vec::with_capacity(row.len());
+    c.open(Kind::Table);
     for (i, p) in row.iter().enumerate() {
+        c.open(Kind::TR);
         let h = postal_cell(c, data, t, p, first + i, cols)?;
+        c.close();
         cells.push((c.take(), h));
     }
+    c.close();
     Ok(cells_row(c, cells, cols, None))
 }

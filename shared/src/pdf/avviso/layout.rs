@@ -5,6 +5,7 @@ use crate::pdf::draw::{
     Canvas, Look, Op, Style, BLUE, CONTENT_W, GREY, GREY70, INK, MARGIN, MM, RULE, WHITE,
 };
 use crate::pdf::fonts::Weight;
+use crate::pdf::structure::Kind;
 
 // Text styles.
 pub(super) const S_TITLE: Style = Style::new(Weight::SemiBold, 9.0, GREY);
@@ -44,7 +45,7 @@ pub(super) const PAD: f32 = 4.0 * MM;
 pub(super) const LOGO: f32 = 30.0 * MM;
 
 /// A section label with a value aligned right on the same line ("ENTE CREDITORE
-/// Cod. Fiscale 01199250158"); returns the line height.
+/// Cod. Fiscale 01199250158"): a heading, and a paragraph; returns the line height.
 pub(super) fn label_line(
     c: &mut Canvas,
     x: f32,
@@ -56,17 +57,19 @@ pub(super) fn label_line(
 ) -> f32 {
     let label = label.to_uppercase();
     let lw = c.width(S_SECTION, &label);
-    c.text(x, y, S_SECTION, &label);
+    c.tagged(Kind::H(2), |c| c.text(x, y, S_SECTION, &label));
     if !value.trim().is_empty() {
         let room = w - lw - 8.0;
         let value = c.fit(S_SMALL_STRONG, value.trim(), room);
         let vw = c.width(S_SMALL_STRONG, &value);
         let key = format!("{key} ");
         let kw = c.width(S_SMALL, &key);
+        c.open(Kind::P);
         if kw + vw <= room {
             c.text(x + w - vw - kw, y + 1.0, S_SMALL, &key);
         }
         c.text(x + w - vw, y + 1.0, S_SMALL_STRONG, &value);
+        c.close();
     }
     S_SECTION.line_height()
 }
@@ -86,7 +89,27 @@ pub(super) fn pair(
     S_LABEL.line_height() + style.line_height() + 3.0
 }
 
-/// Label on the left, value on the right of it; returns the height used.
+/// Label over value as a table row headed by the label; returns the height used.
+pub(super) fn pair_row(
+    c: &mut Canvas,
+    x: f32,
+    y: f32,
+    w: f32,
+    label: &str,
+    value: &str,
+    style: Style,
+) -> f32 {
+    c.tagged(Kind::TR, |c| {
+        c.tagged(Kind::RowHeader, |c| c.text_fit(x, y, w, S_LABEL, label));
+        c.tagged(Kind::TD, |c| {
+            c.text_fit(x, y + S_LABEL.line_height(), w, style, value)
+        });
+    });
+    S_LABEL.line_height() + style.line_height() + 3.0
+}
+
+/// Label on the left, value on the right of it, as a table row headed by the
+/// label; returns the height used.
 pub(super) fn row(
     c: &mut Canvas,
     x: f32,
@@ -96,12 +119,18 @@ pub(super) fn row(
     value: &str,
     lines: usize,
 ) -> f32 {
-    c.text_fit(x, y + 1.5, LABEL_W - 6.0, S_LABEL, label);
-    let h = c.para(x + LABEL_W, y, w - LABEL_W, S_VALUE, value, lines);
+    c.open(Kind::TR);
+    c.tagged(Kind::RowHeader, |c| {
+        c.text_fit(x, y + 1.5, LABEL_W - 6.0, S_LABEL, label)
+    });
+    let h = c.tagged(Kind::TD, |c| {
+        c.para(x + LABEL_W, y, w - LABEL_W, S_VALUE, value, lines)
+    });
+    c.close();
     h.max(S_VALUE.line_height()) + 3.0
 }
 
-/// Codes on one line, each label over value, left to right.
+/// Codes on one line, each label over value, left to right (table rows).
 pub(super) fn codes_line(c: &mut Canvas, x: f32, y: f32, w: f32, items: &[(&str, String)]) -> f32 {
     let mut cx = x;
     for (label, value) in items {
@@ -110,7 +139,7 @@ pub(super) fn codes_line(c: &mut Canvas, x: f32, y: f32, w: f32, items: &[(&str,
         if room <= 20.0 {
             break;
         }
-        pair(c, cx, y, room, label, value, S_CODE);
+        pair_row(c, cx, y, room, label, value, S_CODE);
         cx += vw + 7.0 * MM;
     }
     S_LABEL.line_height() + S_CODE.line_height() + 3.0
@@ -144,7 +173,9 @@ pub(super) fn cells_row(
     }
     match note {
         Some(note) => {
-            let nh = c.para(MARGIN, h + 2.0 * MM, CONTENT_W, S_SMALL, note, 2);
+            let nh = c.tagged(Kind::P, |c| {
+                c.para(MARGIN, h + 2.0 * MM, CONTENT_W, S_SMALL, note, 2)
+            });
             h + 2.0 * MM + nh
         }
         None => h,

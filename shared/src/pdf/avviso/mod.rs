@@ -18,8 +18,10 @@ use self::installments::{installment_row, postal_row};
 use self::overview::{amount_and_where, header, parties};
 use self::payment::{payment_heading, postal_block, single_block};
 use self::texts::texts;
-use super::draw::{write_pdf, Canvas, Meta, Op, Pages, GAP, MM};
+use super::conformance::Meta;
+use super::draw::{write_pdf, Canvas, Op, Pages, GAP, MM};
 use super::fonts::fonts;
+use super::structure::Kind;
 use super::{invalid, lang_tag, AvvisoData, PdfError};
 
 /// The checks the guideline's limits need before anything is drawn.
@@ -60,7 +62,8 @@ fn logo(data: &AvvisoData) -> Result<Option<Image>, PdfError> {
     let Some(png) = &data.ec.logo_png else {
         return Ok(None);
     };
-    let image = Image::from_png(png.clone().into(), true).map_err(PdfError::Logo)?;
+    // Not interpolated: PDF/A forbids asking viewers to smooth images.
+    let image = Image::from_png(png.clone().into(), false).map_err(PdfError::Logo)?;
     let (w, h) = image.size();
     if w == 0 || h == 0 {
         return Err(PdfError::Logo("immagine vuota".into()));
@@ -85,6 +88,7 @@ pub fn render_avviso(data: &AvvisoData) -> Result<Vec<u8>, PdfError> {
     pages.place(c.take(), h, 0.0, GAP)?;
 
     // "Dati per il pagamento": heading kept with the first block.
+    c.open(Kind::Sect);
     let heading_h = payment_heading(&mut c, t);
     let heading = c.take();
     let mut blocks: Vec<(Vec<Op>, f32, f32)> = Vec::new();
@@ -113,6 +117,7 @@ pub fn render_avviso(data: &AvvisoData) -> Result<Vec<u8>, PdfError> {
             blocks.push((c.take(), h, GAP));
         }
     }
+    c.close();
     let first_h = blocks.first().map_or(0.0, |b| b.1);
     pages.place(heading, heading_h, first_h, 2.0 * MM)?;
     for (ops, h, gap) in blocks {
@@ -123,10 +128,12 @@ pub fn render_avviso(data: &AvvisoData) -> Result<Vec<u8>, PdfError> {
     write_pdf(
         fonts,
         all,
+        c.into_structure(),
         Meta {
             title: format!("{} - {}", t.title, data.subject.trim()),
             subject: data.ec.name.trim().to_owned(),
             language: lang_tag(data.lang),
+            created: data.created,
         },
     )
 }

@@ -163,6 +163,34 @@ pub(super) fn online_text(data: &AvvisoData) -> String {
     }
 }
 
+/// Alternative text of the QR code of a payment option (`notice` as printed).
+pub(super) fn qr_alt(lang: Lang, notice: &str) -> String {
+    match lang {
+        Lang::It => format!("Codice QR per il pagamento dell'avviso {notice}"),
+        Lang::En => format!("QR code to pay the notice {notice}"),
+    }
+}
+
+/// Alternative text of the Data Matrix of a Bollettino Postale PA.
+pub(super) fn datamatrix_alt(lang: Lang, notice: &str) -> String {
+    match lang {
+        Lang::It => format!(
+            "Codice Data Matrix del Bollettino Postale PA per il pagamento dell'avviso {notice}"
+        ),
+        Lang::En => {
+            format!("Data Matrix code of the Bollettino Postale PA to pay the notice {notice}")
+        }
+    }
+}
+
+/// Alternative text of the EC logo.
+pub(super) fn logo_alt(lang: Lang, ec_name: &str) -> String {
+    match lang {
+        Lang::It => format!("Logo di {ec_name}"),
+        Lang::En => format!("Logo of {ec_name}"),
+    }
+}
+
 /// The Poste authorisation line of a Bollettino Postale PA, `AUT.` first.
 pub(super) fn aut_text(data: &AvvisoData) -> Option<String> {
     let aut = data.ec.poste_auth.as_deref()?.trim();
