@@ -50,6 +50,7 @@ class Invocation:
         self.peak_kib = None
         self.pid = None
         self.done = threading.Event()
+        self.seen = []
 
 
 CURRENT = {"inv": None}
@@ -72,13 +73,20 @@ class RuntimeApi(BaseHTTPRequestHandler):
 
     def do_GET(self):
         inv = CURRENT["inv"]
-        if inv is None or not self.path.endswith("/invocation/next"):
+        if inv is not None:
+            inv.seen.append(("GET", self.path))
+        if not self.path.endswith("/invocation/next"):
+            return self.reply(404, b"")
+        if inv is None:
+            time.sleep(30)  # a process being killed: never answered
             return self.reply(404, b"")
         with LOCK:
             first = inv.first_poll is None
             if first:
                 inv.first_poll = time.perf_counter()
-        if first and inv.event is not None:
+        # A poll while the event is unanswered gets it (again): lambda_runtime
+        # polls anew when it lost the previous answer.
+        if inv.event is not None and inv.answered is None:
             body = json.dumps(inv.event).encode()
             self.send_response(200)
             self.send_header("Lambda-Runtime-Aws-Request-Id", "bench-request")
@@ -101,6 +109,8 @@ class RuntimeApi(BaseHTTPRequestHandler):
 
     def do_POST(self):
         inv = CURRENT["inv"]
+        if inv is not None:
+            inv.seen.append(("POST", self.path, self.headers.get("Content-Length"), self.headers.get("Transfer-Encoding")))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if inv is not None and "/invocation/" in self.path:
@@ -145,11 +155,13 @@ def zipped_size(dirpath, name):
 def measure(path, env, event):
     inv = Invocation(event)
     CURRENT["inv"] = inv
-    p = subprocess.Popen([path], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    err = tempfile.TemporaryFile()
+    p = subprocess.Popen([path], env=env, stdout=err, stderr=err)
     inv.pid = p.pid
     try:
         if not inv.done.wait(15):
-            raise RuntimeError(f"{path} did not answer within 15 s")
+            err.seek(0)
+            raise RuntimeError(f"{path} did not answer within 15 s: {inv.seen} {err.read()[-2000:]!r}")
         if p.poll() is not None and inv.first_poll is None:
             raise RuntimeError(f"{path} exited with {p.returncode} before polling")
         return inv
@@ -221,7 +233,10 @@ class Stack:
             self.proc.kill()
 
 
-def http_event(method, path, query="", body=None, headers=None, path_params=None):
+NODO_SUBJECT = "CN=nodo-coldstart-bench,O=PagoPA S.p.A.,C=IT"
+
+
+def http_event(method, path, query="", body=None, headers=None, path_params=None, client_cert=None):
     """An API Gateway HTTP API (payload 2.0) event."""
     h = {"host": "pagamenti.example", "user-agent": "coldstart-bench", "x-forwarded-for": "127.0.0.1"}
     h.update(headers or {})
@@ -241,6 +256,21 @@ def http_event(method, path, query="", body=None, headers=None, path_params=None
         },
         "body": body,
         "isBase64Encoded": False,
+    } | ({} if client_cert is None else {"requestContext": {
+        **ctx_of(method, path),
+        "authentication": {"clientCert": {
+            "clientCertPem": "", "subjectDN": client_cert, "issuerDN": "CN=bench CA",
+            "serialNumber": "1", "validity": {"notBefore": "Jan 1 00:00:00 2026 GMT",
+                                              "notAfter": "Jan 1 00:00:00 2028 GMT"}}}}})
+
+
+def ctx_of(method, path):
+    return {
+        "accountId": "123456789012", "apiId": "bench", "domainName": "pagamenti.example",
+        "domainPrefix": "pagamenti", "requestId": "bench-request", "routeKey": f"{method} {path}",
+        "stage": "$default", "time": "01/Dec/2026:10:00:00 +0000", "timeEpoch": 1796119200000,
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                 "sourceIp": "127.0.0.1", "userAgent": "coldstart-bench"},
     }
 
 
@@ -284,7 +314,8 @@ def requests(stack):
         "pagopa-callback": ("POST /pagopa/paForNode (paVerifyPaymentNotice)",
                             http_event("POST", "/pagopa/paForNode", body=soap_verify(ec, notice),
                                        headers={"content-type": "text/xml",
-                                                "soapaction": "paVerifyPaymentNotice"}), 200),
+                                                "soapaction": "paVerifyPaymentNotice"},
+                                       client_cert=NODO_SUBJECT), 200),
         "spontaneous-payment": ("GET /api/v1/services (catalogue)",
                                 http_event("GET", "/api/v1/services"), 200),
         "list-positions": ("GET /api/v1/me/positions (no session: 401)",
@@ -316,6 +347,16 @@ def check(name, inv, status):
 # --- the run ----------------------------------------------------------------
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A process killed mid-request is expected here; anything else is not.
+        err = sys.exc_info()[1]
+        if not isinstance(err, (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dir")
@@ -324,8 +365,7 @@ def main():
     ap.add_argument("--before", help="a directory of earlier binaries, measured in the same run")
     args = ap.parse_args()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), RuntimeApi)
     port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -350,6 +390,7 @@ def main():
         ENTITIES_JSON=entities,
         ADMIN_API_KEY=ADMIN_KEY,
         LOOKUP_LIMIT_PER_MINUTE="1000000",
+        NODO_CLIENT_SUBJECTS=NODO_SUBJECT,
         RUST_LOG="warn",
     )
     names = sorted(n for n in os.listdir(args.dir) if os.path.isdir(os.path.join(args.dir, n)))
