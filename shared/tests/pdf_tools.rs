@@ -123,30 +123,11 @@ fn pages_300dpi(pdf: &Path) -> Vec<PathBuf> {
 /// Every QR code on every page, as zbarimg decodes them from a 300 dpi rendering,
 /// sorted.
 pub fn qr_codes(pdf: &Path) -> Vec<String> {
-    let images = pages_300dpi(pdf);
     let mut codes = Vec::new();
-    for image in &images {
+    for image in &pages_300dpi(pdf) {
         let args = ["--raw", "-q", "-Sdisable", "-Sqrcode.enable", s(image)];
-        let out = match Command::new("zbarimg").args(args).output() {
-            Ok(out) => out,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                panic!("`zbarimg` is not installed: install the Debian package `zbar-tools` (apt-get install -y zbar-tools, or `make deps`)")
-            }
-            Err(e) => panic!("cannot run `zbarimg`: {e}"),
-        };
         // Exit status 4: no symbol on this page.
-        assert!(
-            out.status.success() || out.status.code() == Some(4),
-            "zbarimg failed on {}: {}",
-            image.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        codes.extend(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned),
-        );
+        codes.extend(decoded("zbarimg", "zbar-tools", &args, 4, image));
     }
     codes.sort();
     codes
@@ -164,31 +145,35 @@ pub fn datamatrix_codes(pdf: &Path, expected: usize) -> Vec<String> {
         }
         let wanted = (expected - codes.len()).to_string();
         // -n: a newline after each symbol's data; -S 2: search a half-size image;
-        // -m: give up on a page after 4 s.
+        // -m: give up on a page after 4 s. Exit status 1: no symbol on this page.
         let args = ["-n", "-S", "2", "-m", "4000", "-N", &wanted, s(image)];
-        let out = match Command::new("dmtxread").args(args).output() {
-            Ok(out) => out,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                panic!("`dmtxread` is not installed: install the Debian package `dmtx-utils` (apt-get install -y dmtx-utils, or `make deps`)")
-            }
-            Err(e) => panic!("cannot run `dmtxread`: {e}"),
-        };
-        // Exit status 1: no symbol on this page.
-        assert!(
-            out.status.success() || out.status.code() == Some(1),
-            "dmtxread failed on {}: {}",
-            image.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        codes.extend(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned),
-        );
+        codes.extend(decoded("dmtxread", "dmtx-utils", &args, 1, image));
     }
     codes.sort();
     codes
+}
+
+/// The lines a barcode reader (`tool`, from the Debian package `package`)
+/// prints for one page image; `none` is its exit status for "no symbol".
+fn decoded(tool: &str, package: &str, args: &[&str], none: i32, image: &Path) -> Vec<String> {
+    let out = match Command::new(tool).args(args).output() {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!("`{tool}` is not installed: install the Debian package `{package}` (apt-get install -y {package}, or `make deps`)")
+        }
+        Err(e) => panic!("cannot run `{tool}`: {e}"),
+    };
+    assert!(
+        out.status.success() || out.status.code() == Some(none),
+        "{tool} failed on {}: {}",
+        image.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `pdfinfo` of the PDF; with `-meta`, its XMP metadata.
