@@ -69,6 +69,7 @@ package: venv assets
 	@if [ "$(ARCH)" = arm64 ] && ! rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
 	  echo "the aarch64 standard library is missing: run 'rustup target add aarch64-unknown-linux-gnu', or 'make package ARCH=x86-64' (and deploy with --parameter-overrides Architecture=x86_64)"; exit 1; fi
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH) --output-format zip $(addprefix -p ,$(FUNCTIONS))
+	python3 infra/rezip.py $(foreach f,$(FUNCTIONS),target/lambda/$(f)/bootstrap.zip)
 	@for f in $(FUNCTIONS); do printf '%-18s %8s bytes zipped\n' $$f $$(stat -c %s target/lambda/$$f/bootstrap.zip); done
 
 # Cold start of every function (release build, as packaged) against a local
