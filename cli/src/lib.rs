@@ -151,10 +151,11 @@ struct Answer {
     body: Vec<u8>,
 }
 
-/// The operator or admin API, over the portal's own HTTPS client (rustls on
-/// the AWS SDK's crypto provider: one TLS stack in the workspace).
+/// The operator or admin API, over rustls on the AWS SDK's crypto provider
+/// (one TLS stack in the workspace), trusting the system's CA store: on an
+/// operator's machine a company proxy's own root must be trusted.
 struct Api {
-    http: shared::net::LazyClient,
+    http: shared::net::HttpsClient,
     base: String,
     key: String,
 }
@@ -193,8 +194,15 @@ impl Api {
                 "chiave mancante: impostare PORTALE_API_KEY (o PORTALE_ADMIN_KEY per le chiavi)",
             ));
         }
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| fail(format!("certificati di sistema: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .build();
         Ok(Self {
-            http: shared::net::LazyClient::default(),
+            http: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(https),
             base: base.trim_end_matches('/').to_owned(),
             key: key.trim().to_owned(),
         })
@@ -210,7 +218,7 @@ impl Api {
         body: Vec<u8>,
     ) -> Result<Answer, Failure> {
         use http_body_util::BodyExt;
-        let client = self.http.get().map_err(fail)?;
+        let client = &self.http;
         let mut url = if url.starts_with("http") {
             url.to_owned()
         } else {
