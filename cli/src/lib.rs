@@ -97,6 +97,44 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Manages who may use the web console for which EC (admin key needed).
+    Operators {
+        #[command(subcommand)]
+        action: OperatorAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OperatorAction {
+    /// Lets an operator (by fiscal code) act for an EC with a role (replaces
+    /// the role they had for that EC, keeps their other ECs).
+    Grant {
+        fiscal_code: String,
+        ec: String,
+        #[arg(long, value_enum, default_value = "operator")]
+        role: RoleArg,
+    },
+    /// Takes an EC away from an operator (the operator goes with their last EC).
+    Revoke { fiscal_code: String, ec: String },
+    /// Lists the operators and their ECs.
+    List,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoleArg {
+    ReadOnly,
+    Operator,
+    Admin,
+}
+
+impl RoleArg {
+    fn code(self) -> &'static str {
+        match self {
+            RoleArg::ReadOnly => "read-only",
+            RoleArg::Operator => "operator",
+            RoleArg::Admin => "admin",
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -528,6 +566,84 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), Failure> 
                 }
             }
         }
+        Command::Operators { action } => {
+            let api = admin()?;
+            let grants_of =
+                |v: &Value| -> Vec<Value> { v["grants"].as_array().cloned().unwrap_or_default() };
+            match action {
+                OperatorAction::List => {
+                    let list = api.json("GET", "/api/v1/admin/operators", None).await?;
+                    for o in list.as_array().into_iter().flatten() {
+                        let grants: Vec<String> = grants_of(o)
+                            .iter()
+                            .map(|g| {
+                                format!(
+                                    "{} ({})",
+                                    g["ecFiscalCode"].as_str().unwrap_or(""),
+                                    g["role"].as_str().unwrap_or("")
+                                )
+                            })
+                            .collect();
+                        w(
+                            out,
+                            format!(
+                                "{}  {}",
+                                o["fiscalCode"].as_str().unwrap_or(""),
+                                grants.join(", ")
+                            ),
+                        )?;
+                    }
+                    Ok(())
+                }
+                OperatorAction::Grant {
+                    fiscal_code,
+                    ec,
+                    role,
+                } => {
+                    let path = operator_path(&fiscal_code);
+                    let mut grants = current_grants(&api, &path).await?;
+                    grants.retain(|g| g["ecFiscalCode"] != ec.as_str());
+                    grants.push(json!({"ecFiscalCode": ec, "role": role.code()}));
+                    api.json("PUT", &path, Some(&json!({ "grants": grants })))
+                        .await?;
+                    w(
+                        out,
+                        format!(
+                            "operatore {fiscal_code}: ente {ec} con ruolo {}",
+                            role.code()
+                        ),
+                    )
+                }
+                OperatorAction::Revoke { fiscal_code, ec } => {
+                    let path = operator_path(&fiscal_code);
+                    let mut grants = current_grants(&api, &path).await?;
+                    let before = grants.len();
+                    grants.retain(|g| g["ecFiscalCode"] != ec.as_str());
+                    if grants.len() == before {
+                        return Err(fail(format!(
+                            "l'operatore {fiscal_code} non è abilitato per l'ente {ec}"
+                        )));
+                    }
+                    api.json("PUT", &path, Some(&json!({ "grants": grants })))
+                        .await?;
+                    w(out, format!("operatore {fiscal_code}: ente {ec} revocato"))
+                }
+            }
+        }
+    }
+}
+
+fn operator_path(fiscal_code: &str) -> String {
+    let cf: String = form_urlencoded::byte_serialize(fiscal_code.trim().as_bytes()).collect();
+    format!("/api/v1/admin/operators/{cf}")
+}
+
+/// An operator's grants; none when the admin API does not know them.
+async fn current_grants(api: &Api, path: &str) -> Result<Vec<Value>, Failure> {
+    match api.json("GET", path, None).await {
+        Ok(v) => Ok(v["grants"].as_array().cloned().unwrap_or_default()),
+        Err(Failure(m)) if m.starts_with("errore 404") => Ok(vec![]),
+        Err(e) => Err(e),
     }
 }
 

@@ -27,6 +27,7 @@ macro_rules! string_conversions {
 }
 pub(crate) use string_conversions;
 
+pub mod access;
 pub mod amount;
 pub mod catalog;
 pub mod clock;

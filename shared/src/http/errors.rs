@@ -10,6 +10,7 @@ use crate::service::keys::{AuthError, KeyError};
 use crate::service::ledger::ExportError;
 use crate::service::login::Failure;
 use crate::service::notices::LookupError;
+use crate::service::operators::{AccessError, OperatorError};
 use crate::service::payments::PaymentError;
 use crate::service::positions::PositionError;
 use crate::service::receipts::ReceiptError;
@@ -73,6 +74,45 @@ impl From<PositionError> for ApiError {
             ),
             e @ PositionError::Contention(_) => ApiError::unavailable(e),
             PositionError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<OperatorError> for ApiError {
+    fn from(e: OperatorError) -> Self {
+        use crate::domain::FieldErrors;
+        match e {
+            OperatorError::UnknownEc(ec) => ApiError::Validation(FieldErrors::single(
+                "grants",
+                format!("ente creditore {ec} non gestito da questo portale"),
+            )),
+            OperatorError::DuplicateEc(ec) => ApiError::Validation(FieldErrors::single(
+                "grants",
+                format!("ente creditore {ec} indicato più volte"),
+            )),
+            OperatorError::TooManyGrants => ApiError::Validation(FieldErrors::single(
+                "grants",
+                format!(
+                    "al massimo {} enti per operatore",
+                    crate::service::operators::MAX_GRANTS
+                ),
+            )),
+            OperatorError::NotFound => ApiError::NotFound("operatore non trovato".into()),
+            OperatorError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::NoGrant => {
+                ApiError::Forbidden("non sei abilitato a operare per questo ente creditore".into())
+            }
+            AccessError::Role { .. } => ApiError::Forbidden(
+                "il tuo ruolo per questo ente non consente questa operazione".into(),
+            ),
+            AccessError::Store(s) => s.into(),
         }
     }
 }

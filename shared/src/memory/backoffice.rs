@@ -21,6 +21,7 @@ struct State {
     anomalies: BTreeMap<(EcFiscalCode, String), Vec<AnomalyRecord>>,
     cursors: BTreeMap<EcFiscalCode, chrono::DateTime<chrono::Utc>>,
     keys: BTreeMap<String, OperatorKey>,
+    operators: BTreeMap<crate::domain::FiscalCode, crate::domain::access::Operator>,
     imports: BTreeMap<(EcFiscalCode, String), Versioned<Import>>,
 }
 
@@ -78,6 +79,42 @@ impl KeyStore for MemoryBackOffice {
                 Some(k) if &k.ec == ec => Ok(s.keys.remove(key_id).is_some()),
                 _ => Ok(false),
             }
+        })
+    }
+
+    async fn put_operator(
+        &self,
+        operator: &crate::domain::access::Operator,
+    ) -> Result<(), StoreError> {
+        faulty!(self, "put_operator", StoreError::VersionConflict, {
+            self.state()
+                .operators
+                .insert(operator.fiscal_code.clone(), operator.clone());
+            Ok(())
+        })
+    }
+
+    async fn operator(
+        &self,
+        fiscal_code: &crate::domain::FiscalCode,
+    ) -> Result<Option<crate::domain::access::Operator>, StoreError> {
+        faulty!(self, "operator", StoreError::VersionConflict, {
+            Ok(self.state().operators.get(fiscal_code).cloned())
+        })
+    }
+
+    async fn operators(&self) -> Result<Vec<crate::domain::access::Operator>, StoreError> {
+        faulty!(self, "operators", StoreError::VersionConflict, {
+            Ok(self.state().operators.values().cloned().collect())
+        })
+    }
+
+    async fn remove_operator(
+        &self,
+        fiscal_code: &crate::domain::FiscalCode,
+    ) -> Result<bool, StoreError> {
+        faulty!(self, "remove_operator", StoreError::VersionConflict, {
+            Ok(self.state().operators.remove(fiscal_code).is_some())
         })
     }
 }

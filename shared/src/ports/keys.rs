@@ -1,11 +1,13 @@
-//! Operator API keys: each bound to one EC, kept only as a digest.
+//! Access to the back office: operator API keys (each bound to one EC, kept
+//! only as a digest) and the console's operators with their grants.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use crate::domain::EcFiscalCode;
+use crate::domain::access::Operator;
+use crate::domain::{EcFiscalCode, FiscalCode};
 
 /// An operator key as stored: never the key itself, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,4 +38,17 @@ pub trait KeyStore: Send + Sync {
 
     /// Deletes a key of the EC; false when it had no such key.
     async fn revoke_key(&self, ec: &EcFiscalCode, key_id: &str) -> Result<bool, StoreError>;
+
+    /// Creates or replaces an operator's grants.
+    async fn put_operator(&self, operator: &Operator) -> Result<(), StoreError>;
+
+    /// The operator with this fiscal code (strongly consistent: a revoked grant
+    /// is gone at once).
+    async fn operator(&self, fiscal_code: &FiscalCode) -> Result<Option<Operator>, StoreError>;
+
+    /// Every operator, by fiscal code.
+    async fn operators(&self) -> Result<Vec<Operator>, StoreError>;
+
+    /// Removes an operator; false when there was none.
+    async fn remove_operator(&self, fiscal_code: &FiscalCode) -> Result<bool, StoreError>;
 }

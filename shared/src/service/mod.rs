@@ -15,6 +15,7 @@ pub mod login;
 pub mod me;
 pub mod nodo;
 pub mod notices;
+pub mod operators;
 pub mod payments;
 pub mod positions;
 pub mod receipts;

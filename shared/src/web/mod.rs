@@ -228,7 +228,7 @@ pub fn error_page(app: &App, ctx: &Ctx, e: ApiError) -> Response<Body> {
     let status = e.status();
     e.log();
     let message = match &e {
-        ApiError::Forbidden(_) => ctx.t.session_expired.to_owned(),
+        ApiError::Forbidden(m) if m == "csrf" => ctx.t.session_expired.to_owned(),
         other => other.to_string(),
     };
     let title = if status == StatusCode::NOT_FOUND {

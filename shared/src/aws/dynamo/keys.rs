@@ -1,16 +1,25 @@
 //! Operator keys: one item per key (`KEY#<keyId>`, listed per EC on `gsi1`),
 //! and one ring item per EC (`KEYS#<ec>`) counting the active keys, so the
 //! limit holds under concurrent creation (both written in one transaction).
+//! Console operators: one item each (`OPERATOR#<fiscal code>`), listed on
+//! `gsi1` under `OPERATORS`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Update};
 
 use super::*;
+use crate::domain::access::Operator;
+use crate::domain::FiscalCode;
 use crate::ports::{KeyStore, OperatorKey};
 
 fn key_pk(key_id: &str) -> String {
     format!("KEY#{key_id}")
 }
+fn operator_pk(cf: &FiscalCode) -> String {
+    format!("OPERATOR#{cf}")
+}
+const OPERATORS: &str = "OPERATORS";
+
 fn ring_pk(ec: &EcFiscalCode) -> String {
     format!("KEYS#{ec}")
 }
@@ -102,5 +111,57 @@ impl KeyStore for DynamoTable {
             Some(failed) if failed.first() == Some(&true) => Ok(false),
             Some(_) => Err(StoreError::Unavailable("key transaction cancelled".into())),
         }
+    }
+
+    async fn put_operator(&self, operator: &Operator) -> Result<(), StoreError> {
+        let doc =
+            serde_json::to_string(operator).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let pk = operator_pk(&operator.fiscal_code);
+        let item = HashMap::from([
+            ("pk".into(), s(pk.clone())),
+            ("sk".into(), s("OPERATOR")),
+            ("kind".into(), s("operator")),
+            ("doc".into(), s(doc)),
+            ("gsi1pk".into(), s(OPERATORS)),
+            ("gsi1sk".into(), s(pk)),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn operator(&self, fiscal_code: &FiscalCode) -> Result<Option<Operator>, StoreError> {
+        let item = self.get_item(operator_pk(fiscal_code), "OPERATOR").await?;
+        item.as_ref().map(|i| read_doc(i, "operator")).transpose()
+    }
+
+    async fn operators(&self) -> Result<Vec<Operator>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI_DEBTOR),
+                "gsi1pk = :pk AND begins_with(gsi1sk, :op)",
+                &[(":pk", s(OPERATORS)), (":op", s("OPERATOR#"))],
+            )
+            .await?;
+        items.iter().map(|i| read_doc(i, "operator")).collect()
+    }
+
+    async fn remove_operator(&self, fiscal_code: &FiscalCode) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(operator_pk(fiscal_code)))
+            .key("sk", s("OPERATOR"))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 }
