@@ -600,7 +600,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), Failure> 
                     ec,
                     role,
                 } => {
-                    let path = operator_path(&fiscal_code);
+                    let path = operator_path(fiscal_code);
                     let mut grants = current_grants(&api, &path).await?;
                     grants.retain(|g| g["ecFiscalCode"] != ec.as_str());
                     grants.push(json!({"ecFiscalCode": ec, "role": role.code()}));
@@ -615,7 +615,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<(), Failure> 
                     )
                 }
                 OperatorAction::Revoke { fiscal_code, ec } => {
-                    let path = operator_path(&fiscal_code);
+                    let path = operator_path(fiscal_code);
                     let mut grants = current_grants(&api, &path).await?;
                     let before = grants.len();
                     grants.retain(|g| g["ecFiscalCode"] != ec.as_str());
