@@ -181,6 +181,32 @@ impl PositionStore for MemoryStore {
         })
     }
 
+    async fn positions_of_ec(
+        &self,
+        ec: &EcFiscalCode,
+        due_from: Option<chrono::NaiveDate>,
+        due_to: Option<chrono::NaiveDate>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Position>, StoreError> {
+        faulty!(self, "positions_of_ec", StoreError::VersionConflict, {
+            let lo = due_from.map(|d| d.to_string()).unwrap_or_default();
+            let hi = due_to
+                .map(|d| format!("{d}#~"))
+                .unwrap_or_else(|| "~".into());
+            let mut found: Vec<(String, Position)> = self
+                .state()
+                .positions
+                .values()
+                .filter(|p| &p.value.ec_fiscal_code == ec)
+                .map(|p| (crate::ports::listing_key(&p.value), p.value.clone()))
+                .filter(|(k, _)| *k >= lo && *k <= hi && after.is_none_or(|a| k.as_str() > a))
+                .collect();
+            found.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(found.into_iter().take(limit).map(|(_, p)| p).collect())
+        })
+    }
+
     async fn replace(&self, p: &Position, expected_version: u64) -> Result<(), StoreError> {
         faulty!(self, "replace", StoreError::VersionConflict, {
             let mut s = self.state();

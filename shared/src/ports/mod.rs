@@ -37,7 +37,7 @@ pub use keys::{KeyStore, OperatorKey};
 pub use ledger::{Ledger, LedgerPage};
 pub use mail::{Attachment, Mail, MailError, Mailer};
 pub use payments::{Activation, AttemptNotice, PaymentAttempt, PaymentLog};
-pub use positions::{PositionStore, RateCounter};
+pub use positions::{listing_key, PositionStore, RateCounter};
 pub use receipts::{MailClaim, MailDelivery, MailFailure, ReceiptRecord, ReceiptStore};
 pub use reporting::{AnomalyRecord, FlowRecord, Reported, ReportingStore};
 pub use sessions::{Session, SessionStore};

@@ -42,6 +42,18 @@ pub trait PositionStore: Send + Sync {
     /// Positions whose debtor has this fiscal code.
     async fn find_by_debtor(&self, debtor: &FiscalCode) -> Result<Vec<Position>, StoreError>;
 
+    /// The EC's positions by due date (their first option's) and iupd, with the
+    /// due date in `[due_from, due_to]` when given; at most `limit`, after
+    /// `after` (the [`listing_key`] of the last position of the previous page).
+    async fn positions_of_ec(
+        &self,
+        ec: &EcFiscalCode,
+        due_from: Option<chrono::NaiveDate>,
+        due_to: Option<chrono::NaiveDate>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Position>, StoreError>;
+
     /// Replaces a position if it is still at `expected_version`
     /// ([`StoreError::VersionConflict`] otherwise).
     async fn replace(&self, position: &Position, expected_version: u64) -> Result<(), StoreError>;
@@ -55,6 +67,19 @@ pub trait PositionStore: Send + Sync {
         expected_version: u64,
         claims: &[NoticeNumber],
     ) -> Result<(), StoreError>;
+}
+
+/// Where a position sits in its EC's listing: `<first due date>#<iupd>`
+/// (an iupd has no spaces or `#`, so the order is by date, then iupd).
+pub fn listing_key(p: &Position) -> String {
+    let due = p
+        .payment_options
+        .iter()
+        .map(|o| o.due_date)
+        .min()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    format!("{due}#{}", p.iupd)
 }
 
 /// Per-client request counters (rate limits).

@@ -18,6 +18,8 @@
 //! | import          | `IMPORT#<ec>#<id>`          | `IMPORT`        | `IMPORTS#<ec>`   | `IMPORT#<created>#<id>` |
 //! | key ring        | `KEYS#<ec>`                 | `KEYS`          |                  |                        |
 //!
+//! A position is listed per EC on `gsi2`: `gsi2pk` = `POSITIONS#<ec>`, `gsi2sk` =
+//! `<first due date>#<iupd>` (the console's search).
 //! A receipt whose payer is not its debtor also carries `gsi2pk` = `PAYER#<cf>`,
 //! `gsi2sk` = `RECEIPT#<receivedAt>#<receiptId>` (index `gsi2`). A receipt with
 //! a positive outcome carries `gsi4pk` = `PAID#<idPA>`, `gsi4sk` =
@@ -137,6 +139,11 @@ fn position_item(p: &Position, version: u64) -> Result<Item, StoreError> {
         ("sk".into(), s("POSITION")),
         ("gsi1pk".into(), s(debtor_pk(&p.debtor.fiscal_code))),
         ("gsi1sk".into(), s(pk)),
+        (
+            "gsi2pk".into(),
+            s(format!("POSITIONS#{}", p.ec_fiscal_code)),
+        ),
+        ("gsi2sk".into(), s(crate::ports::listing_key(p))),
         ("kind".into(), s("position")),
         ("doc".into(), s(doc)),
         ("version".into(), n(version)),

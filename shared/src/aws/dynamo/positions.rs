@@ -150,6 +150,54 @@ impl PositionStore for DynamoTable {
             .collect()
     }
 
+    async fn positions_of_ec(
+        &self,
+        ec: &EcFiscalCode,
+        due_from: Option<chrono::NaiveDate>,
+        due_to: Option<chrono::NaiveDate>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Position>, StoreError> {
+        // `after` + " " sorts after `after` and before anything longer that
+        // starts with it or anything greater (listing keys have no spaces).
+        let lo = match (after, due_from) {
+            (Some(a), Some(d)) => std::cmp::max(format!("{a} "), d.to_string()),
+            (Some(a), None) => format!("{a} "),
+            (None, Some(d)) => d.to_string(),
+            (None, None) => String::new(),
+        };
+        let hi = due_to
+            .map(|d| format!("{d}#~"))
+            .unwrap_or_else(|| "~".into());
+        let mut found = Vec::new();
+        let mut start = None;
+        while found.len() < limit {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI_PAYER)
+                .key_condition_expression("gsi2pk = :pk AND gsi2sk BETWEEN :lo AND :hi")
+                .expression_attribute_values(":pk", s(format!("POSITIONS#{ec}")))
+                .expression_attribute_values(":lo", s(lo.clone()))
+                .expression_attribute_values(":hi", s(hi.clone()))
+                .limit((limit - found.len()).min(1000) as i32)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items() {
+                found.push(read_position(item)?.value);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
+    }
+
     async fn replace(&self, p: &Position, expected_version: u64) -> Result<(), StoreError> {
         let item = position_item(p, expected_version + 1)?;
         match self
