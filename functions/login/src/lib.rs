@@ -111,6 +111,7 @@ fn login_page(
     let landing = login::landing(landing);
     let page = pages::LoginPage {
         landing: (landing != login::landing(None)).then(|| landing.to_owned()),
+        operator: landing.starts_with("/backoffice"),
         ctx,
         enabled: app.identity.is_some(),
         cns_url: app

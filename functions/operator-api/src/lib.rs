@@ -206,30 +206,8 @@ async fn services(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
             Ok(json_response(StatusCode::OK, &view(&s)?))
         }
         (&Method::PUT, Some(code)) => {
-            let mut doc = json_body(req)?;
-            let Some(obj) = doc.as_object_mut() else {
-                return Err(ApiError::Validation(FieldErrors::single(
-                    "",
-                    "deve essere un oggetto JSON",
-                )));
-            };
-            let mut errors = FieldErrors::default();
-            for (key, want) in [("ecFiscalCode", ec.as_str()), ("code", code.as_str())] {
-                match obj.get(key).and_then(|v| v.as_str()) {
-                    None => {
-                        obj.insert(key.into(), want.into());
-                    }
-                    Some(v) if v == want => {}
-                    Some(_) => errors.push(key, "deve coincidere con l'indirizzo della richiesta"),
-                }
-            }
-            if !errors.is_empty() {
-                return Err(ApiError::Validation(errors));
-            }
-            let service = Service::from_json(&doc.to_string())
-                .map_err(|m| ApiError::Validation(FieldErrors::single("", m)))?;
-            let created = app.catalog.put_service(&service).await?;
-            tracing::info!(ec = %ec, service = %code, created, "service saved");
+            let (service, created) =
+                shared::service::catalog::save(app, &ec, &code, json_body(req)?).await?;
             Ok(json_response(
                 if created {
                     StatusCode::CREATED

@@ -78,6 +78,19 @@ impl From<PositionError> for ApiError {
     }
 }
 
+impl From<crate::service::catalog::CatalogError> for ApiError {
+    fn from(e: crate::service::catalog::CatalogError) -> Self {
+        use crate::service::catalog::CatalogError;
+        match e {
+            CatalogError::UnknownEc => {
+                ApiError::NotFound("ente creditore non gestito da questo portale".into())
+            }
+            CatalogError::Invalid(f) => ApiError::Validation(f),
+            CatalogError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<OperatorError> for ApiError {
     fn from(e: OperatorError) -> Self {
         use crate::domain::FieldErrors;

@@ -2,6 +2,7 @@
 //! the mapping of use cases' errors to it (`errors`), request helpers and the
 //! per-client limits.
 
+pub mod export;
 pub mod limit;
 pub mod problem;
 pub mod request;

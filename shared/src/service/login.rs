@@ -52,13 +52,18 @@ pub enum Failure {
     Store(#[from] StoreError),
 }
 
-/// Where the citizen lands after login: a page of the reserved area they asked
-/// for, or its start. Only local paths of the reserved area are kept (no open redirect).
+/// Where the citizen lands after login: a page of the reserved area (or of
+/// the operators' console) they asked for, or the reserved area's start. Only
+/// local paths of those two are kept (no open redirect).
 pub fn landing(requested: Option<&str>) -> &str {
     const HOME: &str = "/area-riservata";
+    const CONSOLE: &str = "/backoffice";
     match requested {
         Some(p)
-            if (p == HOME || p.starts_with("/area-riservata/"))
+            if (p == HOME
+                || p.starts_with("/area-riservata/")
+                || p == CONSOLE
+                || p.starts_with("/backoffice/"))
                 && p.len() <= 100
                 && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b)) =>
@@ -539,11 +544,16 @@ mod tests {
     }
 
     #[test]
-    fn lands_only_in_the_reserved_area() {
+    fn lands_only_in_the_reserved_area_or_the_console() {
         assert_eq!(landing(None), "/area-riservata");
         assert_eq!(
             landing(Some("/area-riservata/avvisi/301900000000000180")),
             "/area-riservata/avvisi/301900000000000180"
+        );
+        assert_eq!(landing(Some("/backoffice")), "/backoffice");
+        assert_eq!(
+            landing(Some("/backoffice/77777777777/pagamenti")),
+            "/backoffice/77777777777/pagamenti"
         );
         for bad in [
             "https://evil.example/area-riservata",
@@ -552,6 +562,9 @@ mod tests {
             "/area-riservata/../esci",
             "/area-riservata/a?b=c",
             "/carrello",
+            "/backoffice-x",
+            "/backoffice/../esci",
+            "//backoffice",
         ] {
             assert_eq!(landing(Some(bad)), "/area-riservata", "{bad}");
         }

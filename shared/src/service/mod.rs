@@ -5,6 +5,7 @@
 //! in-process on the in-memory adapters (`testkit`), with faults injected.
 
 pub mod avviso;
+pub mod catalog;
 pub mod console;
 #[cfg(test)]
 mod fault_suite;

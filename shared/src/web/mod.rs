@@ -135,16 +135,27 @@ pub fn read_form(app: &App, req: &Request) -> Result<Form, ApiError> {
         return Err(ApiError::PayloadTooLarge(MAX_FORM_BODY));
     }
     let fields: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+    check_csrf(
+        app,
+        req,
+        fields.get("csrf").map(String::as_str).unwrap_or(""),
+    )?;
+    Ok(Form(fields))
+}
+
+/// Checks a form's CSRF token against the cookie (double submit), for forms
+/// read otherwise than by [`read_form`] (a file upload).
+pub fn check_csrf(app: &App, req: &Request, given: &str) -> Result<(), ApiError> {
     let cookie = cookies(req)
         .get(&cookie_name(app, "csrf"))
         .cloned()
         .unwrap_or_default();
-    let given = fields.get("csrf").cloned().unwrap_or_default();
     let ok = !cookie.is_empty() && bool::from(cookie.as_bytes().ct_eq(given.as_bytes()));
-    if !ok {
-        return Err(ApiError::Forbidden("csrf".into()));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("csrf".into()))
     }
-    Ok(Form(fields))
 }
 
 /// The Content-Security-Policy of every page: only our own scripts and styles;

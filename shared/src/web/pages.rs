@@ -267,4 +267,6 @@ pub struct LoginPage<'a> {
     pub dev: bool,
     /// The reserved-area page to land on after login, when not its start.
     pub landing: Option<String>,
+    /// The login leads to the operators' console.
+    pub operator: bool,
 }

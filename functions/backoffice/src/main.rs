@@ -1,0 +1,1 @@
+shared::http_main!(backoffice::handle, backoffice::WIRING);
