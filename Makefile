@@ -52,11 +52,13 @@ $(SCHEMATHESIS_VENV)/.installed: tests/requirements-schemathesis.txt
 	touch $@
 
 # Browser end-to-end tests: headless Chromium (playwright-core) against the local
-# stack; then schemathesis checks the API against docs/openapi.yaml on the same stack.
+# stack; then schemathesis checks the API against docs/openapi.yaml on the same stack;
+# then the login through a standard OpenID Connect provider (node-oidc-provider).
 .PHONY: e2e
 e2e: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
-e2e: venv deps assets web/node_modules/.installed $(SCHEMATHESIS_VENV)/.installed
+e2e: venv deps assets web/node_modules/.installed tests/oidc-provider/node_modules/.installed $(SCHEMATHESIS_VENV)/.installed
 	web/e2e/run.sh
+	web/e2e/standard-oidc.sh
 
 # Release build of every function for Lambda (provided.al2023), zipped, in
 # target/lambda/<function>/bootstrap.zip. cargo-lambda and zig come from PyPI.
@@ -125,6 +127,11 @@ clean:
 # Static assets of the pages: Bootstrap Italia (npm) and the portal's own files.
 web/node_modules/.installed: web/package.json
 	cd web && npm install --no-audit --no-fund --silent
+	touch $@
+
+# The standard OpenID Connect provider of the login's end-to-end tests.
+tests/oidc-provider/node_modules/.installed: tests/oidc-provider/package.json tests/oidc-provider/package-lock.json
+	cd tests/oidc-provider && npm ci --no-audit --no-fund --silent
 	touch $@
 
 web/public/.built: web/node_modules/.installed $(wildcard web/static/*)

@@ -43,7 +43,17 @@
 //!   array) and `aud` (jsonwebtoken skips an `aud` it cannot read, or calls it
 //!   missing when required), each with its own error; `azp` when there are
 //!   several audiences (OpenID Connect Core §3.1.3.7); the nonce (in constant
-//!   time), `sub`, and the fiscal code of `fiscal_number`.
+//!   time), `sub`, and the fiscal code (the first of
+//!   [`Expectations::fiscal_code_claims`] present, `fiscal_number` first).
+//!
+//! # UserInfo
+//!
+//! A provider may deliver the fiscal code and the names only from its UserInfo
+//! endpoint (as SPID and CIE OpenID Connect providers do). A signed UserInfo
+//! answer (`application/jwt`) is verified by [`verify_userinfo_jwt`] with the same
+//! key selection, algorithms, `iss` and `aud` checks as the ID token; a plain JSON
+//! answer is read by [`userinfo_claims`]. Either way its `sub` must be the ID
+//! token's (OpenID Connect Core §5.3.2).
 
 use std::fmt;
 
@@ -100,9 +110,30 @@ pub enum TokenError {
     NotYetValid,
     #[error("wrong nonce")]
     WrongNonce,
-    /// `fiscal_number` is missing or is not a valid codice fiscale.
-    #[error("missing or invalid fiscal_number")]
+    /// The fiscal code claim is not a valid codice fiscale (`TINIT-<CF>` or a bare CF).
+    #[error("invalid fiscal code claim")]
     InvalidFiscalNumber,
+    /// The UserInfo answer's `sub` is not the ID token's.
+    #[error("the UserInfo subject is not the ID token's (sub)")]
+    WrongSubject,
+}
+
+/// The claims the fiscal code is read from, in this order (the first present
+/// wins): OpenID Connect gateways' `fiscal_number`, the CIE/SPID OpenID Connect
+/// Federation attribute, SPID's SAML attribute name, and its URI form.
+pub const DEFAULT_FISCAL_CODE_CLAIMS: [&str; 4] = [
+    "fiscal_number",
+    "https://attributes.eid.gov.it/fiscal_number",
+    "fiscalNumber",
+    "https://attributes.spid.gov.it/fiscalNumber",
+];
+
+/// [`DEFAULT_FISCAL_CODE_CLAIMS`], owned.
+pub fn default_fiscal_code_claims() -> Vec<String> {
+    DEFAULT_FISCAL_CODE_CLAIMS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
 }
 
 /// What the relying party expects of the token.
@@ -116,6 +147,8 @@ pub struct Expectations {
     pub nonce: String,
     /// Clock skew tolerated on `exp`, `iat` and `nbf`.
     pub leeway_secs: i64,
+    /// Where the fiscal code is read from, in order ([`DEFAULT_FISCAL_CODE_CLAIMS`]).
+    pub fiscal_code_claims: Vec<String>,
 }
 
 impl Expectations {
@@ -128,16 +161,24 @@ impl Expectations {
             audience: audience.to_owned(),
             nonce: nonce.to_owned(),
             leeway_secs: Self::LEEWAY_SECS,
+            fiscal_code_claims: default_fiscal_code_claims(),
         }
+    }
+
+    /// Reads the fiscal code from these claims, in order.
+    pub fn with_fiscal_code_claims(mut self, names: &[String]) -> Self {
+        self.fiscal_code_claims = names.to_vec();
+        self
     }
 }
 
-/// The verified claims of an ID token.
+/// The verified claims of an ID token or of a UserInfo answer.
 #[derive(Clone, PartialEq)]
 pub struct Claims {
     pub sub: String,
-    /// From `fiscal_number` (`TINIT-<CF>`, or a bare CF).
-    pub fiscal_code: FiscalCode,
+    /// From the first of [`Expectations::fiscal_code_claims`] present
+    /// (`TINIT-<CF>`, or a bare CF); `None` when none is.
+    pub fiscal_code: Option<FiscalCode>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     /// Every claim, as sent.
@@ -148,7 +189,10 @@ impl fmt::Debug for Claims {
     /// Personal data stays out of debug output.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Claims")
-            .field("fiscal_code", &self.fiscal_code.masked())
+            .field(
+                "fiscal_code",
+                &self.fiscal_code.as_ref().map(|f| f.masked()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -407,14 +451,131 @@ fn refusal(e: &jsonwebtoken::errors::Error) -> TokenError {
     }
 }
 
+/// The fiscal code of the first of `names` present in `claims` (`Ok(None)`
+/// when none is); a value that is not a fiscal code is refused, not skipped.
+pub fn fiscal_code_claim(
+    claims: &Map<String, Value>,
+    names: &[String],
+) -> Result<Option<FiscalCode>, TokenError> {
+    match names
+        .iter()
+        .find_map(|n| claims.get(n).filter(|v| !v.is_null()))
+    {
+        None => Ok(None),
+        Some(Value::String(f)) => parse_fiscal_number(f)
+            .map(Some)
+            .ok_or(TokenError::InvalidFiscalNumber),
+        Some(_) => Err(TokenError::InvalidFiscalNumber),
+    }
+}
+
+/// The identity claims (`sub`, fiscal code, names) of verified claims.
+fn identity_claims(
+    claims: Map<String, Value>,
+    expect: &Expectations,
+) -> Result<Claims, TokenError> {
+    let sub = required_string(&claims, "sub")?;
+    if sub.is_empty() {
+        return Err(TokenError::InvalidClaim("sub"));
+    }
+    Ok(Claims {
+        sub: sub.to_owned(),
+        fiscal_code: fiscal_code_claim(&claims, &expect.fiscal_code_claims)?,
+        given_name: optional_string(&claims, "given_name")?,
+        family_name: optional_string(&claims, "family_name")?,
+        raw: Value::Object(claims),
+    })
+}
+
 /// Verifies `token` (signature, then claims) and returns its claims. `now` is
-/// the current time in seconds since the epoch.
+/// the current time in seconds since the epoch. The fiscal code may be absent
+/// (`Claims::fiscal_code` `None`: it is then to be read from UserInfo).
 pub fn verify_id_token(
     token: &str,
     jwks: &Jwks,
     expect: &Expectations,
     now: i64,
 ) -> Result<Claims, TokenError> {
+    let claims = verify_signed(token, jwks, expect)?;
+    let leeway = expect.leeway_secs.max(0);
+    let exp = numeric_date(&claims, "exp")?.ok_or(TokenError::MissingClaim("exp"))?;
+    if now.saturating_sub(leeway) >= exp {
+        return Err(TokenError::Expired);
+    }
+    let iat = numeric_date(&claims, "iat")?.ok_or(TokenError::MissingClaim("iat"))?;
+    if iat > now.saturating_add(leeway) {
+        return Err(TokenError::IssuedInFuture);
+    }
+    if let Some(nbf) = numeric_date(&claims, "nbf")? {
+        if nbf > now.saturating_add(leeway) {
+            return Err(TokenError::NotYetValid);
+        }
+    }
+    let nonce = required_string(&claims, "nonce")?;
+    if expect.nonce.is_empty()
+        || !bool::from(subtle::ConstantTimeEq::ct_eq(
+            nonce.as_bytes(),
+            expect.nonce.as_bytes(),
+        ))
+    {
+        return Err(TokenError::WrongNonce);
+    }
+    identity_claims(claims, expect)
+}
+
+/// Verifies a signed UserInfo answer (`application/jwt`, OpenID Connect Core
+/// §5.3.2): the signature against the provider's JWKS as for the ID token, `iss`
+/// the issuer, `aud` the client, `exp` and `nbf` when present, and its `sub` the
+/// ID token's `id_token_sub`. `expect.nonce` is not used (UserInfo has none).
+pub fn verify_userinfo_jwt(
+    token: &str,
+    jwks: &Jwks,
+    expect: &Expectations,
+    id_token_sub: &str,
+    now: i64,
+) -> Result<Claims, TokenError> {
+    let claims = verify_signed(token, jwks, expect)?;
+    let leeway = expect.leeway_secs.max(0);
+    if let Some(exp) = numeric_date(&claims, "exp")? {
+        if now.saturating_sub(leeway) >= exp {
+            return Err(TokenError::Expired);
+        }
+    }
+    if let Some(nbf) = numeric_date(&claims, "nbf")? {
+        if nbf > now.saturating_add(leeway) {
+            return Err(TokenError::NotYetValid);
+        }
+    }
+    userinfo_subject(identity_claims(claims, expect)?, id_token_sub)
+}
+
+/// Reads a plain JSON UserInfo answer (`application/json`): an object whose
+/// `sub` is the ID token's `id_token_sub` (OpenID Connect Core §5.3.2).
+pub fn userinfo_claims(
+    answer: &Value,
+    expect: &Expectations,
+    id_token_sub: &str,
+) -> Result<Claims, TokenError> {
+    let Value::Object(claims) = answer else {
+        return Err(TokenError::Malformed("userinfo is not a JSON object"));
+    };
+    userinfo_subject(identity_claims(claims.clone(), expect)?, id_token_sub)
+}
+
+fn userinfo_subject(claims: Claims, id_token_sub: &str) -> Result<Claims, TokenError> {
+    if claims.sub == id_token_sub {
+        Ok(claims)
+    } else {
+        Err(TokenError::WrongSubject)
+    }
+}
+
+/// The signature, `iss`, `aud` and `azp` of a JWS; its claims.
+fn verify_signed(
+    token: &str,
+    jwks: &Jwks,
+    expect: &Expectations,
+) -> Result<Map<String, Value>, TokenError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::Malformed("too long"));
     }
@@ -482,44 +643,7 @@ pub fn verify_id_token(
             return Err(TokenError::WrongAuthorizedParty);
         }
     }
-    let leeway = expect.leeway_secs.max(0);
-    let exp = numeric_date(&claims, "exp")?.ok_or(TokenError::MissingClaim("exp"))?;
-    if now.saturating_sub(leeway) >= exp {
-        return Err(TokenError::Expired);
-    }
-    let iat = numeric_date(&claims, "iat")?.ok_or(TokenError::MissingClaim("iat"))?;
-    if iat > now.saturating_add(leeway) {
-        return Err(TokenError::IssuedInFuture);
-    }
-    if let Some(nbf) = numeric_date(&claims, "nbf")? {
-        if nbf > now.saturating_add(leeway) {
-            return Err(TokenError::NotYetValid);
-        }
-    }
-    let nonce = required_string(&claims, "nonce")?;
-    if expect.nonce.is_empty()
-        || !bool::from(subtle::ConstantTimeEq::ct_eq(
-            nonce.as_bytes(),
-            expect.nonce.as_bytes(),
-        ))
-    {
-        return Err(TokenError::WrongNonce);
-    }
-    let sub = required_string(&claims, "sub")?;
-    if sub.is_empty() {
-        return Err(TokenError::InvalidClaim("sub"));
-    }
-    let fiscal_code = match claims.get("fiscal_number") {
-        Some(Value::String(f)) => parse_fiscal_number(f).ok_or(TokenError::InvalidFiscalNumber)?,
-        _ => return Err(TokenError::InvalidFiscalNumber),
-    };
-    Ok(Claims {
-        sub: sub.to_owned(),
-        fiscal_code,
-        given_name: optional_string(&claims, "given_name")?,
-        family_name: optional_string(&claims, "family_name")?,
-        raw: Value::Object(claims),
-    })
+    Ok(claims)
 }
 
 #[cfg(test)]
@@ -700,7 +824,7 @@ mod tests {
         for signer in [es(), rs()] {
             let c = check(&signer.sign(&claims())).unwrap();
             assert_eq!(c.sub, "abc-123");
-            assert_eq!(c.fiscal_code.as_str(), "RSSMRA85T10A562S");
+            assert_eq!(c.fiscal_code.as_ref().unwrap().as_str(), "RSSMRA85T10A562S");
             assert_eq!(c.given_name.as_deref(), Some("Mario"));
             assert_eq!(c.family_name.as_deref(), Some("Rossi"));
             assert_eq!(c.raw["acr"], "https://www.spid.gov.it/SpidL2");
@@ -714,7 +838,7 @@ mod tests {
             "aud": ["other", CLIENT], "azp": CLIENT, "exp": NOW - 30, "iat": NOW + 30, "nbf": NOW + 30,
             "given_name": null})));
         let c = check(&t).unwrap();
-        assert_eq!(c.fiscal_code.as_str(), "CNTCHR83T41D969D");
+        assert_eq!(c.fiscal_code.as_ref().unwrap().as_str(), "CNTCHR83T41D969D");
         assert_eq!(c.given_name, None);
         // A one-element array needs no azp.
         assert!(check(&es().sign(&with(json!({"aud": [CLIENT]})))).is_ok());
@@ -898,10 +1022,6 @@ mod tests {
             (json!({"nonce": null}), TokenError::MissingClaim("nonce")),
             (json!({"sub": null}), TokenError::MissingClaim("sub")),
             (json!({"sub": ""}), TokenError::InvalidClaim("sub")),
-            (
-                json!({"fiscal_number": null}),
-                TokenError::InvalidFiscalNumber,
-            ),
             (
                 json!({"fiscal_number": "TINIT-RSSMRA85T10A562X"}),
                 TokenError::InvalidFiscalNumber,
@@ -1092,6 +1212,186 @@ mod tests {
         assert!(Jwks::from_value(&json!({ "keys": [big] }))
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn the_fiscal_code_is_read_from_the_first_claim_name_present() {
+        const EID: &str = "https://attributes.eid.gov.it/fiscal_number";
+        const SPID_URI: &str = "https://attributes.spid.gov.it/fiscalNumber";
+        let cf = |t: &str| check(t).unwrap().fiscal_code.map(|f| f.as_str().to_owned());
+        // Each alternative name alone.
+        for name in DEFAULT_FISCAL_CODE_CLAIMS {
+            let t = es().sign(&with(
+                json!({"fiscal_number": null, name: "TINIT-CNTCHR83T41D969D"}),
+            ));
+            assert_eq!(cf(&t).as_deref(), Some("CNTCHR83T41D969D"), "{name}");
+        }
+        // Several: the order of the list decides, not the token's.
+        let t = es().sign(&with(json!({
+            "fiscal_number": null, SPID_URI: "TINIT-BNCLCU90E12H501G",
+            "fiscalNumber": "TINIT-CNTCHR83T41D969D", EID: "TINIT-RSSMRA85T10A562S"
+        })));
+        assert_eq!(cf(&t).as_deref(), Some("RSSMRA85T10A562S"));
+        assert_eq!(
+            cf(&es().sign(&with(json!({EID: "TINIT-CNTCHR83T41D969D"})))).as_deref(),
+            Some("RSSMRA85T10A562S"),
+            "fiscal_number comes first"
+        );
+        // A configured order.
+        let names = vec!["fiscalNumber".to_owned(), "fiscal_number".to_owned()];
+        let e = expect().with_fiscal_code_claims(&names);
+        let t = es().sign(&with(json!({"fiscalNumber": "CNTCHR83T41D969D"})));
+        let c = verify_id_token(&t, &jwks(), &e, NOW).unwrap();
+        assert_eq!(c.fiscal_code.unwrap().as_str(), "CNTCHR83T41D969D");
+        // A name not in the list is not read.
+        let t = es().sign(&with(
+            json!({"fiscal_number": null, "codice_fiscale": "RSSMRA85T10A562S"}),
+        ));
+        assert_eq!(cf(&t), None);
+        // None at all: no fiscal code, the rest verified (UserInfo may have it).
+        let c = check(&es().sign(&with(json!({"fiscal_number": null})))).unwrap();
+        assert_eq!((c.fiscal_code, c.sub.as_str()), (None, "abc-123"));
+        // The first name present decides: an invalid value is not skipped.
+        let t = es().sign(&with(
+            json!({"fiscal_number": "TINIT-XX", EID: "TINIT-RSSMRA85T10A562S"}),
+        ));
+        assert_eq!(check(&t).unwrap_err(), TokenError::InvalidFiscalNumber);
+        let t = es().sign(&with(json!({"fiscal_number": null, EID: 5})));
+        assert_eq!(check(&t).unwrap_err(), TokenError::InvalidFiscalNumber);
+    }
+
+    fn userinfo() -> Value {
+        json!({
+            "iss": ISS, "sub": "abc-123", "aud": CLIENT, "iat": NOW - 1, "exp": NOW + 300,
+            "https://attributes.eid.gov.it/fiscal_number": "TINIT-CNTCHR83T41D969D",
+            "given_name": "Chiara", "family_name": "Conti"
+        })
+    }
+
+    fn userinfo_with(changes: Value) -> Value {
+        let mut c = userinfo();
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                c.as_object_mut().unwrap().remove(k);
+            } else {
+                c[k] = v.clone();
+            }
+        }
+        c
+    }
+
+    fn check_userinfo(token: &str) -> Result<Claims, TokenError> {
+        verify_userinfo_jwt(token, &jwks(), &expect(), "abc-123", NOW)
+    }
+
+    #[test]
+    fn userinfo_as_plain_json() {
+        let c = userinfo_claims(&userinfo(), &expect(), "abc-123").unwrap();
+        assert_eq!(c.fiscal_code.unwrap().as_str(), "CNTCHR83T41D969D");
+        assert_eq!(c.given_name.as_deref(), Some("Chiara"));
+        assert_eq!(c.family_name.as_deref(), Some("Conti"));
+        // Only sub is required of plain JSON: no iss, aud or times.
+        let bare = json!({"sub": "abc-123", "fiscalNumber": "RSSMRA85T10A562S"});
+        let c = userinfo_claims(&bare, &expect(), "abc-123").unwrap();
+        assert_eq!(c.fiscal_code.unwrap().as_str(), "RSSMRA85T10A562S");
+        assert_eq!(c.given_name, None);
+        let cases = [
+            (json!({"sub": "someone-else"}), TokenError::WrongSubject),
+            (json!({"sub": "abc-1234"}), TokenError::WrongSubject),
+            (json!({"sub": null}), TokenError::MissingClaim("sub")),
+            (json!({"sub": 7}), TokenError::InvalidClaim("sub")),
+            (
+                json!({"https://attributes.eid.gov.it/fiscal_number": "TINIT-nope"}),
+                TokenError::InvalidFiscalNumber,
+            ),
+            (
+                json!({"family_name": ["Conti"]}),
+                TokenError::InvalidClaim("family_name"),
+            ),
+        ];
+        for (change, err) in cases {
+            assert_eq!(
+                userinfo_claims(&userinfo_with(change.clone()), &expect(), "abc-123").unwrap_err(),
+                err,
+                "{change}"
+            );
+        }
+        assert_eq!(
+            userinfo_claims(&json!(["abc-123"]), &expect(), "abc-123").unwrap_err(),
+            TokenError::Malformed("userinfo is not a JSON object")
+        );
+        // Without a fiscal code: read, and left for the caller to refuse.
+        let c = userinfo_claims(&json!({"sub": "abc-123"}), &expect(), "abc-123").unwrap();
+        assert_eq!(c.fiscal_code, None);
+    }
+
+    #[test]
+    fn userinfo_as_a_signed_jwt() {
+        for signer in [es(), rs()] {
+            let c = check_userinfo(&signer.sign(&userinfo())).unwrap();
+            assert_eq!(c.fiscal_code.as_ref().unwrap().as_str(), "CNTCHR83T41D969D");
+            assert_eq!(c.given_name.as_deref(), Some("Chiara"));
+            assert!(!format!("{c:?}").contains("CNTCHR83T41D969D"));
+        }
+        // No nonce, iat or exp needed; an audience list with azp.
+        let t = es().sign(&userinfo_with(
+            json!({"iat": null, "exp": null, "aud": ["other", CLIENT], "azp": CLIENT}),
+        ));
+        assert!(check_userinfo(&t).is_ok());
+        let cases = [
+            (json!({"aud": "other"}), TokenError::WrongAudience),
+            (json!({"aud": null}), TokenError::MissingClaim("aud")),
+            (
+                json!({"iss": "https://evil.example/oidc"}),
+                TokenError::WrongIssuer,
+            ),
+            (json!({"iss": null}), TokenError::MissingClaim("iss")),
+            (json!({"sub": "someone-else"}), TokenError::WrongSubject),
+            (json!({"sub": null}), TokenError::MissingClaim("sub")),
+            (json!({"exp": NOW - 600}), TokenError::Expired),
+            (json!({"nbf": NOW + 600}), TokenError::NotYetValid),
+            (
+                json!({"https://attributes.eid.gov.it/fiscal_number": 12}),
+                TokenError::InvalidFiscalNumber,
+            ),
+        ];
+        for (change, err) in cases {
+            assert_eq!(
+                check_userinfo(&es().sign(&userinfo_with(change.clone()))).unwrap_err(),
+                err,
+                "{change}"
+            );
+        }
+        // Signed by another key under a published kid; tampered; unknown kid; alg none.
+        let impostor = TestKey::generate_es256("ec-1");
+        assert_eq!(
+            check_userinfo(&impostor.sign(&userinfo())).unwrap_err(),
+            TokenError::BadSignature
+        );
+        let t = es().sign(&userinfo());
+        let parts: Vec<&str> = t.split('.').collect();
+        let other = URL_SAFE_NO_PAD.encode(
+            userinfo_with(
+                json!({"https://attributes.eid.gov.it/fiscal_number": "TINIT-RSSMRA85T10A562S"}),
+            )
+            .to_string(),
+        );
+        assert_eq!(
+            check_userinfo(&format!("{}.{other}.{}", parts[0], parts[2])).unwrap_err(),
+            TokenError::BadSignature
+        );
+        let t = TestKey::generate_es256("elsewhere").sign(&userinfo());
+        assert_eq!(check_userinfo(&t).unwrap_err(), TokenError::UnknownKey);
+        let t = compact(&json!({"alg": "none"}), &userinfo(), b"");
+        assert_eq!(
+            check_userinfo(&t).unwrap_err(),
+            TokenError::UnsupportedAlgorithm("none".into())
+        );
+        // An encrypted answer (JWE, five parts) is not read.
+        assert_eq!(
+            check_userinfo("a.b.c.d.e").unwrap_err(),
+            TokenError::Malformed("not three parts")
+        );
     }
 
     #[test]

@@ -9,6 +9,12 @@
 //! [`IdentityProvider::redeem`] with the returned `code`, which yields the
 //! citizen's [`Identity`].
 //!
+//! The fiscal code and the names come from the ID token or, when it does not
+//! carry the fiscal code (as SPID and CIE OpenID Connect providers do), from the
+//! UserInfo endpoint, as plain JSON or as a JWT signed by the provider. They
+//! are asked for with the `claims` request parameter (OpenID Connect Core §5.5),
+//! under every name of [`OidcSettings::fiscal_code_claims`].
+//!
 //! Nothing here logs tokens, codes or fiscal codes, and errors carry none of them.
 
 use std::fmt;
@@ -25,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::jwt::{self, Expectations, Jwks, TokenError};
+use super::jwt::{self, Claims, Expectations, Jwks, TokenError};
 use crate::domain::FiscalCode;
 
 /// The SPID level the portal asks for (also honoured by gateways for CIE).
@@ -210,6 +216,9 @@ pub struct OidcSettings {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The claims the fiscal code is read from, in order (`OIDC_FISCAL_CODE_CLAIMS`,
+    /// default [`jwt::DEFAULT_FISCAL_CODE_CLAIMS`]).
+    pub fiscal_code_claims: Vec<String>,
 }
 
 impl fmt::Debug for OidcSettings {
@@ -217,13 +226,26 @@ impl fmt::Debug for OidcSettings {
         f.debug_struct("OidcSettings")
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
+            .field("fiscal_code_claims", &self.fiscal_code_claims)
             .finish_non_exhaustive()
     }
 }
 
 impl OidcSettings {
-    /// From `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET`. All three
-    /// unset (or empty): `Ok(None)`, login disabled. A development issuer (plain
+    /// A registration reading the fiscal code from the default claims.
+    pub fn new(issuer: &str, client_id: &str, client_secret: &str) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            fiscal_code_claims: jwt::default_fiscal_code_claims(),
+        }
+    }
+
+    /// From `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET`, and the
+    /// optional `OIDC_FISCAL_CODE_CLAIMS` (comma-separated claim names, in order
+    /// of preference; unset or empty: [`jwt::DEFAULT_FISCAL_CODE_CLAIMS`]). All
+    /// three unset (or empty): `Ok(None)`, login disabled. A development issuer (plain
     /// http or loopback) is refused when running in AWS Lambda
     /// (`AWS_LAMBDA_FUNCTION_NAME` set): see [`check_issuer`].
     pub fn from_env() -> Result<Option<Self>, String> {
@@ -251,10 +273,15 @@ impl OidcSettings {
             (None, None, None) => Ok(None),
             (Some(issuer), Some(client_id), Some(client_secret)) => {
                 check_issuer(&issuer, in_lambda)?;
+                let fiscal_code_claims = match get("OIDC_FISCAL_CODE_CLAIMS") {
+                    Some(list) => parse_claim_names(&list)?,
+                    None => jwt::default_fiscal_code_claims(),
+                };
                 Ok(Some(Self {
                     issuer,
                     client_id,
                     client_secret,
+                    fiscal_code_claims,
                 }))
             }
             _ => Err(
@@ -262,6 +289,43 @@ impl OidcSettings {
             ),
         }
     }
+}
+
+/// `OIDC_FISCAL_CODE_CLAIMS`: comma-separated claim names (spaces around them
+/// ignored), at least one, none with spaces or control characters inside.
+fn parse_claim_names(list: &str) -> Result<Vec<String>, String> {
+    let names: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return Err("OIDC_FISCAL_CODE_CLAIMS names no claim".into());
+    }
+    if let Some(bad) = names
+        .iter()
+        .find(|n| n.chars().any(|c| c.is_whitespace() || c.is_control()) || n.len() > 200)
+    {
+        return Err(format!(
+            "OIDC_FISCAL_CODE_CLAIMS: {bad:?} is not a claim name"
+        ));
+    }
+    Ok(names)
+}
+
+/// The `claims` request parameter (OpenID Connect Core §5.5): the fiscal code
+/// (essential) under each of `fiscal_code_claims`, and the given and family
+/// names, both in the ID token and from UserInfo. Providers deliver what they
+/// have where they deliver it; the ID token's `acr` is asked with `acr_values`.
+pub fn claims_request(fiscal_code_claims: &[String]) -> String {
+    let mut wanted = serde_json::Map::new();
+    for name in fiscal_code_claims {
+        wanted.insert(name.clone(), serde_json::json!({ "essential": true }));
+    }
+    wanted.insert("given_name".into(), Value::Null);
+    wanted.insert("family_name".into(), Value::Null);
+    serde_json::json!({ "id_token": wanted, "userinfo": wanted }).to_string()
 }
 
 /// Whether a host name is this machine: `localhost`, `*.localhost`, loopback or
@@ -338,6 +402,8 @@ struct Discovery {
     jwks_uri: String,
     /// RP-initiated logout, when the provider offers it.
     end_session_endpoint: Option<String>,
+    /// Where the fiscal code and names are read when the ID token lacks them.
+    userinfo_endpoint: Option<String>,
 }
 
 #[derive(Default)]
@@ -431,6 +497,17 @@ impl OidcProvider {
         req: hyper::Request<Full<Bytes>>,
         what: &str,
     ) -> Result<(u16, Bytes), LoginError> {
+        let (status, _, body) = self.send_typed(req, what).await?;
+        Ok((status, body))
+    }
+
+    /// Sends a request and reads the answer and its `content-type`, all
+    /// within [`HTTP_TIMEOUT`].
+    async fn send_typed(
+        &self,
+        req: hyper::Request<Full<Bytes>>,
+        what: &str,
+    ) -> Result<(u16, String, Bytes), LoginError> {
         let client = self.client()?;
         let exchange = async {
             let resp = client
@@ -438,12 +515,18 @@ impl OidcProvider {
                 .await
                 .map_err(|e| LoginError::Unavailable(format!("{what}: {e}")))?;
             let status = resp.status().as_u16();
+            let content_type = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
             let body = Limited::new(resp.into_body(), MAX_BODY)
                 .collect()
                 .await
                 .map_err(|e| LoginError::Unavailable(format!("{what}: {e}")))?
                 .to_bytes();
-            Ok((status, body))
+            Ok((status, content_type, body))
         };
         tokio::time::timeout(HTTP_TIMEOUT, exchange)
             .await
@@ -487,6 +570,10 @@ impl OidcProvider {
                 Some(_) => Some(endpoint(&doc, "end_session_endpoint", https)?),
                 None => None,
             },
+            userinfo_endpoint: match doc.get("userinfo_endpoint") {
+                Some(_) => Some(endpoint(&doc, "userinfo_endpoint", https)?),
+                None => None,
+            },
         });
         *self.discovery.lock().expect("lock") = Some(d.clone());
         Ok(d)
@@ -519,6 +606,32 @@ impl OidcProvider {
         Ok(Some(keys))
     }
 
+    /// What the ID token and UserInfo are checked against.
+    fn expectations(&self, nonce: &str) -> Expectations {
+        Expectations::new(&self.settings.issuer, &self.settings.client_id, nonce)
+            .with_fiscal_code_claims(&self.settings.fiscal_code_claims)
+    }
+
+    /// Runs `check` with the cached JWKS, and once more with a fresh one
+    /// (at most every refresh interval) when the key is unknown.
+    async fn with_keys<T>(
+        &self,
+        d: &Discovery,
+        check: impl Fn(&Jwks) -> Result<T, TokenError>,
+        refused: impl Fn(TokenError) -> LoginError,
+    ) -> Result<T, LoginError> {
+        let keys = self.jwks(d, false).await?.expect("cached or fetched");
+        match check(&keys) {
+            Err(e @ (TokenError::UnknownKey | TokenError::MissingKeyId)) => {
+                match self.jwks(d, true).await? {
+                    Some(fresh) => check(&fresh).map_err(refused),
+                    None => Err(refused(e)),
+                }
+            }
+            other => other.map_err(refused),
+        }
+    }
+
     /// Verifies the ID token, fetching the JWKS again (once) for an unknown key.
     async fn verify(
         &self,
@@ -526,22 +639,100 @@ impl OidcProvider {
         token: &str,
         nonce: &str,
         now: i64,
-    ) -> Result<jwt::Claims, LoginError> {
-        let expect = Expectations::new(&self.settings.issuer, &self.settings.client_id, nonce);
-        let refused = |e: TokenError| LoginError::Refused(format!("invalid ID token: {e}"));
-        let keys = self.jwks(d, false).await?.expect("cached or fetched");
-        match jwt::verify_id_token(token, &keys, &expect, now) {
-            Err(e @ (TokenError::UnknownKey | TokenError::MissingKeyId)) => {
-                match self.jwks(d, true).await? {
-                    Some(fresh) => {
-                        jwt::verify_id_token(token, &fresh, &expect, now).map_err(refused)
-                    }
-                    None => Err(refused(e)),
-                }
+    ) -> Result<Claims, LoginError> {
+        let expect = self.expectations(nonce);
+        self.with_keys(
+            d,
+            |keys| jwt::verify_id_token(token, keys, &expect, now),
+            |e| LoginError::Refused(format!("invalid ID token: {e}")),
+        )
+        .await
+    }
+
+    /// The UserInfo answer for `access_token` (OpenID Connect Core §5.3): plain
+    /// JSON, or a JWT verified as the ID token is; its `sub` must be `sub`.
+    async fn userinfo(
+        &self,
+        d: &Discovery,
+        endpoint: &str,
+        access_token: &str,
+        sub: &str,
+        now: i64,
+    ) -> Result<Claims, LoginError> {
+        let req = hyper::Request::get(endpoint)
+            .header("accept", "application/jwt, application/json")
+            .header("authorization", format!("Bearer {access_token}"))
+            .body(Full::new(Bytes::new()))
+            .map_err(|_| LoginError::Unavailable("userinfo: invalid request".into()))?;
+        let (status, content_type, body) = self.send_typed(req, "userinfo").await?;
+        match status {
+            200 => {}
+            400..=499 => {
+                return Err(LoginError::Refused(format!(
+                    "userinfo endpoint answered {status}"
+                )))
             }
-            other => other.map_err(refused),
+            _ => {
+                return Err(LoginError::Unavailable(format!(
+                    "userinfo endpoint answered {status}"
+                )))
+            }
+        }
+        let expect = self.expectations("");
+        let refused = |e: TokenError| LoginError::Refused(format!("invalid UserInfo: {e}"));
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match media.as_str() {
+            "application/jwt" => {
+                let token = std::str::from_utf8(&body)
+                    .map_err(|_| refused(TokenError::Malformed("not text")))?
+                    .trim();
+                self.with_keys(
+                    d,
+                    |keys| jwt::verify_userinfo_jwt(token, keys, &expect, sub, now),
+                    refused,
+                )
+                .await
+            }
+            "application/json" => {
+                let answer: Value = serde_json::from_slice(&body)
+                    .map_err(|_| refused(TokenError::Malformed("not JSON")))?;
+                jwt::userinfo_claims(&answer, &expect, sub).map_err(refused)
+            }
+            _ => Err(LoginError::Refused(
+                "userinfo endpoint answered neither application/json nor application/jwt".into(),
+            )),
         }
     }
+}
+
+/// The citizen's fiscal code and names: from the ID token, or from UserInfo
+/// where the ID token lacks them. No fiscal code in either: refused.
+pub fn identity_of(
+    id_token: &Claims,
+    userinfo: Option<&Claims>,
+) -> Result<(FiscalCode, Option<String>, Option<String>), LoginError> {
+    let fiscal_code = id_token
+        .fiscal_code
+        .clone()
+        .or_else(|| userinfo.and_then(|u| u.fiscal_code.clone()))
+        .ok_or_else(|| {
+            LoginError::Refused("no fiscal code in the ID token nor from UserInfo".into())
+        })?;
+    let name = |f: fn(&Claims) -> &Option<String>| {
+        f(id_token)
+            .clone()
+            .or_else(|| userinfo.and_then(|u| f(u).clone()))
+    };
+    Ok((
+        fiscal_code,
+        name(|c| &c.given_name),
+        name(|c| &c.family_name),
+    ))
 }
 
 /// `client_secret_basic` (RFC 6749 §2.3.1: id and secret form-encoded first).
@@ -586,6 +777,7 @@ impl IdentityProvider for OidcProvider {
             .append_pair("client_id", &self.settings.client_id)
             .append_pair("redirect_uri", redirect_uri)
             .append_pair("scope", "openid profile")
+            .append_pair("claims", &claims_request(&self.settings.fiscal_code_claims))
             .append_pair("state", &req.state)
             .append_pair("nonce", &req.nonce)
             .append_pair("code_challenge", &req.code_challenge())
@@ -652,10 +844,40 @@ impl IdentityProvider for OidcProvider {
             .verify(&d, id_token, &req.nonce, now.timestamp())
             .await?;
         check_acr(&claims.raw, ACR_SPID_L2)?;
+        // UserInfo when the ID token lacks the fiscal code (required then), or a
+        // name (then best effort: the fiscal code is what the login needs).
+        let complete = claims.given_name.is_some() && claims.family_name.is_some();
+        let userinfo = match (
+            &d.userinfo_endpoint,
+            answer["access_token"].as_str().filter(|t| !t.is_empty()),
+        ) {
+            _ if claims.fiscal_code.is_some() && complete => None,
+            (Some(endpoint), Some(access_token)) => {
+                match self
+                    .userinfo(&d, endpoint, access_token, &claims.sub, now.timestamp())
+                    .await
+                {
+                    Ok(u) => Some(u),
+                    Err(e) if claims.fiscal_code.is_none() => return Err(e),
+                    Err(e) => {
+                        tracing::warn!("names not read from UserInfo: {e}");
+                        None
+                    }
+                }
+            }
+            _ if claims.fiscal_code.is_none() => {
+                return Err(LoginError::Refused(
+                    "no fiscal code in the ID token, and no UserInfo endpoint or access token"
+                        .into(),
+                ))
+            }
+            _ => None,
+        };
+        let (fiscal_code, given_name, family_name) = identity_of(&claims, userinfo.as_ref())?;
         Ok(Identity {
-            fiscal_code: claims.fiscal_code,
-            given_name: claims.given_name,
-            family_name: claims.family_name,
+            fiscal_code,
+            given_name,
+            family_name,
             method,
             id_token: Some(id_token.to_owned()),
         })
@@ -837,6 +1059,111 @@ mod tests {
         assert!(OidcSettings::from_vars(env(prod), true).unwrap().is_some());
         let partial = &[("OIDC_ISSUER", "https://iam-proxy.example.it/oidc/op")];
         assert!(OidcSettings::from_vars(env(partial), false).is_err());
+    }
+
+    #[test]
+    fn fiscal_code_claims_from_the_environment() {
+        let with = |list: &'static str| {
+            move |name: &str| match name {
+                "OIDC_ISSUER" => Some("https://iam-proxy.example.it/oidc/op".to_owned()),
+                "OIDC_CLIENT_ID" => Some("portale".to_owned()),
+                "OIDC_CLIENT_SECRET" => Some("s3cret".to_owned()),
+                "OIDC_FISCAL_CODE_CLAIMS" => Some(list.to_owned()),
+                _ => None,
+            }
+        };
+        let names =
+            |list| OidcSettings::from_vars(with(list), true).map(|s| s.unwrap().fiscal_code_claims);
+        let default = jwt::default_fiscal_code_claims();
+        assert_eq!(
+            default,
+            [
+                "fiscal_number",
+                "https://attributes.eid.gov.it/fiscal_number",
+                "fiscalNumber",
+                "https://attributes.spid.gov.it/fiscalNumber"
+            ]
+        );
+        assert_eq!(names("").unwrap(), default);
+        assert_eq!(names("  ").unwrap(), default);
+        assert_eq!(
+            names(" fiscalNumber, ,https://attributes.eid.gov.it/fiscal_number ").unwrap(),
+            [
+                "fiscalNumber",
+                "https://attributes.eid.gov.it/fiscal_number"
+            ]
+        );
+        assert!(names(",,").is_err());
+        assert!(names("fiscal number").is_err());
+        assert_eq!(
+            OidcSettings::new("https://idp.example.it", "c", "s").fiscal_code_claims,
+            default
+        );
+    }
+
+    #[test]
+    fn the_claims_parameter_asks_for_the_fiscal_code_and_names_everywhere() {
+        let names = jwt::default_fiscal_code_claims();
+        let asked: Value = serde_json::from_str(&claims_request(&names)).unwrap();
+        for target in ["id_token", "userinfo"] {
+            let wanted = asked[target].as_object().unwrap();
+            assert_eq!(wanted.len(), names.len() + 2, "{target}");
+            for name in &names {
+                assert_eq!(
+                    wanted[name],
+                    serde_json::json!({"essential": true}),
+                    "{name}"
+                );
+            }
+            assert_eq!(wanted["given_name"], Value::Null);
+            assert_eq!(wanted["family_name"], Value::Null);
+        }
+        assert_eq!(asked.as_object().unwrap().len(), 2);
+        let one = claims_request(&["cf".to_owned()]);
+        assert_eq!(
+            serde_json::from_str::<Value>(&one).unwrap()["userinfo"]["cf"]["essential"],
+            true
+        );
+    }
+
+    fn claims(fiscal_code: Option<&str>, given: Option<&str>, family: Option<&str>) -> Claims {
+        Claims {
+            sub: "abc".into(),
+            fiscal_code: fiscal_code.map(|f| FiscalCode::parse(f).unwrap()),
+            given_name: given.map(str::to_owned),
+            family_name: family.map(str::to_owned),
+            raw: Value::Null,
+        }
+    }
+
+    #[test]
+    fn the_identity_comes_from_the_id_token_then_from_userinfo() {
+        const MARIO: &str = "RSSMRA85T10A562S";
+        const CHIARA: &str = "CNTCHR83T41D969D";
+        let id = claims(Some(MARIO), Some("Mario"), None);
+        let info = claims(Some(CHIARA), Some("Chiara"), Some("Conti"));
+        // The ID token first, UserInfo for what it lacks.
+        let (cf, given, family) = identity_of(&id, Some(&info)).unwrap();
+        assert_eq!(
+            (cf.as_str(), given.as_deref(), family.as_deref()),
+            (MARIO, Some("Mario"), Some("Conti"))
+        );
+        // Only UserInfo has the fiscal code.
+        let id = claims(None, None, None);
+        let (cf, given, family) = identity_of(&id, Some(&info)).unwrap();
+        assert_eq!(
+            (cf.as_str(), given.as_deref(), family.as_deref()),
+            (CHIARA, Some("Chiara"), Some("Conti"))
+        );
+        // Only the ID token, no UserInfo.
+        let (cf, ..) = identity_of(&claims(Some(MARIO), None, None), None).unwrap();
+        assert_eq!(cf.as_str(), MARIO);
+        // Missing everywhere: refused.
+        for info in [None, Some(&claims(None, Some("Chiara"), Some("Conti")))] {
+            let err = identity_of(&id, info).unwrap_err();
+            assert!(matches!(err, LoginError::Refused(_)), "{err}");
+            assert!(err.to_string().contains("no fiscal code"), "{err}");
+        }
     }
 
     #[test]

@@ -67,7 +67,8 @@ pub struct Names {
     pub checkout_url: String,
     /// Lookups per minute and client (high locally: tests and demos make many).
     pub lookup_limit_per_minute: u64,
-    /// The identity provider of the reserved area (the simulator's development one).
+    /// The identity provider of the reserved area: the simulator's development
+    /// one ([`dev_oidc`]), or a standard provider (`OIDC_ISSUER` and the rest).
     pub oidc: Option<OidcSettings>,
     /// The host of CNS login, if any (see `CNS_DOMAIN`).
     pub cns_domain: Option<String>,
@@ -87,11 +88,20 @@ pub const DEV_FDR_KEY: &str = "dev-fdr-key";
 
 /// The simulator's development identity provider, as the relying party sees it.
 pub fn dev_oidc(simulator_base_url: &str) -> OidcSettings {
-    OidcSettings {
-        issuer: format!("{}/oidc", simulator_base_url.trim_end_matches('/')),
-        client_id: pagopa_simulator::oidc::DEFAULT_CLIENT_ID.into(),
-        client_secret: pagopa_simulator::oidc::DEFAULT_CLIENT_SECRET.into(),
-    }
+    OidcSettings::new(
+        &format!("{}/oidc", simulator_base_url.trim_end_matches('/')),
+        pagopa_simulator::oidc::DEFAULT_CLIENT_ID,
+        pagopa_simulator::oidc::DEFAULT_CLIENT_SECRET,
+    )
+}
+
+/// Whether `oidc` is the simulator's development provider: the one registered
+/// with its default client ([`dev_oidc`]), the login page then says so. Any
+/// other (a standard provider set with `OIDC_ISSUER`…) is not.
+pub fn is_dev_oidc(oidc: &OidcSettings) -> bool {
+    oidc.client_id == pagopa_simulator::oidc::DEFAULT_CLIENT_ID
+        && oidc.client_secret == pagopa_simulator::oidc::DEFAULT_CLIENT_SECRET
+        && oidc.issuer.ends_with("/oidc")
 }
 
 /// Creates the resources and returns an [`App`] wired to them.
@@ -129,7 +139,7 @@ pub async fn provisioned_app(
         nodo_client_subjects: names.nodo_client_subjects.clone(),
         in_lambda: false,
         fdr_configured: names.fdr_url.is_some(),
-        dev_identity_provider: names.oidc.is_some(),
+        dev_identity_provider: names.oidc.as_ref().is_some_and(is_dev_oidc),
         identity_origin: names.oidc.as_ref().map(|o| shared::app::origin(&o.issuer)),
     };
     let mut app = App::with_aws(clients, settings, entities, clock)?;

@@ -593,3 +593,58 @@ async fn positions_created_without_login_are_listed_apart_and_expire_soon() {
         "{section}"
     );
 }
+
+#[tokio::test]
+async fn login_with_the_fiscal_code_only_from_userinfo() {
+    let s = start(None).await;
+    let (payable, _, _) = seed(&s).await;
+    let deliver = |delivery: &'static str| {
+        let s = &s;
+        async move {
+            let r = s
+                .http
+                .post(format!("{}/control/oidc/claims", s.sim))
+                .json(&json!({ "delivery": delivery }))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{delivery}");
+        }
+    };
+    // As SPID/CIE OpenID Connect providers do: the ID token without the
+    // fiscal code and the names, UserInfo with them (plain JSON or signed JWT).
+    for delivery in ["userinfo-json", "userinfo-jwt"] {
+        deliver(delivery).await;
+        let session = login(&s, MARIO).await;
+        let r = me(&s, &session).await;
+        assert_eq!(r.status(), 200, "{delivery}");
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["toPay"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["noticeNumber"] == payable.as_str()),
+            "{delivery}: {body}"
+        );
+        let page = fetch(
+            &s,
+            format!("{}/area-riservata", s.portal),
+            format!("session={session}"),
+        )
+        .await;
+        assert_eq!(page.status(), 200);
+        assert!(
+            page.text().await.unwrap().contains("Mario Rossi"),
+            "{delivery}"
+        );
+    }
+    // UserInfo about someone else than the ID token's subject: refused.
+    deliver("userinfo-wrong-subject").await;
+    let (back, state) = idp_answer(&s, MARIO).await;
+    let done = fetch(&s, &back, format!("login={state}")).await;
+    assert_eq!(done.status(), 401);
+    assert!(set_cookie(&done, "session").is_none());
+    deliver("id-token").await;
+    login(&s, MARIO).await;
+}

@@ -10,8 +10,8 @@
 //!   `portale-dev` / `portale-dev-secret` by default ([`oidc::DevIdpSettings`]),
 //!   signing its ID tokens with [`signer::JwtSigner`].
 //!
-//! Fault modes per notice ([`checkout::Mode`]) and per ID token
-//! ([`oidc::TokenMode`]), a JSON control API for tests (`/control/...`), and an
+//! Fault modes per notice ([`checkout::Mode`]), per ID token
+//! ([`oidc::TokenMode`]) and of the claims' delivery ([`oidc::ClaimsDelivery`]), a JSON control API for tests (`/control/...`), and an
 //! XSD check of every SOAP message, reported loudly.
 
 pub mod checkout;
@@ -466,6 +466,16 @@ impl Simulator {
                         json_reply(StatusCode::OK, &json!({"mode": mode}))
                     }
                     None => json_reply(StatusCode::BAD_REQUEST, &json!({"status": 400, "detail": "mode must be normal, expired, wrong-audience, alg-none, forged or wrong-nonce"})),
+                }
+            }
+            (&Method::POST, ["control", "oidc", "claims"]) => {
+                let opts: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+                match opts["delivery"].as_str().and_then(oidc::ClaimsDelivery::parse) {
+                    Some(delivery) => {
+                        self.idp.set_claims_delivery(delivery);
+                        json_reply(StatusCode::OK, &json!({"delivery": delivery}))
+                    }
+                    None => json_reply(StatusCode::BAD_REQUEST, &json!({"status": 400, "detail": "delivery must be id-token, userinfo-json, userinfo-jwt or userinfo-wrong-subject"})),
                 }
             }
             (&Method::POST, ["control", "oidc", "rotate-key"]) => {

@@ -8,10 +8,14 @@
 //! - `GET /oidc/authorize`: checks the request and shows the test users;
 //! - `POST /oidc/authorize`: the chosen user (or `Annulla`) back to `redirect_uri`;
 //! - `POST /oidc/token`: `client_secret_basic`, single-use codes valid 60 s,
-//!   PKCE S256; the ID token is ES256-signed with a key generated at start.
+//!   PKCE S256; the ID token is ES256-signed with a key generated at start;
+//! - `GET /oidc/userinfo` (or `POST`): the bearer access token of the token
+//!   answer (valid as long as the ID token) → the citizen's claims, JSON.
 //!
 //! Test hooks: [`TokenMode`] (`POST /control/oidc/mode`) spoils the next ID
-//! tokens; `POST /control/oidc/rotate-key` replaces the signing key.
+//! tokens; [`ClaimsDelivery`] (`POST /control/oidc/claims`) moves the fiscal code
+//! and the names from the ID token to UserInfo, as SPID and CIE OpenID Connect
+//! providers deliver them; `POST /control/oidc/rotate-key` replaces the signing key.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,26 +80,58 @@ pub struct TestUser {
     pub given_name: &'static str,
     pub family_name: &'static str,
     pub fiscal_code: &'static str,
+    /// What the user is for, when not a citizen (its button names it first).
+    pub role: Option<&'static str>,
 }
 
-/// The test users on the login page: the demo data's debtors, and one with no positions.
-pub const TEST_USERS: [TestUser; 3] = [
+impl TestUser {
+    /// The text of its button on the login page.
+    pub fn button_label(&self) -> String {
+        match self.role {
+            None => format!(
+                "Entra come {} {} ({})",
+                self.given_name, self.family_name, self.fiscal_code
+            ),
+            Some(role) => format!(
+                "Entra come {role} ({} {}, {})",
+                self.given_name, self.family_name, self.fiscal_code
+            ),
+        }
+    }
+}
+
+/// The test users on the login page: the demo data's debtors, one with no
+/// positions, and the operator of the operator console.
+pub const TEST_USERS: [TestUser; 4] = [
     TestUser {
         given_name: "Mario",
         family_name: "Rossi",
         fiscal_code: "RSSMRA85T10A562S",
+        role: None,
     },
     TestUser {
         given_name: "Chiara",
         family_name: "Conti",
         fiscal_code: "CNTCHR83T41D969D",
+        role: None,
     },
     TestUser {
         given_name: "Luca",
         family_name: "Bianchi",
         fiscal_code: "BNCLCU90E12H501G",
+        role: None,
+    },
+    TestUser {
+        given_name: "Operatore",
+        family_name: "Demo",
+        fiscal_code: "VRDGPP80A01H501U",
+        role: Some("Operatore"),
     },
 ];
+
+/// The claim UserInfo carries the fiscal code under, when [`ClaimsDelivery`]
+/// moves it there (the name of SPID and CIE OpenID Connect providers).
+pub const USERINFO_FISCAL_CODE_CLAIM: &str = "https://attributes.eid.gov.it/fiscal_number";
 
 /// How the next ID tokens are spoilt (tests of the relying party).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -122,6 +158,38 @@ impl TokenMode {
     pub fn parse(s: &str) -> Option<Self> {
         serde_json::from_value(Value::String(s.to_owned())).ok()
     }
+}
+
+/// Where the next logins' fiscal code and names are delivered (tests of the
+/// relying party's UserInfo path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClaimsDelivery {
+    /// In the ID token (`fiscal_number`), and in UserInfo too.
+    #[default]
+    IdToken,
+    /// Only from UserInfo, plain JSON, under [`USERINFO_FISCAL_CODE_CLAIM`];
+    /// the ID token has neither the fiscal code nor the names.
+    UserinfoJson,
+    /// As `UserinfoJson`, the answer a JWT signed with the ID tokens' key.
+    UserinfoJwt,
+    /// As `UserinfoJson`, with a `sub` other than the ID token's.
+    UserinfoWrongSubject,
+}
+
+impl ClaimsDelivery {
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(s.to_owned())).ok()
+    }
+}
+
+/// An issued access token: whose claims UserInfo answers with, and how.
+struct Access {
+    client_id: String,
+    sub: String,
+    fiscal_code: FiscalCode,
+    delivery: ClaimsDelivery,
+    expires: Instant,
 }
 
 /// An issued authorization code.
@@ -164,7 +232,10 @@ pub struct DevIdp {
     /// Signs forged tokens.
     forger: JwtSigner,
     mode: Mutex<TokenMode>,
+    delivery: Mutex<ClaimsDelivery>,
     grants: Mutex<HashMap<String, Grant>>,
+    access_tokens: Mutex<HashMap<String, Access>>,
+    userinfo_served: AtomicU64,
     jwks_served: AtomicU64,
     logouts: AtomicU64,
 }
@@ -267,7 +338,10 @@ impl DevIdp {
             keys: Mutex::new((new_key(), None)),
             forger: JwtSigner::generate_es256("forger"),
             mode: Mutex::default(),
+            delivery: Mutex::default(),
             grants: Mutex::default(),
+            access_tokens: Mutex::default(),
+            userinfo_served: AtomicU64::new(0),
             jwks_served: AtomicU64::new(0),
             logouts: AtomicU64::new(0),
         }
@@ -287,6 +361,19 @@ impl DevIdp {
 
     pub fn mode(&self) -> TokenMode {
         *self.mode.lock().expect("lock")
+    }
+
+    pub fn set_claims_delivery(&self, delivery: ClaimsDelivery) {
+        *self.delivery.lock().expect("lock") = delivery;
+    }
+
+    pub fn claims_delivery(&self) -> ClaimsDelivery {
+        *self.delivery.lock().expect("lock")
+    }
+
+    /// How many UserInfo answers the provider gave.
+    pub fn userinfo_served(&self) -> u64 {
+        self.userinfo_served.load(Ordering::SeqCst)
     }
 
     /// A new signing key under a new `kid`; the previous key stays in the JWKS.
@@ -316,6 +403,9 @@ impl DevIdp {
             "token_endpoint": format!("{i}/token"),
             "jwks_uri": format!("{i}/jwks"),
             "end_session_endpoint": format!("{i}/logout"),
+            "userinfo_endpoint": format!("{i}/userinfo"),
+            "userinfo_signing_alg_values_supported": ["ES256"],
+            "claims_parameter_supported": true,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code"],
@@ -326,7 +416,7 @@ impl DevIdp {
             "scopes_supported": ["openid", "profile"],
             "acr_values_supported": [ACR_SPID_L2],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "acr",
-                "fiscal_number", "given_name", "family_name"],
+                "fiscal_number", USERINFO_FISCAL_CODE_CLAIM, "given_name", "family_name"],
         })
     }
 
@@ -468,10 +558,9 @@ impl DevIdp {
             .iter()
             .map(|u| {
                 format!(
-                    "<button type=\"submit\" name=\"user\" value=\"{cf}\">Entra come {} {} ({cf})</button>",
-                    u.given_name,
-                    u.family_name,
-                    cf = u.fiscal_code
+                    "<button type=\"submit\" name=\"user\" value=\"{}\">{}</button>",
+                    u.fiscal_code,
+                    esc(&u.button_label())
                 )
             })
             .collect();
@@ -568,11 +657,16 @@ impl DevIdp {
         dec(id) == self.settings.client_id && dec(secret) == self.settings.client_secret
     }
 
-    fn id_token(&self, grant: &Grant) -> String {
+    /// The pairwise-looking, stable subject of a citizen.
+    fn subject(fiscal_code: &FiscalCode) -> String {
+        let sub = Sha256::digest(format!("portale-dev-idp|{}", fiscal_code.as_str()));
+        sub.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn id_token(&self, grant: &Grant, delivery: ClaimsDelivery) -> String {
         let now = now_secs();
         let user = Self::user(&grant.fiscal_code);
-        let sub = Sha256::digest(format!("portale-dev-idp|{}", grant.fiscal_code.as_str()));
-        let sub: String = sub.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let sub = Self::subject(&grant.fiscal_code);
         let mut claims = json!({
             "iss": self.issuer,
             "sub": sub,
@@ -587,6 +681,11 @@ impl DevIdp {
         if let Some(u) = user {
             claims["given_name"] = json!(u.given_name);
             claims["family_name"] = json!(u.family_name);
+        }
+        if delivery != ClaimsDelivery::IdToken {
+            for name in ["fiscal_number", "given_name", "family_name"] {
+                claims.as_object_mut().expect("object").remove(name);
+            }
         }
         let key = self.keys.lock().expect("lock").0.clone();
         match self.mode() {
@@ -668,13 +767,98 @@ impl DevIdp {
         if code_challenge_s256(get("code_verifier")) != grant.code_challenge {
             return invalid("code_verifier does not match the code_challenge");
         }
+        let delivery = self.claims_delivery();
+        let access_token = random_token(32);
+        {
+            let mut tokens = self.access_tokens.lock().expect("lock");
+            tokens.retain(|_, a| a.expires > Instant::now());
+            tokens.insert(
+                access_token.clone(),
+                Access {
+                    client_id: grant.client_id.clone(),
+                    sub: Self::subject(&grant.fiscal_code),
+                    fiscal_code: grant.fiscal_code.clone(),
+                    delivery,
+                    expires: Instant::now() + Duration::from_secs(ID_TOKEN_TTL_SECS as u64),
+                },
+            );
+        }
         json_ok(&json!({
-            "access_token": random_token(32),
+            "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": ID_TOKEN_TTL_SECS,
             "scope": "openid profile",
-            "id_token": self.id_token(&grant),
+            "id_token": self.id_token(&grant, delivery),
         }))
+    }
+
+    /// The UserInfo endpoint (OpenID Connect Core §5.3): the bearer access token
+    /// of a token answer → the citizen's claims, JSON or a signed JWT.
+    fn userinfo(&self, headers: &HeaderMap) -> Response<Full<Bytes>> {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .unwrap_or_default();
+        let found = {
+            let tokens = self.access_tokens.lock().expect("lock");
+            tokens
+                .get(token)
+                .filter(|a| a.expires > Instant::now())
+                .map(|a| {
+                    (
+                        a.client_id.clone(),
+                        a.sub.clone(),
+                        a.fiscal_code.clone(),
+                        a.delivery,
+                    )
+                })
+        };
+        let Some((client_id, sub, fiscal_code, delivery)) = found else {
+            let mut resp = oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "unknown or expired access token",
+            );
+            resp.headers_mut().insert(
+                "www-authenticate",
+                hyper::header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            return resp;
+        };
+        self.userinfo_served.fetch_add(1, Ordering::SeqCst);
+        let mut claims = json!({ "sub": sub });
+        let name = match delivery {
+            ClaimsDelivery::IdToken => "fiscal_number",
+            _ => USERINFO_FISCAL_CODE_CLAIM,
+        };
+        claims[name] = json!(fiscal_number(&fiscal_code));
+        if let Some(u) = Self::user(&fiscal_code) {
+            claims["given_name"] = json!(u.given_name);
+            claims["family_name"] = json!(u.family_name);
+        }
+        match delivery {
+            ClaimsDelivery::UserinfoJwt => {
+                let now = now_secs();
+                claims["iss"] = json!(self.issuer);
+                claims["aud"] = json!(client_id);
+                claims["iat"] = json!(now);
+                claims["exp"] = json!(now + ID_TOKEN_TTL_SECS);
+                let key = self.keys.lock().expect("lock").0.clone();
+                reply(StatusCode::OK, "application/jwt", key.sign(&claims))
+            }
+            ClaimsDelivery::UserinfoWrongSubject => {
+                claims["sub"] = json!(Self::subject(
+                    &FiscalCode::parse(TEST_USERS[1].fiscal_code).expect("valid")
+                ));
+                json_ok(&claims)
+            }
+            ClaimsDelivery::IdToken | ClaimsDelivery::UserinfoJson => json_ok(&claims),
+        }
     }
 
     /// Serves `/oidc/...`; `rest` is the path after `oidc`.
@@ -699,6 +883,7 @@ impl DevIdp {
                 self.authorize_post(&form)
             }
             (&Method::POST, ["token"]) => self.token(headers, body),
+            (&Method::GET | &Method::POST, ["userinfo"]) => self.userinfo(headers),
             // RP-initiated logout: the provider's session ends (it keeps none
             // here) and the browser goes back to a registered address.
             (&Method::GET, ["logout"]) => match query.get("post_logout_redirect_uri") {
@@ -733,6 +918,37 @@ mod tests {
                 u.fiscal_code
             );
         }
+    }
+
+    #[test]
+    fn test_user_buttons() {
+        let labels: Vec<String> = TEST_USERS.iter().map(TestUser::button_label).collect();
+        assert_eq!(
+            labels,
+            [
+                "Entra come Mario Rossi (RSSMRA85T10A562S)",
+                "Entra come Chiara Conti (CNTCHR83T41D969D)",
+                "Entra come Luca Bianchi (BNCLCU90E12H501G)",
+                "Entra come Operatore (Operatore Demo, VRDGPP80A01H501U)",
+            ]
+        );
+    }
+
+    #[test]
+    fn claims_deliveries_parse() {
+        assert_eq!(
+            ClaimsDelivery::parse("userinfo-jwt"),
+            Some(ClaimsDelivery::UserinfoJwt)
+        );
+        assert_eq!(
+            ClaimsDelivery::parse("userinfo-json"),
+            Some(ClaimsDelivery::UserinfoJson)
+        );
+        assert_eq!(
+            ClaimsDelivery::parse("id-token"),
+            Some(ClaimsDelivery::IdToken)
+        );
+        assert_eq!(ClaimsDelivery::parse("nope"), None);
     }
 
     #[test]

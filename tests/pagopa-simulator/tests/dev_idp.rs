@@ -47,11 +47,11 @@ async fn start() -> Idp {
 
 impl Idp {
     fn settings(&self) -> OidcSettings {
-        OidcSettings {
-            issuer: self.sim.dev_idp().issuer().to_owned(),
-            client_id: DEFAULT_CLIENT_ID.into(),
-            client_secret: DEFAULT_CLIENT_SECRET.into(),
-        }
+        OidcSettings::new(
+            self.sim.dev_idp().issuer(),
+            DEFAULT_CLIENT_ID,
+            DEFAULT_CLIENT_SECRET,
+        )
     }
 
     fn provider(&self) -> OidcProvider {
@@ -238,6 +238,7 @@ async fn the_authorization_request_and_the_login_page() {
         "Entra come Mario Rossi (RSSMRA85T10A562S)",
         "Entra come Chiara Conti (CNTCHR83T41D969D)",
         "Entra come Luca Bianchi (BNCLCU90E12H501G)",
+        "Entra come Operatore (Operatore Demo, VRDGPP80A01H501U)",
         "<label for=\"cf\">Codice fiscale</label>",
         ">Annulla</button>",
         "con CIE",
@@ -344,6 +345,112 @@ async fn each_spoilt_token_is_refused() {
         .login(&p, LoginMethod::Spid, "RSSMRA85T10A562S")
         .await
         .is_ok());
+}
+
+#[tokio::test]
+async fn the_fiscal_code_and_names_only_from_userinfo_json_or_jwt() {
+    let idp = start().await;
+    let p = idp.provider();
+    // Asked for with the claims parameter, in the ID token and from UserInfo.
+    let url = p
+        .authorize_url(&AuthRequest::new(), LoginMethod::Spid, REDIRECT)
+        .await
+        .unwrap();
+    let claims: Value = serde_json::from_str(&query_map(&url)["claims"]).unwrap();
+    for target in ["id_token", "userinfo"] {
+        assert_eq!(
+            claims[target]["https://attributes.eid.gov.it/fiscal_number"]["essential"],
+            true
+        );
+        assert!(claims[target]
+            .as_object()
+            .unwrap()
+            .contains_key("family_name"));
+    }
+    // Everything in the ID token: UserInfo is not called.
+    idp.login(&p, LoginMethod::Spid, "RSSMRA85T10A562S")
+        .await
+        .unwrap();
+    assert_eq!(idp.sim.dev_idp().userinfo_served(), 0);
+    for (n, delivery) in ["userinfo-json", "userinfo-jwt"].into_iter().enumerate() {
+        let resp = idp.control("claims", json!({ "delivery": delivery })).await;
+        assert_eq!(resp.status(), 200);
+        let chiara = idp
+            .login(&p, LoginMethod::Cie, "CNTCHR83T41D969D")
+            .await
+            .unwrap();
+        assert_eq!(
+            chiara.fiscal_code.as_str(),
+            "CNTCHR83T41D969D",
+            "{delivery}"
+        );
+        assert_eq!(chiara.given_name.as_deref(), Some("Chiara"), "{delivery}");
+        assert_eq!(chiara.family_name.as_deref(), Some("Conti"), "{delivery}");
+        assert_eq!(idp.sim.dev_idp().userinfo_served(), n as u64 + 1);
+    }
+    // A UserInfo answer about someone else is refused.
+    idp.control("claims", json!({"delivery": "userinfo-wrong-subject"}))
+        .await;
+    let err = refused(idp.login(&p, LoginMethod::Spid, "RSSMRA85T10A562S").await);
+    assert!(err.contains("sub"), "{err}");
+    assert!(!err.contains("RSSMRA85T10A562S"), "{err}");
+    let resp = idp.control("claims", json!({"delivery": "altrove"})).await;
+    assert_eq!(resp.status(), 400);
+    idp.control("claims", json!({"delivery": "id-token"})).await;
+    assert!(idp
+        .login(&p, LoginMethod::Spid, "RSSMRA85T10A562S")
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn the_userinfo_endpoint_wants_a_valid_access_token() {
+    let idp = start().await;
+    let endpoint = format!("{}/userinfo", idp.sim.dev_idp().issuer());
+    for auth in [None, Some("Bearer nope"), Some("Basic eDp5")] {
+        let mut req = idp.http.get(&endpoint);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 401, "{auth:?}");
+        assert!(resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer"));
+    }
+    // With the token of a token answer: the citizen's claims, under the same sub.
+    let p = idp.provider();
+    let req = AuthRequest::new();
+    let code = idp
+        .code(&p, &req, LoginMethod::Spid, "VRDGPP80A01H501U")
+        .await;
+    let (status, answer) = idp
+        .token_request(
+            Some((DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &req.code_verifier),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let info: Value = idp
+        .http
+        .get(&endpoint)
+        .bearer_auth(answer["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["fiscal_number"], "TINIT-VRDGPP80A01H501U");
+    assert_eq!(info["given_name"], "Operatore");
+    assert_eq!(info["family_name"], "Demo");
+    assert!(info["sub"].as_str().is_some_and(|s| !s.is_empty()));
 }
 
 #[tokio::test]
@@ -595,6 +702,8 @@ async fn discovery_and_jwks_documents() {
     assert_eq!(doc["issuer"], issuer.as_str());
     assert_eq!(doc["token_endpoint"], format!("{issuer}/token"));
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(doc["userinfo_endpoint"], format!("{issuer}/userinfo"));
+    assert_eq!(doc["claims_parameter_supported"], true);
     let jwks: Value = idp
         .http
         .get(format!("{issuer}/jwks"))

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use devstack::{demo, moto::Moto, router, server, Names};
 use shared::app::Clock;
+use shared::auth::oidc::OidcSettings;
 use shared::domain::text::Email;
 
 fn env_or(name: &str, default: &str) -> String {
@@ -42,6 +43,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             )
         })?;
 
+    // OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET (and OIDC_FISCAL_CODE_CLAIMS):
+    // a standard OpenID Connect provider instead of the simulator's.
+    let standard_oidc = OidcSettings::from_env()?;
+    let oidc = match &standard_oidc {
+        Some(o) => {
+            println!(
+                "• login through the OpenID Connect provider {} (client {}; fiscal code from {})",
+                o.issuer,
+                o.client_id,
+                o.fiscal_code_claims.join(", ")
+            );
+            o.clone()
+        }
+        None => {
+            let o = devstack::dev_oidc(&format!("http://127.0.0.1:{sim_port}"));
+            println!(
+                "• login through the development identity provider {} (set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET for another)",
+                o.issuer
+            );
+            o
+        }
+    };
+
     println!("• starting the AWS emulator (moto) on 127.0.0.1:{aws_port}");
     let moto = Moto::start(aws_port).await?;
     let clients = devstack::emulator_clients(&moto.endpoint).await;
@@ -54,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         lookup_limit_per_minute: env_or("LOOKUP_LIMIT_PER_MINUTE", "600")
             .parse()
             .map_err(|_| "LOOKUP_LIMIT_PER_MINUTE must be a number")?,
-        oidc: Some(devstack::dev_oidc(&format!("http://127.0.0.1:{sim_port}"))),
+        oidc: Some(oidc),
         cns_domain: None,
         nodo_client_subjects: vec![],
         admin_api_key: env_or("ADMIN_API_KEY", "dev-admin-key"),
@@ -153,10 +177,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         println!("    {:6} {}  → {}", r.method, r.path, r.function);
     }
     println!("pagoPA simulator (Checkout and Nodo) on http://127.0.0.1:{sim_port}");
-    println!(
-        "Area riservata: login through the development identity provider http://127.0.0.1:{sim_port}/oidc \
-(test citizens Mario Rossi, Chiara Conti, Luca Bianchi)"
-    );
+    match &standard_oidc {
+        Some(o) => println!(
+            "Area riservata: login through the OpenID Connect provider {} (redirect URI http://127.0.0.1:{http_port}/accesso/callback)",
+            o.issuer
+        ),
+        None => println!(
+            "Area riservata: login through the development identity provider http://127.0.0.1:{sim_port}/oidc \
+(test citizens Mario Rossi, Chiara Conti, Luca Bianchi; Operatore Demo for the operator console)"
+        ),
+    }
     println!(
         "Operator API key (development, every EC): x-api-key: {api_key}\n\
 Admin API key (issues each EC's keys): x-api-key: {}\n\
