@@ -7,12 +7,17 @@ use serde_json::json;
 use shared::domain::access::Role;
 use shared::domain::import::{Format, Import, ImportStatus};
 use shared::http::{body_bytes, json_response, query_param, ApiError};
-use shared::service::imports::{self, ImportError, MAX_DIRECT_BYTES};
+use shared::service::imports::{self, ImportError};
 use shared::web::{self, Ctx};
 use shared::App;
 
 use crate::pages::{self, Badge, Console, ImportRow};
 use crate::{tr, Caller};
+
+/// The largest file the form takes: Lambda's 6 MB request limit holds the
+/// form base64-encoded (API Gateway encodes multipart bodies). Larger files
+/// go through the API's presigned upload (`portale import`).
+pub const MAX_UPLOAD: usize = 4 << 20;
 
 /// Errors shown on the page (the report has them all).
 const SHOWN_ERRORS: usize = 50;
@@ -89,7 +94,7 @@ pub async fn list(
         c: Console::new(ctx, caller, "importazioni"),
         rows,
         error,
-        max_mb: MAX_DIRECT_BYTES >> 20,
+        max_mb: MAX_UPLOAD >> 20,
         ctx,
     };
     Ok(pages::render(app, ctx, status, &page))
@@ -105,7 +110,7 @@ struct Upload {
 }
 
 /// Reads the multipart form (multer: boundaries, headers and encodings are
-/// its business), keeping at most [`MAX_DIRECT_BYTES`] of the file.
+/// its business), refusing a file over [`MAX_UPLOAD`].
 async fn read_upload(req: &Request) -> Result<Upload, String> {
     let ct = req
         .headers()
@@ -119,8 +124,8 @@ async fn read_upload(req: &Request) -> Result<Upload, String> {
         .allowed_fields(vec!["csrf", "formato", "file"])
         .size_limit(
             multer::SizeLimit::new()
-                .whole_stream(MAX_DIRECT_BYTES as u64 + 64 * 1024)
-                .for_field("file", MAX_DIRECT_BYTES as u64)
+                .whole_stream(MAX_UPLOAD as u64 + 64 * 1024)
+                .for_field("file", MAX_UPLOAD as u64)
                 .for_field("csrf", 100)
                 .for_field("formato", 20),
         );
@@ -128,7 +133,7 @@ async fn read_upload(req: &Request) -> Result<Upload, String> {
     let mut up = Upload::default();
     let too_large = |e: multer::Error| match e {
         multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
-            format!("il file supera i {} MB", MAX_DIRECT_BYTES >> 20)
+            format!("il file supera i {} MB", MAX_UPLOAD >> 20)
         }
         _ => "modulo non valido".to_owned(),
     };
@@ -214,7 +219,7 @@ pub async fn upload(
             list(app, ctx, caller, bad(m)).await
         }
         Err(ImportError::TooLarge) => {
-            let m = format!("il file supera i {} MB", MAX_DIRECT_BYTES >> 20);
+            let m = format!("il file supera i {} MB", MAX_UPLOAD >> 20);
             list(app, ctx, caller, Some((StatusCode::PAYLOAD_TOO_LARGE, m))).await
         }
         Err(e) => Err(e.into()),

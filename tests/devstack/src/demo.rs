@@ -258,5 +258,22 @@ pub async fn seed(app: &App) -> Result<Vec<DemoNotice>, ApiError> {
             Then::Pay => pay_through_the_nodo(app, &ec, &iupd).await?,
         }
     }
+    // The development identity provider's "Operatore" may act for the demo EC,
+    // as its administrator (the whole console, API keys included).
+    shared::service::operators::set(
+        app,
+        &shared::domain::FiscalCode::parse(DEMO_OPERATOR).expect("valid fiscal code"),
+        vec![shared::domain::access::Grant {
+            ec: EcFiscalCode::parse(DEMO_OPERATOR_EC).expect("valid EC"),
+            role: shared::domain::access::Role::Admin,
+        }],
+    )
+    .await
+    .map_err(ApiError::from)?;
     Ok(listed)
 }
+
+/// The development identity provider's operator ("Operatore Demo").
+pub const DEMO_OPERATOR: &str = "VRDGPP80A01H501U";
+/// The EC the demo operator administers.
+pub const DEMO_OPERATOR_EC: &str = "77777777777";

@@ -53,6 +53,7 @@ pub fn wiring_of(function: &str) -> u32 {
         "spontaneous-payment" => spontaneous_payment::WIRING,
         "list-positions" => list_positions::WIRING,
         "login" => login::WIRING,
+        "backoffice" => backoffice::WIRING,
         "receipt-worker" => receipt_worker::WIRING,
         "import-worker" => import_worker::WIRING,
         "reconciliation-worker" => reconciliation_worker::WIRING,
@@ -96,6 +97,9 @@ pub fn handlers() -> HashMap<&'static str, Handler> {
     });
     h.insert("login", |app, req| {
         Box::pin(async move { login::handle(&app, req).await })
+    });
+    h.insert("backoffice", |app, req| {
+        Box::pin(async move { backoffice::handle(&app, req).await })
     });
     h
 }

@@ -164,7 +164,8 @@ impl PositionStore for DynamoTable {
             (Some(a), Some(d)) => std::cmp::max(format!("{a} "), d.to_string()),
             (Some(a), None) => format!("{a} "),
             (None, Some(d)) => d.to_string(),
-            (None, None) => String::new(),
+            // A key attribute's value cannot be empty: "0" sorts before any date.
+            (None, None) => "0".into(),
         };
         let hi = due_to
             .map(|d| format!("{d}#~"))

@@ -173,6 +173,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     }
     stack.set_ready();
     println!("\nPortale dei Pagamenti on http://127.0.0.1:{http_port}  (health: /health)");
+    println!(
+        "Back office (operators' console): http://127.0.0.1:{http_port}/backoffice  — with the development provider, \"Entra come Operatore\" ({} administers EC {})",
+        devstack::demo::DEMO_OPERATOR,
+        devstack::demo::DEMO_OPERATOR_EC
+    );
     for r in &routes {
         println!("    {:6} {}  → {}", r.method, r.path, r.function);
     }
