@@ -227,3 +227,62 @@ async fn an_operator_issues_a_key_imports_a_file_and_exports_payments() {
     assert!(err.contains("errore 401"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_admin_grants_and_revokes_console_operators() {
+    let live = Live::start(|_, _| {}).await;
+    const OPERATOR: &str = "VRDGPP80A01H501U";
+    let out = portale(
+        &live,
+        "",
+        &["operators", "grant", OPERATOR, EC, "--role", "read-only"],
+    )
+    .await
+    .unwrap();
+    assert!(out.contains("read-only"), "{out}");
+    // A second EC keeps the first; granting again replaces the role.
+    portale(&live, "", &["operators", "grant", OPERATOR, "80001234568"])
+        .await
+        .unwrap();
+    portale(
+        &live,
+        "",
+        &["operators", "grant", OPERATOR, EC, "--role", "admin"],
+    )
+    .await
+    .unwrap();
+    let listed = portale(&live, "", &["operators", "list"]).await.unwrap();
+    assert!(
+        listed.contains(&format!("{OPERATOR}  80001234568 (operator), {EC} (admin)")),
+        "{listed}"
+    );
+    // The console sees the grants at once.
+    let grants = shared::service::operators::grants_of(
+        &live.env.app,
+        &shared::domain::FiscalCode::parse(OPERATOR).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(grants.len(), 2);
+    // Unknown EC: the admin API's message.
+    let err = portale(&live, "", &["operators", "grant", OPERATOR, "01199250158"])
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("errore 422") && err.contains("non gestito"),
+        "{err}"
+    );
+    // Revoke one, then the last: the operator is gone.
+    portale(&live, "", &["operators", "revoke", OPERATOR, EC])
+        .await
+        .unwrap();
+    portale(&live, "", &["operators", "revoke", OPERATOR, "80001234568"])
+        .await
+        .unwrap();
+    let err = portale(&live, "", &["operators", "revoke", OPERATOR, EC])
+        .await
+        .unwrap_err();
+    assert!(err.contains("non è abilitato"), "{err}");
+    let listed = portale(&live, "", &["operators", "list"]).await.unwrap();
+    assert!(!listed.contains(OPERATOR), "{listed}");
+}
