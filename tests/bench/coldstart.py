@@ -321,6 +321,8 @@ def requests(stack):
         "list-positions": ("GET /api/v1/me/positions (no session: 401)",
                            http_event("GET", "/api/v1/me/positions"), 401),
         "login": ("GET /accesso (login page)", http_event("GET", "/accesso"), 200),
+        "backoffice": ("GET /backoffice (no session: to the login page)",
+                       http_event("GET", "/backoffice"), 303),
         "operator-api": ("GET …/services (operator key)",
                          http_event("GET", f"/api/v1/organizations/{ec}/services",
                                     headers={"x-api-key": key},

@@ -218,6 +218,7 @@ test('console: payments per day and per service, reporting, exports', { timeout:
     assert.equal(await svg.count(), 1);
     assert.ok((await page.locator('#chart-per-day rect').count()) >= 30, 'a bar per day');
     assert.match(await page.locator('#per-service').innerText(), /TARI/);
+    assert.equal(await page.locator('#chart-per-service svg[role="img"] rect').count() >= 1, true);
     assert.match(await page.locator('#reporting').innerText(), /Non ancora rendicontati/);
     const csv = await download(page, () => page.click('#export-csv'));
     const csvText = csv.bytes.toString('utf8');

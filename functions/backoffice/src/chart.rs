@@ -43,8 +43,15 @@ pub fn nice_top(max: u64) -> u64 {
     }
 }
 
-/// The chart. `axis` formats a value for the vertical axis.
-pub fn bars(title: &str, description: &str, bars: &[Bar], axis: impl Fn(u64) -> String) -> String {
+/// The chart; `id` names its title and description (unique in the page).
+/// `axis` formats a value for the vertical axis.
+pub fn bars(
+    id: &str,
+    title: &str,
+    description: &str,
+    bars: &[Bar],
+    axis: impl Fn(u64) -> String,
+) -> String {
     let max = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
     let top = nice_top(max);
     let plot_w = WIDTH - LEFT - RIGHT;
@@ -53,8 +60,8 @@ pub fn bars(title: &str, description: &str, bars: &[Bar], axis: impl Fn(u64) -> 
     let slot = plot_w as f64 / n as f64;
     let bar_w = (slot * 0.7).max(1.0);
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"100%\" role=\"img\" aria-labelledby=\"chart-title chart-desc\" class=\"bar-chart\">\
-<title id=\"chart-title\">{}</title><desc id=\"chart-desc\">{}</desc>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"100%\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" class=\"bar-chart\">\
+<title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
         esc(title),
         esc(description)
     );
@@ -112,6 +119,7 @@ mod tests {
     #[test]
     fn bars_are_drawn_to_scale_with_titles_and_escaped_text() {
         let svg = bars(
+            "per-day",
             "Incassato <per giorno>",
             "3 giorni",
             &[
@@ -135,13 +143,13 @@ mod tests {
         );
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("Incassato &lt;per giorno&gt;"));
-        assert!(svg.contains("role=\"img\""));
+        assert!(svg.contains("role=\"img\" aria-labelledby=\"per-day-title per-day-desc\""));
         assert_eq!(svg.matches("<rect").count(), 3);
         // The tallest bar fills the plot (200 px: the axis' top is 1000), the
         // third is half of it, the empty day has none.
-        assert!(svg.contains("height=\"200\"><title>01/05: 10,00 €</title>"));
-        assert!(svg.contains("height=\"100\"><title>03/05: 5,00 €</title>"));
-        assert!(svg.contains("height=\"0\"><title>02/05: 0,00 €</title>"));
+        assert!(svg.contains("height=\"200\" fill=\"#0066cc\"><title>01/05: 10,00 €</title>"));
+        assert!(svg.contains("height=\"100\" fill=\"#0066cc\"><title>03/05: 5,00 €</title>"));
+        assert!(svg.contains("height=\"0\" fill=\"#0066cc\"><title>02/05: 0,00 €</title>"));
         assert!(!svg.contains("style="));
     }
 
@@ -154,7 +162,7 @@ mod tests {
                 text: String::new(),
             })
             .collect();
-        let svg = bars("t", "d", &days, |v| v.to_string());
+        let svg = bars("c", "t", "d", &days, |v| v.to_string());
         let labels = svg.matches("text-anchor=\"middle\"").count();
         assert!((8..=11).contains(&labels), "{labels}");
     }

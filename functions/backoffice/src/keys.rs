@@ -12,16 +12,21 @@ use shared::App;
 use crate::pages::{self, Console, KeyRow};
 use crate::{tr, Caller};
 
+/// What the page shows beside the list, after an action.
+#[derive(Default)]
+pub struct Shown {
+    pub status: Option<StatusCode>,
+    /// A key just issued (shown once).
+    pub issued: Option<String>,
+    pub error: Option<String>,
+    pub outcome: Option<&'static str>,
+}
+
 pub async fn page(
     app: &App,
     ctx: &Ctx,
     caller: &Caller,
-    shown: Option<(
-        StatusCode,
-        Option<String>,
-        Option<String>,
-        Option<&'static str>,
-    )>,
+    shown: Shown,
 ) -> Result<Response<Body>, ApiError> {
     caller.require(Role::Admin)?;
     let rows = keys::list(app, &caller.ec)
@@ -33,16 +38,20 @@ pub async fn page(
             label: k.label.unwrap_or_default(),
         })
         .collect();
-    let (status, issued, error, outcome) = shown.unwrap_or((StatusCode::OK, None, None, None));
     let page = pages::Keys {
         c: Console::new(ctx, caller, "chiavi"),
         rows,
-        issued,
-        error,
-        outcome,
+        issued: shown.issued,
+        error: shown.error,
+        outcome: shown.outcome,
         ctx,
     };
-    Ok(pages::render(app, ctx, status, &page))
+    Ok(pages::render(
+        app,
+        ctx,
+        shown.status.unwrap_or(StatusCode::OK),
+        &page,
+    ))
 }
 
 pub async fn act(
@@ -64,7 +73,11 @@ pub async fn act(
                         app,
                         ctx,
                         caller,
-                        Some((StatusCode::CREATED, Some(k.key), None, None)),
+                        Shown {
+                            status: Some(StatusCode::CREATED),
+                            issued: Some(k.key),
+                            ..Shown::default()
+                        },
                     )
                     .await
                 }
@@ -74,7 +87,11 @@ pub async fn act(
                         app,
                         ctx,
                         caller,
-                        Some((StatusCode::CONFLICT, None, Some(m), None)),
+                        Shown {
+                            status: Some(StatusCode::CONFLICT),
+                            error: Some(m),
+                            ..Shown::default()
+                        },
                     )
                     .await
                 }
@@ -88,7 +105,10 @@ pub async fn act(
                 app,
                 ctx,
                 caller,
-                Some((StatusCode::OK, None, None, Some(done))),
+                Shown {
+                    outcome: Some(done),
+                    ..Shown::default()
+                },
             )
             .await
         }

@@ -191,7 +191,7 @@ async fn route(app: &App, ctx: &Ctx, req: &Request) -> Result<Response<Body>, Ap
         ["catalogo"] if get => catalogue::list(app, ctx, req, &caller).await,
         ["catalogo", code] if get => catalogue::edit_form(app, ctx, &caller, code).await,
         ["catalogo", code] if post => catalogue::save(app, ctx, req, &caller, code).await,
-        ["chiavi"] if get => keys::page(app, ctx, &caller, None).await,
+        ["chiavi"] if get => keys::page(app, ctx, &caller, keys::Shown::default()).await,
         ["chiavi"] if post => keys::act(app, ctx, req, &caller).await,
         _ if get || post => Err(ApiError::NotFound("pagina non trovata".into())),
         _ => Err(ApiError::MethodNotAllowed),

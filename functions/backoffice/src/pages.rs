@@ -321,6 +321,7 @@ pub struct ServiceTotal {
     pub code: String,
     pub name: String,
     pub count: u64,
+    pub cents: u64,
     pub amount: String,
 }
 
@@ -343,6 +344,7 @@ pub struct Payments<'a> {
     pub da: Input,
     pub a: Input,
     pub chart: Option<String>,
+    pub service_chart: Option<String>,
     pub total: String,
     pub total_count: u64,
     pub reported: String,

@@ -30,6 +30,16 @@ fn money(ctx: &Ctx, cents: u64) -> String {
         .unwrap_or_else(|_| format!("{cents}"))
 }
 
+/// A label short enough to sit under a bar.
+fn short(name: &str) -> String {
+    const MAX: usize = 14;
+    if name.chars().count() <= MAX {
+        name.to_owned()
+    } else {
+        format!("{}…", name.chars().take(MAX - 1).collect::<String>())
+    }
+}
+
 pub fn anomaly_view(ctx: &Ctx, a: &AnomalyRecord) -> AnomalyView {
     AnomalyView {
         kind: serde_json::to_value(a.anomaly.kind)
@@ -121,6 +131,7 @@ pub async fn page(
             })
             .collect();
         chart::bars(
+            "per-day",
             tr(l, "Incassato per giorno", "Collected per day"),
             &format!(
                 "{} {} – {}: {}, {} {}",
@@ -135,7 +146,7 @@ pub async fn page(
             |v| money(ctx, v),
         )
     });
-    let per_service = summary
+    let per_service: Vec<ServiceTotal> = summary
         .as_ref()
         .map(|s| {
             s.per_service
@@ -150,11 +161,35 @@ pub async fn page(
                         None => tr(l, "Altri (senza posizione)", "Other (no position)").into(),
                     },
                     count: t.count,
+                    cents: t.cents,
                     amount: money(ctx, t.cents),
                 })
                 .collect()
         })
         .unwrap_or_default();
+    let service_chart = (!per_service.is_empty()).then(|| {
+        let bars: Vec<Bar> = per_service
+            .iter()
+            .map(|t| Bar {
+                label: short(&t.name),
+                value: t.cents,
+                text: format!(
+                    "{} — {} ({} {})",
+                    t.name,
+                    t.amount,
+                    t.count,
+                    tr(l, "pagamenti", "payments")
+                ),
+            })
+            .collect();
+        chart::bars(
+            "per-service",
+            tr(l, "Incassato per servizio", "Collected per service"),
+            &format!("{} {}", per_service.len(), tr(l, "servizi", "services")),
+            &bars,
+            |v| money(ctx, v),
+        )
+    });
     let flows = reconciliation::flows(app, &caller.ec, 20)
         .await?
         .into_iter()
@@ -193,6 +228,7 @@ pub async fn page(
         da: Input::new("da", da, &errors),
         a: Input::new("a", a, &errors),
         chart,
+        service_chart,
         total: money(ctx, s.total.cents),
         total_count: s.total.count,
         reported: money(ctx, s.reported.cents),

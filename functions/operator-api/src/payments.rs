@@ -18,8 +18,6 @@ use shared::http::{json_response, query_param, ApiError};
 use shared::service::ledger;
 use shared::App;
 
-/// How long the URL of a stored export stays valid.
-
 fn wants(req: &Request, mime: &str) -> bool {
     req.headers()
         .get_all(header::ACCEPT)

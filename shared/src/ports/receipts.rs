@@ -31,6 +31,10 @@ pub struct ReceiptRecord {
     /// The position it paid (its EC's own), for the payments export.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iupd: Option<Iupd>,
+    /// That position's service, for the console's payments per service
+    /// (records stored before it was kept have none: the position says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_code: Option<crate::domain::text::ServiceCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomaly: Option<Anomaly>,
     /// Work still owed for this receipt, done by the receipt worker.

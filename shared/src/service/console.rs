@@ -277,9 +277,15 @@ pub async fn payments(
         let (rows, next) =
             ledger::page(app, ec, period, after.as_deref(), ledger::MAX_PAGE).await?;
         for row in rows {
-            let service = match &row.iupd {
-                None => None,
-                Some(iupd) => match services.get(iupd) {
+            // Kept on the receipt since it was stored; older ones: ask the position.
+            let stored = row
+                .service_code
+                .as_deref()
+                .and_then(|c| ServiceCode::parse(c).ok());
+            let service = match (&row.iupd, stored) {
+                (_, Some(s)) => Some(s),
+                (None, None) => None,
+                (Some(iupd), None) => match services.get(iupd) {
                     Some(s) => s.clone(),
                     None => {
                         let s = match Iupd::parse(iupd) {
@@ -313,7 +319,7 @@ pub async fn payments(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::testkit;
+    use crate::service::{nodo, testkit};
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -405,6 +411,73 @@ mod tests {
                     cents: 1250
                 }
             )]
+        );
+    }
+
+    #[tokio::test]
+    async fn payments_are_summed_per_day_and_per_service_from_the_receipts() {
+        use crate::domain::receipt::ReceiptTransfer;
+        let (app, _) = testkit::kit().await;
+        let ec = testkit::ec();
+        for (iupd, id) in [("SUM-1", "rcpt-sum-1"), ("SUM-2", "rcpt-sum-2")] {
+            let (_, n) = testkit::payable(&app, iupd).await;
+            let mut r = testkit::receipt(&n, id, 15_050);
+            r.transfers = vec![ReceiptTransfer {
+                id_transfer: 1,
+                amount_cents: 15_050,
+                fiscal_code_pa: ec.clone(),
+                company_name: None,
+                iban: Some("IT60X0542811101000000123456".into()),
+                mbd_attachment: None,
+                remittance_information: "TARI".into(),
+                transfer_category: "9/0101100IM/".into(),
+                metadata: vec![],
+            }];
+            nodo::receive(&app, testkit::entity(&app), r, "<r/>".into(), vec![])
+                .await
+                .unwrap();
+        }
+        // The service is kept on the receipt as it is stored.
+        let stored = testkit::stored(&app, "rcpt-sum-1").await.unwrap();
+        assert_eq!(
+            stored.service_code.as_ref().map(|c| c.as_str()),
+            Some("TARI")
+        );
+        let today = app.clock.today();
+        let s = payments(&app, &ec, today - chrono::Duration::days(29), today)
+            .await
+            .unwrap();
+        assert_eq!(s.per_day.len(), 30);
+        assert_eq!(
+            s.per_day[29],
+            (
+                today,
+                Total {
+                    count: 2,
+                    cents: 30_100
+                }
+            )
+        );
+        assert_eq!(
+            s.total,
+            Total {
+                count: 2,
+                cents: 30_100
+            }
+        );
+        let tari = Some(ServiceCode::parse("TARI").unwrap());
+        assert_eq!(s.per_service[&tari].count, 2);
+        assert_eq!(s.not_reported.count, 2);
+        assert_eq!(s.reported.count, 0);
+        // Another EC collected nothing.
+        let other = EcFiscalCode::parse(testkit::OTHER_EC).unwrap();
+        assert_eq!(
+            payments(&app, &other, today, today)
+                .await
+                .unwrap()
+                .total
+                .count,
+            0
         );
     }
 

@@ -83,6 +83,9 @@ pub struct PaymentRow {
     pub notice_number: String,
     pub iuv: String,
     pub iupd: Option<String>,
+    /// The position's service (not exported: the console's summary).
+    #[serde(skip)]
+    pub service_code: Option<String>,
     pub receipt_id: String,
     pub transfer_id: u8,
     /// The transfer's amount (what this EC is credited).
@@ -136,6 +139,7 @@ pub fn rows(ec: &EcFiscalCode, r: &ReceiptRecord) -> Vec<PaymentRow> {
             notice_number: t.notice_number.clone(),
             iuv: t.creditor_reference_id.clone(),
             iupd: r.iupd.as_ref().map(|i| i.to_string()),
+            service_code: r.service_code.as_ref().map(|c| c.to_string()),
             receipt_id: t.receipt_id.clone(),
             transfer_id: tr.id_transfer,
             amount_cents: tr.amount_cents,

@@ -257,6 +257,10 @@ pub async fn receive(
                 .as_ref()
                 .filter(|p| &p.value.ec_fiscal_code == ec)
                 .map(|p| p.value.iupd.clone()),
+            service_code: found
+                .as_ref()
+                .filter(|p| &p.value.ec_fiscal_code == ec)
+                .map(|p| p.value.service_code.clone()),
             anomaly,
             owed,
             xml_document: xml_document.clone(),
