@@ -294,6 +294,56 @@ pub async fn report(app: &App, caller: &Caller, id: &str) -> Result<Response<Bod
 mod tests {
     use super::*;
 
+    fn multipart(file: &[u8]) -> Request {
+        let mut body = Vec::new();
+        for (name, value) in [
+            ("csrf", "0123456789abcdef0123456789abcdef"),
+            ("formato", "csv"),
+        ] {
+            body.extend_from_slice(
+                format!(
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"tari.csv\"\r\nContent-Type: text/csv\r\n\r\n",
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(b"\r\n--XyZ--\r\n");
+        lambda_http::http::Request::builder()
+            .method("POST")
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+            .body(Body::Binary(body))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_upload_form_is_read_with_its_limits() {
+        let up = read_upload(&multipart(b"iupd,debtorType\nA,F\n"))
+            .await
+            .unwrap();
+        assert_eq!(up.csrf, "0123456789abcdef0123456789abcdef");
+        assert_eq!(up.format, "csv");
+        assert_eq!(up.file_name, "tari.csv");
+        assert_eq!(up.bytes, b"iupd,debtorType\nA,F\n");
+        // Over the limit: refused, with the limit named.
+        let big = vec![b'x'; MAX_UPLOAD + 1];
+        let e = read_upload(&multipart(&big)).await.err().unwrap();
+        assert_eq!(e, "il file supera i 4 MB");
+        // Not a multipart form.
+        let plain = lambda_http::http::Request::builder()
+            .method("POST")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::Text("csrf=x".into()))
+            .unwrap();
+        assert_eq!(
+            read_upload(&plain).await.err().unwrap(),
+            "modulo non valido"
+        );
+    }
+
     #[test]
     fn formats_from_the_choice_or_the_extension() {
         assert_eq!(format_of("csv", "x.ndjson"), Some(Format::Csv));
