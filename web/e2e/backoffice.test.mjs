@@ -143,6 +143,11 @@ test('console: a paid position shows its receipt (PDF, XML) and the mail', { tim
     await waitForReceipt(p.notice, p.fiscalCode);
     await page.goto(`${BO}/posizioni/${p.iupd}`);
     assert.match(await text(page, '#position-status'), /Pagat/);
+    // The PDF link once the receipt worker has stored it.
+    await eventually('receipt PDF stored', async () => {
+      await page.reload();
+      return (await page.locator('.receipt-pdf').count()) === 1;
+    });
     assert.equal(await page.locator('#edit').count(), 0, 'a paid position is not editable');
     const pdf = await download(page, () => page.click('.receipt-pdf'));
     assertPdf(pdf.bytes, 'receipt PDF', 1000);
@@ -339,13 +344,30 @@ test('console: grants — no grant, another EC, read-only; CSRF', { timeout: 120
   } finally {
     await grant(USERS.chiara.cf, []);
   }
-  // CSRF: the operator's own form without its token is refused.
+  // CSRF: every console form, without its token or with another, is refused (the
+  // operator holds every role, so nothing else stands in the way).
   await withPage(browser, 'console csrf', async (page) => {
     await consoleLogin(page, OPERATOR);
-    const r = await page.request.post(`${BO}/posizioni/${mine.iupd}/annulla`, { form: { csrf: 'x'.repeat(32) }, maxRedirects: 0 });
-    assert.equal(r.status(), 403);
-    const r2 = await page.request.post(`${BO}/posizioni/${mine.iupd}/annulla`, { form: {}, maxRedirects: 0 });
-    assert.equal(r2.status(), 403);
+    const forms = [
+      [`${BO}/posizioni/${mine.iupd}/annulla`, {}],
+      [`${BO}/posizioni/${mine.iupd}/modifica`, { descrizione: 'x', nome: 'x', importo_0: '1', scadenza_0: '2099-01-01', causale_0: 'x' }],
+      [`${BO}/riconciliazione`, {}],
+      [`${BO}/catalogo/nuovo`, { code: 'CSRF1', name: 'x' }],
+      [`${BO}/catalogo/CERT`, { name: 'x' }],
+      [`${BO}/chiavi`, { azione: 'crea', label: 'csrf' }],
+    ];
+    for (const [path, fields] of forms) {
+      for (const csrf of [undefined, 'x'.repeat(32)]) {
+        const form = csrf === undefined ? fields : { ...fields, csrf };
+        const r = await page.request.post(path, { form, maxRedirects: 0 });
+        assert.equal(r.status(), 403, `${path} with csrf=${csrf}`);
+      }
+    }
+    const upload = await page.request.post(`${BO}/importazioni`, {
+      multipart: { formato: 'csv', file: { name: 'a.csv', mimeType: 'text/csv', buffer: Buffer.from('iupd\n') } },
+      maxRedirects: 0,
+    });
+    assert.equal(upload.status(), 403, 'upload without csrf');
     await page.goto(`${BO}/posizioni/${mine.iupd}`);
     assert.match(await text(page, '#position-status'), /Da pagare/, 'still payable');
   });

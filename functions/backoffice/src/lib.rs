@@ -20,9 +20,12 @@
 //! Pages work without JavaScript; the import page's progress bar is refreshed
 //! by `/static/app/backoffice.js` when it runs, by the page itself otherwise.
 
-/// The optional adapters this function wires (see `shared::app::wiring`):
-/// receipts' PDFs and XML, imports' files and reports, exports.
-pub const WIRING: u32 = shared::app::wiring::PDF | shared::app::wiring::DOCUMENTS;
+/// The optional adapters this function wires (see `shared::app::wiring`): the
+/// document store (receipts' PDF and XML, imports' files and reports,
+/// exports). Not the PDF renderer: the receipt worker renders and stores every
+/// receipt's PDF within seconds, and the console serves the stored one, which
+/// keeps the renderer and its fonts out of this function's zip.
+pub const WIRING: u32 = shared::app::wiring::DOCUMENTS;
 
 mod catalogue;
 pub mod chart;

@@ -4,7 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 use shared::domain::access::Role;
-use shared::domain::receipt::{Outcome, Work};
+use shared::domain::receipt::{Anomaly, Outcome, Work};
 use shared::domain::text::Iupd;
 use shared::domain::{AmountCents, FieldErrors, NoticeStatus, Position};
 use shared::http::ApiError;
@@ -131,6 +131,38 @@ fn row(ctx: &Ctx, base: &str, p: &Position, today: chrono::NaiveDate) -> pages::
     }
 }
 
+/// What a receipt's anomaly means, for the operator.
+fn anomaly_label(ctx: &Ctx, a: Anomaly) -> &'static str {
+    let l = ctx.lang;
+    match a {
+        Anomaly::DoublePayment => tr(
+            l,
+            "pagamento doppio: da rimborsare",
+            "paid twice: to be refunded",
+        ),
+        Anomaly::PaidExpired => tr(l, "pagato dopo la scadenza", "paid after the due date"),
+        Anomaly::PaidCancelled => tr(l, "pagato dopo l'annullamento", "paid after cancellation"),
+        Anomaly::PaidSuperseded => tr(
+            l,
+            "pagato per l'altra via (rata e pagamento unico)",
+            "paid the other way (installment and single payment)",
+        ),
+        Anomaly::UnknownNotice => tr(l, "avviso sconosciuto", "unknown notice"),
+        Anomaly::NotOwned => tr(l, "avviso di un altro ente", "another body's notice"),
+        Anomaly::AmountMismatch => tr(
+            l,
+            "importo diverso da quello dovuto",
+            "amount differs from what was owed",
+        ),
+        Anomaly::FailedPayment => tr(l, "esito negativo", "failed payment"),
+        Anomaly::SchemaDeviation => tr(
+            l,
+            "ricevuta non conforme allo schema (accettata)",
+            "receipt not conforming to the schema (accepted)",
+        ),
+    }
+}
+
 fn rome(ctx: &Ctx, at: chrono::DateTime<chrono::Utc>) -> String {
     let t = shared::domain::clock::rome_time(at);
     format!("{} {}", web::date(ctx.lang, t.date()), t.format("%H:%M"))
@@ -219,7 +251,7 @@ pub async fn detail(
                     pdf_ready: !r.owes(Work::Pdf),
                     mail,
                     mail_detail,
-                    anomaly: r.anomaly.map(|a| format!("{a:?}")),
+                    anomaly: r.anomaly.map(|a| anomaly_label(ctx, a).to_owned()),
                 }
             })
             .collect();
@@ -546,11 +578,21 @@ pub async fn receipt(
         .ok_or_else(not_found)?;
     let name = format!("ricevuta-{}", r.receipt.notice_number);
     match ext {
-        "pdf" => Ok(crate::attachment(
-            "application/pdf",
-            &format!("{name}.pdf"),
-            receipts::pdf(app, &r).await?,
-        )),
+        // The PDF the receipt worker stored (it owes it for a few seconds at most).
+        "pdf" => match app
+            .documents
+            .get(&receipts::document_key(&r, "pdf"))
+            .await?
+        {
+            Some(doc) => Ok(crate::attachment(
+                "application/pdf",
+                &format!("{name}.pdf"),
+                doc.bytes,
+            )),
+            None => Err(ApiError::NotFound(
+                "il PDF della ricevuta è in preparazione: riprova tra qualche secondo".into(),
+            )),
+        },
         "xml" => Ok(crate::attachment(
             "application/xml",
             &format!("{name}.xml"),
