@@ -25,12 +25,11 @@ if [ -z "$devstack" ]; then
   devstack=target/debug/devstack
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-PORT="$(free_port)"
-SIMULATOR_PORT="$(free_port)"
-AWS_EMULATOR_PORT="$(free_port)"
-while [ "$SIMULATOR_PORT" = "$PORT" ]; do SIMULATOR_PORT="$(free_port)"; done
-while [ "$AWS_EMULATOR_PORT" = "$PORT" ] || [ "$AWS_EMULATOR_PORT" = "$SIMULATOR_PORT" ]; do AWS_EMULATOR_PORT="$(free_port)"; done
+# shellcheck source=web/e2e/lib.sh
+source web/e2e/lib.sh
+take_port PORT
+take_port SIMULATOR_PORT
+take_port AWS_EMULATOR_PORT
 export PORT SIMULATOR_PORT AWS_EMULATOR_PORT
 export OPERATOR_API_KEY="${OPERATOR_API_KEY:-dev-operator-key}"
 
@@ -47,20 +46,8 @@ node_pid=
 stop_stack() {
   local rc=$?
   # Interrupted: stop the tests (node, its test files and their browsers) first.
-  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
-    kill -TERM -- "-$node_pid" 2>/dev/null || true
-    sleep 1
-    kill -KILL -- "-$node_pid" 2>/dev/null || true
-  fi
-  if kill -0 "$stack_pid" 2>/dev/null; then
-    kill -TERM -- "-$stack_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$stack_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
-  kill -KILL -- "-$stack_pid" 2>/dev/null || true
-  wait "$stack_pid" 2>/dev/null || true
+  stop_group "$node_pid"
+  stop_group "$stack_pid"
   exit "$rc"
 }
 trap stop_stack EXIT
@@ -69,16 +56,7 @@ trap 'exit 143' TERM
 
 portal="http://127.0.0.1:$PORT"
 echo "e2e: starting the stack (portal $portal, simulator :$SIMULATOR_PORT, moto :$AWS_EMULATOR_PORT)"
-deadline=$(( $(date +%s) + 120 ))
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$portal/health" 2>/dev/null)" = 200 ]; do
-  if ! kill -0 "$stack_pid" 2>/dev/null; then
-    echo "e2e: the stack exited before it was ready:" >&2; tail -n 40 "$log" >&2; exit 1
-  fi
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "e2e: /health did not answer 200 within 120 s:" >&2; tail -n 40 "$log" >&2; exit 1
-  fi
-  sleep 0.3
-done
+wait_for "$portal/health" "the stack" "$stack_pid" "$log" e2e
 echo "e2e: stack ready"
 
 export PORTAL_URL="$portal"

@@ -29,23 +29,15 @@ fi
 CLIENTS=(portale-json portale-jwt portale-jwt-es)
 
 # Distinct free ports: the provider's, then three per stack.
-used=()
-free_port() {
-  local p
-  while :; do
-    p="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    [[ " ${used[*]-} " == *" $p "* ]] || break
-  done
-  used+=("$p")
-  echo "$p"
-}
-provider_port="$(free_port)"; used+=("$provider_port")
+# shellcheck source=web/e2e/lib.sh
+source web/e2e/lib.sh
+take_port provider_port
 declare -A portal_port sim_port aws_port
 portals=()
 for c in "${CLIENTS[@]}"; do
-  portal_port[$c]="$(free_port)"; used+=("${portal_port[$c]}")
-  sim_port[$c]="$(free_port)"; used+=("${sim_port[$c]}")
-  aws_port[$c]="$(free_port)"; used+=("${aws_port[$c]}")
+  take_port "portal_port[$c]"
+  take_port "sim_port[$c]"
+  take_port "aws_port[$c]"
   portals+=("http://127.0.0.1:${portal_port[$c]}")
 done
 issuer="http://127.0.0.1:$provider_port"
@@ -56,19 +48,6 @@ rm -rf "$artifacts" && mkdir -p "$artifacts"
 provider_pid=
 stack_pid=
 node_pid=
-stop_group() { # pid: TERM its process group, wait up to 5 s, then KILL
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 stop_all() {
   local rc=$?
   stop_group "$node_pid"
@@ -80,24 +59,11 @@ trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-wait_for() { # url what pid log
-  local deadline=$(( $(date +%s) + 120 ))
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" 2>/dev/null)" = 200 ]; do
-    if ! kill -0 "$3" 2>/dev/null; then
-      echo "e2e-oidc: $2 exited before it was ready:" >&2; tail -n 40 "$4" >&2; exit 1
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "e2e-oidc: $2 did not answer 200 within 120 s:" >&2; tail -n 40 "$4" >&2; exit 1
-    fi
-    sleep 0.3
-  done
-}
-
 echo "e2e-oidc: starting the OpenID Connect provider $issuer"
 OIDC_PROVIDER_PORT="$provider_port" PORTAL_URL="$(IFS=,; echo "${portals[*]}")" \
   setsid node tests/oidc-provider/server.mjs >"$artifacts/oidc-provider.log" 2>&1 &
 provider_pid=$!
-wait_for "$issuer/.well-known/openid-configuration" "the provider" "$provider_pid" "$artifacts/oidc-provider.log"
+wait_for "$issuer/.well-known/openid-configuration" "the provider" "$provider_pid" "$artifacts/oidc-provider.log" e2e-oidc
 
 rc=0
 for c in "${CLIENTS[@]}"; do
@@ -109,7 +75,7 @@ for c in "${CLIENTS[@]}"; do
     OIDC_ISSUER="$issuer" OIDC_CLIENT_ID="$c" OIDC_CLIENT_SECRET="$c-secret" \
     setsid "$devstack" >"$log" 2>&1 &
   stack_pid=$!
-  wait_for "$portal/health" "the stack" "$stack_pid" "$log"
+  wait_for "$portal/health" "the stack" "$stack_pid" "$log" e2e-oidc
   grep -q "login through the OpenID Connect provider $issuer" "$log" \
     || { echo "e2e-oidc: the stack does not say it uses $issuer" >&2; tail -n 40 "$log" >&2; exit 1; }
 
