@@ -259,24 +259,63 @@ test('console: the catalogue, a new service, its validation, an edit', { timeout
     assert.ok(await page.locator('#form-errors').isVisible());
     assert.equal(await page.inputValue('#name'), 'Servizio di prova E2E', 'what was typed is kept');
     await page.fill('#iban', 'IT60X0542811101000000123456');
-    await page.fill('#form', '{"fields": [{"name": "targa", "type": "text", "label": {"it": "Targa", "en": "Plate"}, "required": true, "max": 10}]}');
+    // The form's fields, without JSON: two blank blocks, and one more on demand.
+    assert.equal(await page.locator('.form-field').count(), 2);
+    await page.fill('#campo_0_nome', 'targa');
+    await page.fill('#campo_0_etichetta', 'Targa');
+    await page.fill('#campo_0_etichetta_en', 'Plate');
+    await tick(page, 'campo_0_obbligatorio');
+    await page.fill('#campo_0_max', '10');
+    await page.click('#add-field');
+    assert.equal(await page.locator('.form-field').count(), 3, 'one more block');
+    assert.equal(await page.inputValue('#campo_0_nome'), 'targa', 'what was typed is kept');
+    await page.fill('#campo_1_nome', 'zona');
+    await page.selectOption('#campo_1_tipo', 'select');
+    await page.fill('#campo_1_etichetta', 'Zona');
+    await page.fill('#campo_1_opzioni', 'centro | Centro storico | Old town\nperiferia | Periferia');
+    await page.fill('#descrizione_modulo', 'Permesso {targa}');
     await page.click('#save');
     await page.waitForURL(/catalogo\?esito=salvato/);
     assert.match(await page.locator('#services').innerText(), new RegExp(code));
     // The API sees it as saved.
     const api = await (await fetch(`${PORTAL}/api/v1/organizations/${EC}/services/${code}`, { headers: { 'x-api-key': 'dev-operator-key' } })).json();
     assert.equal(api.amount.fixedCents, 1250);
-    assert.equal(api.form.fields[0].name, 'targa');
-    // Edit: a free amount with a maximum.
+    assert.deepEqual(api.form, {
+      description: 'Permesso {targa}',
+      fields: [
+        { name: 'targa', type: 'text', label: { it: 'Targa', en: 'Plate' }, required: true, max: 10 },
+        {
+          name: 'zona',
+          type: 'select',
+          label: { it: 'Zona' },
+          options: [
+            { value: 'centro', label: { it: 'Centro storico', en: 'Old town' } },
+            { value: 'periferia', label: { it: 'Periferia' } },
+          ],
+        },
+      ],
+    });
+    // Edit: a free amount with a maximum; the first field removed (its name cleared).
     await page.click(`#services a:text("${code}")`);
+    assert.equal(await page.inputValue('#campo_1_opzioni'), 'centro | Centro storico | Old town\nperiferia | Periferia');
     await tick(page, 'importo-libero');
     await page.fill('#max', '100');
     await page.fill('#name', 'Servizio di prova E2E modificato');
+    await page.fill('#campo_0_nome', '');
+    await page.fill('#descrizione_modulo', '');
     await page.click('#save');
     await page.waitForURL(/esito=salvato/);
     const edited = await (await fetch(`${PORTAL}/api/v1/organizations/${EC}/services/${code}`, { headers: { 'x-api-key': 'dev-operator-key' } })).json();
     assert.deepEqual(edited.amount, { maxCents: 10000 });
     assert.equal(edited.name, 'Servizio di prova E2E modificato');
+    assert.deepEqual(edited.form.fields.map((f) => f.name), ['zona']);
+    // A catalogue rule broken in a field (a bad name): the catalogue's message, nothing saved.
+    await page.click(`#services a:text("${code}")`);
+    await page.fill('#campo_0_nome', 'Zona Centro');
+    await page.click('#save');
+    assert.ok(await page.locator('#form-errors').isVisible());
+    const unchanged = await (await fetch(`${PORTAL}/api/v1/organizations/${EC}/services/${code}`, { headers: { 'x-api-key': 'dev-operator-key' } })).json();
+    assert.deepEqual(unchanged.form.fields.map((f) => f.name), ['zona']);
     // Remove it again, through the API (other tests list the catalogue).
     await fetch(`${PORTAL}/api/v1/organizations/${EC}/services/${code}`, { method: 'DELETE', headers: { 'x-api-key': 'dev-operator-key' } });
   });

@@ -13,6 +13,7 @@ use shared::service::catalog::{self, CatalogError};
 use shared::web::{self, read_form, Ctx};
 use shared::App;
 
+use crate::form_editor::{self, FieldInput};
 use crate::pages::{self, Console, Input, ServiceRow};
 use crate::{tr, Caller};
 
@@ -88,6 +89,7 @@ fn edit_page<'a>(
     new: bool,
     values: &dyn Fn(&str) -> String,
     spontaneous: bool,
+    fields: Vec<FieldInput>,
     errors: &FieldErrors,
     messages: Vec<String>,
 ) -> pages::ServiceEdit<'a> {
@@ -115,7 +117,24 @@ fn edit_page<'a>(
         fixed: input("fixed"),
         min: input("min"),
         max: input("max"),
-        form: input("form"),
+        form_description: input("descrizione_modulo"),
+        fields: fields
+            .into_iter()
+            .map(|mut f| {
+                let prefix = format!("campo_{}_", f.i);
+                let mine: Vec<String> = errors
+                    .iter()
+                    .filter(|e| e.field.starts_with(&prefix))
+                    .map(|e| e.message.clone())
+                    .collect();
+                f.error = (!mine.is_empty()).then(|| mine.join("; "));
+                f
+            })
+            .collect(),
+        kinds: form_editor::KINDS
+            .iter()
+            .map(|(v, it, en)| (*v, tr(ctx.lang, it, en)))
+            .collect(),
         errors: messages,
         ctx,
     }
@@ -147,13 +166,7 @@ fn values_of(s: &Service) -> impl Fn(&str) -> String + '_ {
         "fixed" => s.amount.fixed_cents.map(euro).unwrap_or_default(),
         "min" => s.amount.min_cents.map(euro).unwrap_or_default(),
         "max" => s.amount.max_cents.map(euro).unwrap_or_default(),
-        "form" => {
-            if s.form.is_empty() {
-                String::new()
-            } else {
-                serde_json::to_string_pretty(&s.form).unwrap_or_default()
-            }
-        }
+        "descrizione_modulo" => s.form.description.clone().unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -171,7 +184,8 @@ pub async fn edit_form(
             "importo" => "fisso".to_owned(),
             _ => String::new(),
         };
-        let page = edit_page(ctx, caller, true, &blank, true, &no_errors, vec![]);
+        let fields = form_editor::of_form(&shared::domain::catalog::Form::default());
+        let page = edit_page(ctx, caller, true, &blank, true, fields, &no_errors, vec![]);
         return Ok(pages::render(app, ctx, StatusCode::OK, &page));
     }
     let not_found = || ApiError::NotFound("servizio non presente nel catalogo".into());
@@ -188,6 +202,7 @@ pub async fn edit_form(
         false,
         &values,
         s.spontaneous,
+        form_editor::of_form(&s.form),
         &no_errors,
         vec![],
     );
@@ -195,7 +210,7 @@ pub async fn edit_form(
 }
 
 /// The catalogue's JSON document of a service from the form; the form's own
-/// mistakes (an amount, the form's JSON) named by field.
+/// mistakes (an amount, a field's limits or options) named by input.
 pub fn service_doc(get: &dyn Fn(&str) -> String) -> Result<Value, FieldErrors> {
     let mut errors = FieldErrors::default();
     let mut doc = Map::new();
@@ -246,12 +261,16 @@ pub fn service_doc(get: &dyn Fn(&str) -> String) -> Result<Value, FieldErrors> {
         cents("fixed", "fixedCents", true);
     }
     doc.insert("amount".into(), Value::Object(amount));
-    if !text("form").is_empty() {
-        match serde_json::from_str::<Value>(&text("form")) {
-            Ok(v) => {
-                doc.insert("form".into(), v);
+    let fields = form_editor::of_submission(get, 0);
+    match form_editor::form_doc(&fields, &get("descrizione_modulo")) {
+        Ok(Some(form)) => {
+            doc.insert("form".into(), form);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            for f in e.iter() {
+                errors.push(f.field.clone(), f.message.clone());
             }
-            Err(e) => errors.push("form", format!("JSON non valido: {e}")),
         }
     }
     if errors.is_empty() {
@@ -272,7 +291,8 @@ pub async fn save(
     caller.require(Role::Operator)?;
     let new = code == NEW;
     let values = |n: &str| form.get(n).to_owned();
-    let invalid = |errors: FieldErrors, status: StatusCode| {
+    // Shown again as submitted (its blank blocks included), `extra` more blank.
+    let invalid = |errors: FieldErrors, status: StatusCode, extra: usize| {
         let messages = errors
             .iter()
             .map(|e| {
@@ -289,11 +309,15 @@ pub async fn save(
             new,
             &values,
             form.get("spontaneous") == "1",
+            form_editor::of_submission(&values, extra),
             &errors,
             messages,
         );
         Ok(pages::render(app, ctx, status, &page))
     };
+    if form.get("azione") == "aggiungi" {
+        return invalid(FieldErrors::default(), StatusCode::OK, 1);
+    }
     let code_text = if new {
         form.get("code").trim().to_owned()
     } else {
@@ -305,6 +329,7 @@ pub async fn save(
             return invalid(
                 FieldErrors::single("code", m),
                 StatusCode::UNPROCESSABLE_ENTITY,
+                0,
             )
         }
     };
@@ -312,11 +337,12 @@ pub async fn save(
         return invalid(
             FieldErrors::single("code", "esiste già un servizio con questo codice"),
             StatusCode::CONFLICT,
+            0,
         );
     }
     let doc = match service_doc(&values) {
         Ok(d) => d,
-        Err(e) => return invalid(e, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => return invalid(e, StatusCode::UNPROCESSABLE_ENTITY, 0),
     };
     match catalog::save(app, &caller.ec, &code, doc).await {
         Ok(_) => {
@@ -328,7 +354,7 @@ pub async fn save(
                 &[],
             ))
         }
-        Err(CatalogError::Invalid(e)) => invalid(e, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(CatalogError::Invalid(e)) => invalid(e, StatusCode::UNPROCESSABLE_ENTITY, 0),
         Err(e) => Err(e.into()),
     }
 }
@@ -359,7 +385,10 @@ mod tests {
             ("importo", "libero"),
             ("min", "10"),
             ("max", "1.200,50"),
-            ("form", r#"{"fields": []}"#),
+            ("campi", "1"),
+            ("campo_0_nome", "targa"),
+            ("campo_0_tipo", "text"),
+            ("campo_0_etichetta", "Targa"),
         ]))
         .unwrap();
         assert_eq!(doc["name"], "Trasporto scolastico");
@@ -368,7 +397,10 @@ mod tests {
         assert_eq!(doc["iban"], "IT60X0542811101000000123456");
         assert_eq!(doc["dueDays"], 30);
         assert_eq!(doc["amount"], json!({"minCents": 1000, "maxCents": 120050}));
-        assert_eq!(doc["form"], json!({"fields": []}));
+        assert_eq!(
+            doc["form"],
+            json!({"fields": [{"name": "targa", "type": "text", "label": {"it": "Targa"}}]})
+        );
         assert!(doc.get("description").is_none());
     }
 
@@ -377,10 +409,12 @@ mod tests {
         let e = service_doc(&form(&[
             ("importo", "fisso"),
             ("due_days", "trenta"),
-            ("form", "{fields"),
+            ("campi", "1"),
+            ("campo_0_nome", "n"),
+            ("campo_0_max", "dieci"),
         ]))
         .unwrap_err();
         let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["due_days", "fixed", "form"]);
+        assert_eq!(fields, ["due_days", "fixed", "campo_0_max"]);
     }
 }

@@ -29,6 +29,7 @@ pub const WIRING: u32 = shared::app::wiring::DOCUMENTS;
 
 mod catalogue;
 pub mod chart;
+mod form_editor;
 mod imports;
 mod keys;
 mod pages;

@@ -398,7 +398,11 @@ pub struct ServiceEdit<'a> {
     pub fixed: Input,
     pub min: Input,
     pub max: Input,
-    pub form: Input,
+    /// The payment's description, from the form's values (`{field}`).
+    pub form_description: Input,
+    pub fields: Vec<crate::form_editor::FieldInput>,
+    /// Field kinds: the catalogue's name and the page's.
+    pub kinds: Vec<(&'static str, &'static str)>,
     pub errors: Vec<String>,
 }
 
