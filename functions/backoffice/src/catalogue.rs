@@ -83,16 +83,28 @@ pub async fn list(
     Ok(pages::render(app, ctx, StatusCode::OK, &page))
 }
 
+/// What the service page shows in its inputs: a stored service's values, or
+/// what was submitted.
+struct Inputs<'v> {
+    new: bool,
+    values: &'v dyn Fn(&str) -> String,
+    spontaneous: bool,
+    fields: Vec<FieldInput>,
+}
+
 fn edit_page<'a>(
     ctx: &'a Ctx,
     caller: &Caller,
-    new: bool,
-    values: &dyn Fn(&str) -> String,
-    spontaneous: bool,
-    fields: Vec<FieldInput>,
+    inputs: Inputs<'_>,
     errors: &FieldErrors,
     messages: Vec<String>,
 ) -> pages::ServiceEdit<'a> {
+    let Inputs {
+        new,
+        values,
+        spontaneous,
+        fields,
+    } = inputs;
     let input = |n: &'static str| Input::new(n, values(n), errors);
     let kind = values("importo");
     pages::ServiceEdit {
@@ -185,7 +197,13 @@ pub async fn edit_form(
             _ => String::new(),
         };
         let fields = form_editor::of_form(&shared::domain::catalog::Form::default());
-        let page = edit_page(ctx, caller, true, &blank, true, fields, &no_errors, vec![]);
+        let inputs = Inputs {
+            new: true,
+            values: &blank,
+            spontaneous: true,
+            fields,
+        };
+        let page = edit_page(ctx, caller, inputs, &no_errors, vec![]);
         return Ok(pages::render(app, ctx, StatusCode::OK, &page));
     }
     let not_found = || ApiError::NotFound("servizio non presente nel catalogo".into());
@@ -196,16 +214,13 @@ pub async fn edit_form(
         .await?
         .ok_or_else(not_found)?;
     let values = values_of(&s);
-    let page = edit_page(
-        ctx,
-        caller,
-        false,
-        &values,
-        s.spontaneous,
-        form_editor::of_form(&s.form),
-        &no_errors,
-        vec![],
-    );
+    let inputs = Inputs {
+        new: false,
+        values: &values,
+        spontaneous: s.spontaneous,
+        fields: form_editor::of_form(&s.form),
+    };
+    let page = edit_page(ctx, caller, inputs, &no_errors, vec![]);
     Ok(pages::render(app, ctx, StatusCode::OK, &page))
 }
 
@@ -303,16 +318,13 @@ pub async fn save(
                 }
             })
             .collect();
-        let page = edit_page(
-            ctx,
-            caller,
+        let inputs = Inputs {
             new,
-            &values,
-            form.get("spontaneous") == "1",
-            form_editor::of_submission(&values, extra),
-            &errors,
-            messages,
-        );
+            values: &values,
+            spontaneous: form.get("spontaneous") == "1",
+            fields: form_editor::of_submission(&values, extra),
+        };
+        let page = edit_page(ctx, caller, inputs, &errors, messages);
         Ok(pages::render(app, ctx, status, &page))
     };
     if form.get("azione") == "aggiungi" {
