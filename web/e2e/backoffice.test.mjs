@@ -425,6 +425,23 @@ test('console: English', { timeout: 60_000 }, async () => {
 
 test('console: axe on every page', { timeout: 180_000 }, async () => {
   const p = await createPosition({ amountCents: 990, description: 'E2E console axe' });
+  const paid = await createPosition({ amountCents: 995, description: 'E2E console axe pagata' });
+  await payThroughSimulator(paid.notice, paid.fiscalCode);
+  await waitForReceipt(paid.notice, paid.fiscalCode);
+  // An import with a row error (its page with the errors table).
+  const started = await fetch(`${PORTAL}/api/v1/organizations/${EC}/imports`, {
+    method: 'POST',
+    headers: { 'x-api-key': 'dev-operator-key', 'content-type': 'text/csv' },
+    body:
+      'iupd,debtorType,debtorFiscalCode,debtorFullName,serviceCode,description,amountCents,dueDate,optionDescription,installment,transfer1EcFiscalCode,transfer1Iban,transfer1AmountCents,transfer1RemittanceInformation,transfer1Category\n' +
+      `AXE-${Date.now()},F,RSSMRA85T10A562X,Mario Rossi,TARI,TARI,100,2099-12-31,TARI,false,${EC},IT60X0542811101000000123456,100,TARI,9/0101100IM/\n`,
+  });
+  assert.equal(started.status, 202, await started.clone().text());
+  const { importId } = await started.json();
+  await eventually('import done', async () => {
+    const r = await fetch(`${PORTAL}/api/v1/organizations/${EC}/imports/${importId}`, { headers: { 'x-api-key': 'dev-operator-key' } });
+    return (await r.json()).status === 'done';
+  });
   const reports = [];
   await withPage(
     browser,
@@ -436,7 +453,9 @@ test('console: axe on every page', { timeout: 180_000 }, async () => {
         `${BO}/posizioni?cf=NOTACF`,
         `${BO}/posizioni/${p.iupd}`,
         `${BO}/posizioni/${p.iupd}/modifica`,
+        `${BO}/posizioni/${paid.iupd}`,
         `${BO}/importazioni`,
+        `${BO}/importazioni/${importId}`,
         `${BO}/pagamenti`,
         `${BO}/catalogo`,
         `${BO}/catalogo/CERT`,
