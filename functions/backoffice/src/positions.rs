@@ -427,7 +427,10 @@ pub async fn edit_form(
     let p = positions::get(app, &caller.ec, &iupd_of(iupd)?)
         .await?
         .value;
-    if p.is_cancelled() || p.payment_options.iter().any(|o| o.is_paid()) {
+    if p.is_cancelled() {
+        return Err(PositionError::AlreadyCancelled.into());
+    }
+    if p.payment_options.iter().any(|o| o.is_paid()) {
         return Err(PositionError::Paid.into());
     }
     let page = edit_page(ctx, caller, &p, None, &FieldErrors::default(), vec![]);

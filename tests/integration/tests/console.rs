@@ -243,3 +243,88 @@ async fn the_console_lists_searches_and_keeps_each_operator_to_their_ec() {
     let r = b.get(&env, &format!("/backoffice/{EC}/posizioni")).await;
     assert_eq!(r.status, 403);
 }
+
+#[tokio::test]
+async fn bad_addresses_and_inputs_get_clear_answers() {
+    let env = TestEnv::new().await;
+    let r = env
+        .create(EC, &position(EC, "EDGE-1", MARIO, 1000, "2099-03-01"))
+        .await;
+    assert_eq!(r.status, 201, "{}", html(&r));
+    admin(
+        &env,
+        "PUT",
+        &format!("/api/v1/admin/operators/{OPERATOR}"),
+        &json!({"grants": [{"ecFiscalCode": EC, "role": "admin"}]}),
+    )
+    .await;
+    let mut b = signed_in(&env, OPERATOR).await;
+    let base = format!("/backoffice/{EC}");
+    for (path, status) in [
+        ("/backoffice/NOT-AN-EC/posizioni".to_owned(), 404),
+        (format!("{base}/pagina-inesistente"), 404),
+        (format!("{base}/posizioni/NO-SUCH-IUPD"), 404),
+        (format!("{base}/posizioni/bad%20iupd"), 404),
+        (format!("{base}/posizioni/EDGE-1/ricevute/nope.pdf"), 404),
+        (format!("{base}/posizioni/EDGE-1/ricevute/nope.exe"), 404),
+        (format!("{base}/importazioni/not-an-id"), 404),
+        (
+            format!("{base}/importazioni/00000000000000000000000000000000/rapporto"),
+            404,
+        ),
+        (format!("{base}/catalogo/NOPE"), 404),
+        (format!("{base}/pagamenti?da=2026-13-01"), 400),
+        (format!("{base}/pagamenti/esporta?formato=pdf"), 400),
+        (format!("{base}/posizioni?scadenza_da=ieri"), 400),
+    ] {
+        let r = b.get(&env, &path).await;
+        assert_eq!(r.status, status, "{path}: {}", html(&r));
+        assert!(r.content_type().starts_with("text/html"), "{path}");
+    }
+    // A method the page does not take.
+    let r = env
+        .call(
+            "PUT",
+            &format!("{base}/posizioni"),
+            &[("cookie", &b.header())],
+            b"",
+        )
+        .await;
+    assert_eq!(r.status, 405);
+    // A paid option cannot be edited: the form is refused, with the reason.
+    let r = b
+        .post(&env, &format!("{base}/posizioni/EDGE-1/annulla"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    let r = b
+        .get(&env, &format!("{base}/posizioni/EDGE-1/modifica"))
+        .await;
+    assert_eq!(r.status, 409, "{}", html(&r));
+    // Cancelling twice: a conflict, not a server error.
+    let r = b
+        .post(&env, &format!("{base}/posizioni/EDGE-1/annulla"), &[])
+        .await;
+    assert_eq!(r.status, 409, "{}", html(&r));
+    // The import page's progress, as its script polls it.
+    let started = env
+        .call(
+            "POST",
+            &format!("/api/v1/organizations/{EC}/imports"),
+            &[
+                ("x-api-key", integration::API_KEY),
+                ("content-type", "application/x-ndjson"),
+            ],
+            format!("{}\n", position(EC, "EDGE-2", MARIO, 500, "2099-04-01")).as_bytes(),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{}", html(&started));
+    let id = started.json()["importId"].as_str().unwrap().to_owned();
+    let r = b
+        .get(&env, &format!("{base}/importazioni/{id}?formato=json"))
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.content_type().starts_with("application/json"));
+    let p = r.json();
+    assert!(p["percent"].as_u64().unwrap() <= 100, "{p}");
+    assert!(p["final"].is_boolean());
+}
