@@ -25,9 +25,11 @@ use crate::{tr, Caller};
 const DEFAULT_DAYS: i64 = 30;
 
 fn money(ctx: &Ctx, cents: u64) -> String {
-    AmountCents::new(cents)
-        .map(|a| web::amount(ctx.lang, a))
-        .unwrap_or_else(|_| format!("{cents}"))
+    match AmountCents::new(cents) {
+        Ok(a) => web::amount(ctx.lang, a),
+        // An amount is positive; a sum may be nothing.
+        Err(_) => tr(ctx.lang, "0,00 €", "€0.00").to_owned(),
+    }
 }
 
 /// A label short enough to sit under a bar.
