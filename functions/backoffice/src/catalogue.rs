@@ -374,16 +374,7 @@ pub async fn save(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn form(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> String {
-        move |k: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-                .unwrap_or_default()
-        }
-    }
+    use crate::form_editor::submitted as form;
 
     #[test]
     fn the_form_becomes_the_catalogue_document() {

@@ -208,20 +208,22 @@ pub fn form_doc(fields: &[FieldInput], description: &str) -> Result<Option<Value
     Ok(Some(form))
 }
 
+/// A submitted form in tests: its fields by name, blank when absent.
+#[cfg(test)]
+pub fn submitted(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> String {
+    move |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use shared::domain::catalog::Service;
-
-    fn submitted(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> String {
-        move |k: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-                .unwrap_or_default()
-        }
-    }
 
     #[test]
     fn a_typed_form_becomes_the_catalogue_form_and_back() {
