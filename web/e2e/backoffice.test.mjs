@@ -194,6 +194,10 @@ test('console: an import with a live progress bar, its errors and its report', {
     // The list shows it.
     await page.goto(`${BO}/importazioni`);
     assert.match(await page.locator('#imports').innerText(), /completata/);
+    // A file over the form's limit: said so on the page, nothing started.
+    await page.setInputFiles('#file', { name: 'grande.csv', mimeType: 'text/csv', buffer: Buffer.alloc(4 * 1024 * 1024 + 10, 'a') });
+    await page.click('#upload');
+    assert.match(await text(page, '#upload-error'), /supera i 4 MB/);
   });
   // Without JavaScript the page refreshes itself until done.
   await withPage(

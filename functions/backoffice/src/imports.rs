@@ -107,11 +107,22 @@ struct Upload {
     format: String,
     file_name: String,
     bytes: Vec<u8>,
+    /// Why the form could not be read whole (the fields before it are kept:
+    /// the CSRF token comes first, so a file too large is still answered).
+    error: Option<String>,
 }
 
 /// Reads the multipart form (multer: boundaries, headers and encodings are
 /// its business), refusing a file over [`MAX_UPLOAD`].
-async fn read_upload(req: &Request) -> Result<Upload, String> {
+async fn read_upload(req: &Request) -> Upload {
+    let mut up = Upload::default();
+    if let Err(e) = read_fields(req, &mut up).await {
+        up.error = Some(e);
+    }
+    up
+}
+
+async fn read_fields(req: &Request, up: &mut Upload) -> Result<(), String> {
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -130,7 +141,6 @@ async fn read_upload(req: &Request) -> Result<Upload, String> {
                 .for_field("formato", 20),
         );
     let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);
-    let mut up = Upload::default();
     let too_large = |e: multer::Error| match e {
         multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
             format!("il file supera i {} MB", MAX_UPLOAD >> 20)
@@ -148,7 +158,7 @@ async fn read_upload(req: &Request) -> Result<Upload, String> {
             _ => {}
         }
     }
-    Ok(up)
+    Ok(())
 }
 
 /// The file's format: the one chosen, else its extension's.
@@ -175,16 +185,12 @@ pub async fn upload(
     caller: &Caller,
 ) -> Result<Response<Body>, ApiError> {
     let bad = |m: String| Some((StatusCode::BAD_REQUEST, m));
-    let up = match read_upload(req).await {
-        Ok(u) => u,
-        // Without the form, the CSRF token cannot be read either.
-        Err(m) => {
-            web::check_csrf(app, req, "")?;
-            return list(app, ctx, caller, bad(m)).await;
-        }
-    };
+    let up = read_upload(req).await;
     web::check_csrf(app, req, &up.csrf)?;
     caller.require(Role::Operator)?;
+    if let Some(m) = up.error {
+        return list(app, ctx, caller, bad(m)).await;
+    }
     if up.bytes.is_empty() {
         let m = tr(
             ctx.lang,
@@ -321,17 +327,18 @@ mod tests {
 
     #[tokio::test]
     async fn the_upload_form_is_read_with_its_limits() {
-        let up = read_upload(&multipart(b"iupd,debtorType\nA,F\n"))
-            .await
-            .unwrap();
+        let up = read_upload(&multipart(b"iupd,debtorType\nA,F\n")).await;
+        assert_eq!(up.error, None);
         assert_eq!(up.csrf, "0123456789abcdef0123456789abcdef");
         assert_eq!(up.format, "csv");
         assert_eq!(up.file_name, "tari.csv");
         assert_eq!(up.bytes, b"iupd,debtorType\nA,F\n");
         // Over the limit: refused, with the limit named.
         let big = vec![b'x'; MAX_UPLOAD + 1];
-        let e = read_upload(&multipart(&big)).await.err().unwrap();
-        assert_eq!(e, "il file supera i 4 MB");
+        let big = read_upload(&multipart(&big)).await;
+        assert_eq!(big.error.as_deref(), Some("il file supera i 4 MB"));
+        // The token before it was read: the page can say why.
+        assert_eq!(big.csrf, "0123456789abcdef0123456789abcdef");
         // Not a multipart form.
         let plain = lambda_http::http::Request::builder()
             .method("POST")
@@ -339,8 +346,8 @@ mod tests {
             .body(Body::Text("csrf=x".into()))
             .unwrap();
         assert_eq!(
-            read_upload(&plain).await.err().unwrap(),
-            "modulo non valido"
+            read_upload(&plain).await.error.as_deref(),
+            Some("modulo non valido")
         );
     }
 

@@ -219,13 +219,7 @@ pub async fn detail(
     let today = app.clock.today();
     let base = format!("/backoffice/{}/posizioni/{}", caller.ec, p.iupd);
     // What pagoPA's flows reported of each paid option (the EC's transfer).
-    let paid: Vec<(String, u8)> = p
-        .payment_options
-        .iter()
-        .filter(|o| o.is_paid())
-        .map(|o| (o.iuv().to_string(), 1))
-        .collect();
-    let reported = reconciliation::reported(app, &caller.ec, &paid).await?;
+    let reported = reconciliation::reported_of_position(app, &p).await?;
     let mut options = vec![];
     for o in &p.payment_options {
         let mut list: Vec<_> = app
@@ -255,12 +249,10 @@ pub async fn detail(
                 }
             })
             .collect();
-        let rep = paid
+        let rep = reported
             .iter()
-            .zip(&reported)
-            .find(|((iuv, _), _)| iuv == o.iuv().as_str())
-            .and_then(|(_, r)| r.as_ref())
-            .map(|r| {
+            .find(|(iuv, _)| iuv == o.iuv().as_str())
+            .map(|(_, r)| {
                 format!(
                     "{} {} ({})",
                     tr(ctx.lang, "Rendicontato nel flusso", "Reported in flow"),

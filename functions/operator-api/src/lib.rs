@@ -106,16 +106,9 @@ async fn route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                 }
             }
             // Paid options a reporting flow has reported (the EC's transfer, index 1).
-            let paid: Vec<(String, u8)> = p
-                .value
-                .payment_options
-                .iter()
-                .filter(|o| o.is_paid())
-                .map(|o| (o.iuv().to_string(), 1))
-                .collect();
-            let reported = shared::service::reconciliation::reported(app, &ec, &paid).await?;
-            for ((iuv, _), rep) in paid.iter().zip(reported) {
-                let Some(rep) = rep else { continue };
+            for (iuv, rep) in
+                shared::service::reconciliation::reported_of_position(app, &p.value).await?
+            {
                 let options = v["paymentOptions"].as_array_mut().expect("an array");
                 if let Some(o) = options.iter_mut().find(|o| o["iuv"] == iuv.as_str()) {
                     o["status"] = serde_json::json!("reported");

@@ -331,6 +331,26 @@ pub async fn reported(
     app.reporting.reported(ec, keys).await
 }
 
+/// What the reporting flows reported of a position's paid options (the EC's
+/// transfer, index 1), by IUV.
+pub async fn reported_of_position(
+    app: &App,
+    p: &crate::domain::Position,
+) -> Result<Vec<(String, Reported)>, StoreError> {
+    let paid: Vec<(String, u8)> = p
+        .payment_options
+        .iter()
+        .filter(|o| o.is_paid())
+        .map(|o| (o.iuv().to_string(), 1))
+        .collect();
+    let reported = reported(app, &p.ec_fiscal_code, &paid).await?;
+    Ok(paid
+        .into_iter()
+        .zip(reported)
+        .filter_map(|((iuv, _), r)| r.map(|r| (iuv, r)))
+        .collect())
+}
+
 /// Asks for a run now: a marker whose arrival triggers the reconciliation
 /// worker (as the import worker's files do). Its id.
 pub async fn request_run(app: &App, ec: &EcFiscalCode) -> Result<String, ReconError> {
